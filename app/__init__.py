@@ -1,0 +1,1 @@
+"""bihuan (闭环): closed-loop rectification of workplace-safety hazards."""

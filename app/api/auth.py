@@ -1,0 +1,33 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import ActorDep, ClockDep, SessionDep
+from app.schemas.auth import Me, Token
+from app.services import auth as auth_service
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, clock: ClockDep
+) -> Token:
+    """OAuth2 password flow: a bearer token for a username and password."""
+    token = auth_service.login(
+        session, username=form.username, password=form.password, clock=clock
+    )
+    return Token(access_token=token)
+
+
+@router.get("/me", response_model=Me)
+def me(actor: ActorDep) -> Me:
+    return Me(
+        id=actor.id,
+        username=actor.username,
+        role=actor.role,
+        unit_id=actor.unit_id,
+        enterprise_id=actor.enterprise_id,
+        region_id=actor.region_id,
+    )

@@ -1,0 +1,86 @@
+"""Hazard endpoints of API.md: report, list, read, timeline, actions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.clock import local_today
+from app.models.enums import HazardLevel
+from app.schemas.hazard import EventOut, HazardOut, HazardPage
+from app.services import actions as action_service
+from app.services import hazards as hazard_service
+from app.workflow.states import HazardState
+
+router = APIRouter(prefix="/hazards", tags=["hazards"])
+
+
+@router.post("", response_model=HazardOut, status_code=201)
+async def report_hazard(
+    actor: ActorDep, form: ActionFormDep, session: SessionDep, clock: ClockDep
+) -> HazardOut:
+    """上报隐患 (multipart: fields and one or more `photos`)."""
+    hazard = await run_in_threadpool(
+        hazard_service.report_hazard,
+        session, actor=actor, form=form.fields, uploads=form.uploads, clock=clock,
+    )
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.get("", response_model=HazardPage)
+def list_hazards(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    state: HazardState | None = None,
+    level: HazardLevel | None = None,
+    enterprise_id: int | None = None,
+    region_id: int | None = None,
+    unit_id: int | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=hazard_service.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> HazardPage:
+    filters = hazard_service.HazardFilters(
+        state=state, level=level, enterprise_id=enterprise_id, region_id=region_id,
+        unit_id=unit_id, overdue=overdue, q=q,
+    )
+    items, next_cursor = hazard_service.list_hazards(
+        session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
+    )
+    today = local_today(clock)
+    return HazardPage(items=[HazardOut.of(h, today) for h in items], next_cursor=next_cursor)
+
+
+@router.get("/{hazard_id}", response_model=HazardOut)
+def get_hazard(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> HazardOut:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.get("/{hazard_id}/events", response_model=list[EventOut])
+def hazard_events(hazard_id: int, actor: ActorDep, session: SessionDep) -> list[EventOut]:
+    """The timeline, oldest first."""
+    events = hazard_service.hazard_events(session, actor=actor, hazard_id=hazard_id)
+    return [EventOut.of(e) for e in events]
+
+
+@router.post("/{hazard_id}/actions/{action}", response_model=HazardOut)
+async def take_action(
+    hazard_id: int,
+    action: str,
+    actor: ActorDep,
+    form: ActionFormDep,
+    session: SessionDep,
+    clock: ClockDep,
+) -> HazardOut:
+    """One step of the loop: assign, reject, accept, submit, verify, return, spot_check,
+    spot_check_fail, close (fields by action as in API.md)."""
+    hazard = await run_in_threadpool(
+        action_service.perform_action,
+        session, actor=actor, hazard_id=hazard_id, action=action,
+        form=form.fields, uploads=form.uploads, clock=clock,
+    )
+    return HazardOut.of(hazard, local_today(clock))

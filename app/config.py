@@ -1,0 +1,59 @@
+"""Settings read from environment variables (see README for the list)."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    # "production" refuses to start without SECRET_KEY; "dev" generates one and says so.
+    environment: Literal["dev", "production"] = Field("dev", alias="BIHUAN_ENV")
+    database_url: str = Field(
+        f"sqlite:///{DEFAULT_DATA_DIR / 'bihuan.db'}", alias="DATABASE_URL"
+    )
+    media_root: Path = Field(DEFAULT_DATA_DIR / "media", alias="MEDIA_ROOT")
+    secret_key: str = Field("", alias="SECRET_KEY")
+    token_ttl_minutes: int = Field(8 * 60, alias="TOKEN_TTL_MINUTES", gt=0)
+    max_upload_bytes: int = Field(25 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
+    max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
+    max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
+    time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
+    # Share of verified general hazards drawn for a spot-check when the committee set none.
+    default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)
+    login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
+    login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
+    login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
+
+    secret_key_generated: bool = False
+
+    @model_validator(mode="after")
+    def _secret_key_present(self) -> "Settings":
+        if self.secret_key:
+            return self
+        if self.environment == "production":
+            raise ValueError("SECRET_KEY must be set when BIHUAN_ENV=production")
+        self.secret_key = secrets.token_urlsafe(48)
+        self.secret_key_generated = True
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""Enumerations stored as strings. StrEnum so values read back from the database compare equal."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    enterprise = "enterprise"
+    inspector = "inspector"
+    committee = "committee"
+    admin = "admin"
+
+
+class RegionLevel(StrEnum):
+    province = "province"
+    city = "city"
+    county = "county"
+    township = "township"
+
+
+class UnitKind(StrEnum):
+    department = "department"  # 行业主管部门: supervises its industries within its regions
+    township = "township"  # 乡镇/街道: supervises every enterprise in its township
+
+
+class HazardLevel(StrEnum):
+    general = "general"
+    major = "major"
+
+
+class PartyType(StrEnum):
+    enterprise = "enterprise"
+    unit = "unit"
+
+
+class Duty(StrEnum):
+    rectify = "rectify"
+    supervise = "supervise"

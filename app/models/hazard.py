@@ -1,0 +1,129 @@
+"""Hazards, their assignments, their append-only timeline and their evidence photos."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime
+from app.models.enums import Duty, HazardLevel, PartyType, Role
+from app.workflow.states import HazardState
+
+
+class Hazard(Base):
+    __tablename__ = "hazard"
+    __table_args__ = (Index("ix_hazard_state_deadline", "state", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # YH-<county>-<year>-<seq>
+    state: Mapped[HazardState] = mapped_column(String(20), index=True)
+    level: Mapped[HazardLevel] = mapped_column(String(10), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(100))
+    major_clause: Mapped[str | None] = mapped_column(String(500))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # township
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    reporter_role: Mapped[Role] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The current rectification deadline (the rectify assignment's); null until assigned.
+    deadline: Mapped[date | None] = mapped_column(Date)
+    # The five-determination plan (五定) filed when a major hazard is accepted.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Outcome of the latest spot-check draw; null while no draw has been made.
+    spot_check_drawn: Mapped[bool | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="hazard", order_by="Assignment.id"
+    )
+    photos: Mapped[list["Photo"]] = relationship(back_populates="hazard", order_by="Photo.id")
+
+    # Optimistic concurrency: every UPDATE checks the version it read (second line of defence
+    # behind the row lock taken on PostgreSQL).
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HazardCounter(Base):
+    """The last sequence number issued for hazard codes per county and year."""
+
+    __tablename__ = "hazard_counter"
+
+    county_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Assignment(Base):
+    """One side of 双重交办: the enterprise rectifies, each supervising unit supervises."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("hazard_id", "party_type", "party_id", "duty"),
+        Index("ix_assignment_party", "party_type", "party_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    party_type: Mapped[PartyType] = mapped_column(String(16))
+    party_id: Mapped[int]
+    duty: Mapped[Duty] = mapped_column(String(16))
+    deadline: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    hazard: Mapped[Hazard] = relationship(back_populates="assignments")
+
+
+class Event(Base):
+    """One entry of a hazard's timeline. Append-only and hash-chained per hazard."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("hazard_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    seq: Mapped[int]  # 1, 2, ... per hazard; the unique pair forbids a forked chain
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_unit_id: Mapped[int | None]
+    actor_enterprise_id: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # [{"id": photo id, "sha256": hex}] so the chain covers the evidence bytes too.
+    photos: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def photo_ids(self) -> list[int]:
+        return [p["id"] for p in self.photos]
+
+
+class Photo(Base):
+    """An evidence photo; the original bytes are stored by their SHA-256 and never modified."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    hazard: Mapped[Hazard] = relationship(back_populates="photos")

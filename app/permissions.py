@@ -1,0 +1,145 @@
+"""Who may see and do what: the one place for scoping and for a user's duties on a hazard.
+
+Visibility (API.md, issue 2):
+- enterprise users see their enterprise's hazards;
+- inspectors see hazards of enterprises their unit supervises (a department: its industries
+  within its regions; a township office: its township), hazards where their unit holds an
+  assignment, and hazards they reported;
+- committee and admin users see their region subtree.
+Whatever a caller may not see answers 404, never 403.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Enterprise, Hazard, Region, Unit, User, unit_industry
+from app.models.enums import Duty, PartyType, Role, UnitKind
+from app.workflow.table import Relation
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated user with the scope facts every permission check needs."""
+
+    id: int
+    username: str
+    role: Role
+    enterprise_id: int | None
+    unit_id: int | None
+    region_id: int | None
+    region_path: str | None  # committee/admin: the subtree they answer for
+    unit_kind: UnitKind | None
+    unit_region_paths: tuple[str, ...]  # inspector: regions the unit supervises
+    unit_industry_ids: frozenset[int]  # inspector (department): industries it supervises
+
+
+def load_actor(session: Session, user: User) -> Actor:
+    region_path = None
+    if user.region_id is not None:
+        region_path = session.scalar(select(Region.path).where(Region.id == user.region_id))
+    unit_kind, paths, industries = None, (), frozenset()
+    if user.unit_id is not None:
+        unit = session.get(Unit, user.unit_id)
+        if unit is not None:
+            unit_kind = UnitKind(unit.kind)
+            paths = tuple(r.path for r in unit.regions)
+            industries = frozenset(i.id for i in unit.industries)
+    return Actor(
+        id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        unit_id=user.unit_id,
+        region_id=user.region_id,
+        region_path=region_path,
+        unit_kind=unit_kind,
+        unit_region_paths=paths,
+        unit_industry_ids=industries,
+    )
+
+
+def in_subtree(path_column: ColumnElement[str], paths: tuple[str, ...]) -> ColumnElement[bool]:
+    if not paths:
+        return false()
+    return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
+
+
+def supervised_enterprises(actor: Actor) -> Select[tuple[int]]:
+    """Ids of the enterprises the inspector's unit supervises (行业监管 or 属地监管)."""
+    query = (
+        select(Enterprise.id)
+        .join(Region, Region.id == Enterprise.region_id)
+        .where(in_subtree(Region.path, actor.unit_region_paths))
+    )
+    if actor.unit_kind != UnitKind.township:
+        query = query.where(Enterprise.industry_id.in_(actor.unit_industry_ids or [-1]))
+    return query
+
+
+def _unit_holds_assignment(unit_id: int, duty: Duty | None = None) -> ColumnElement[bool]:
+    conditions = [
+        Assignment.hazard_id == Hazard.id,
+        Assignment.party_type == PartyType.unit,
+        Assignment.party_id == unit_id,
+    ]
+    if duty is not None:
+        conditions.append(Assignment.duty == duty)
+    return exists().where(and_(*conditions))
+
+
+def hazard_visibility(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Hazard selecting exactly what the actor may see."""
+    if actor.role == Role.enterprise:
+        return Hazard.enterprise_id == (actor.enterprise_id or -1)
+    if actor.role == Role.inspector:
+        clauses = [Hazard.reported_by_id == actor.id]
+        if actor.unit_id is not None:
+            clauses.append(Hazard.enterprise_id.in_(supervised_enterprises(actor)))
+            clauses.append(_unit_holds_assignment(actor.unit_id))
+        return or_(*clauses)
+    if actor.role in (Role.committee, Role.admin) and actor.region_path:
+        region_paths = select(Region.id).where(
+            Region.path.startswith(actor.region_path, autoescape=True)
+        )
+        return Hazard.region_id.in_(region_paths)
+    return false()
+
+
+def enterprise_in_scope(session: Session, actor: Actor, enterprise: Enterprise) -> bool:
+    """May the actor report a hazard for this enterprise?"""
+    if actor.role == Role.enterprise:
+        return actor.enterprise_id == enterprise.id
+    if actor.role == Role.inspector:
+        query = supervised_enterprises(actor).where(Enterprise.id == enterprise.id)
+        return session.scalar(query) is not None
+    if actor.role == Role.committee and actor.region_path:
+        return enterprise.region.path.startswith(actor.region_path)
+    return False
+
+
+def relations_to(session: Session, actor: Actor, hazard: Hazard) -> frozenset[Relation]:
+    """The duties the actor holds on a hazard the actor can already see."""
+    relations: set[Relation] = set()
+    if actor.role == Role.enterprise and actor.enterprise_id == hazard.enterprise_id:
+        relations.add(Relation.reporter)
+        if _holds(hazard, PartyType.enterprise, actor.enterprise_id, Duty.rectify):
+            relations.add(Relation.rectifier)
+    elif actor.role == Role.inspector and actor.unit_id is not None:
+        enterprise = session.get(Enterprise, hazard.enterprise_id)
+        if enterprise is not None and enterprise_in_scope(session, actor, enterprise):
+            relations.update((Relation.router, Relation.reporter))
+        if _holds(hazard, PartyType.unit, actor.unit_id, Duty.supervise):
+            relations.add(Relation.supervisor)
+    elif actor.role == Role.committee:
+        # Reaching here means the hazard lies in the committee's region subtree.
+        relations.update((Relation.router, Relation.overseer, Relation.reporter))
+    return frozenset(relations)
+
+
+def _holds(hazard: Hazard, party_type: PartyType, party_id: int | None, duty: Duty) -> bool:
+    return any(
+        a.party_type == party_type and a.party_id == party_id and a.duty == duty
+        for a in hazard.assignments
+    )

@@ -1,0 +1,17 @@
+from pydantic import BaseModel
+
+from app.models.enums import Role
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    role: Role
+    unit_id: int | None
+    enterprise_id: int | None
+    region_id: int | None

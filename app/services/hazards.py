@@ -1,0 +1,265 @@
+"""Use cases: report a hazard, find hazards, read one hazard and its timeline."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from app.clock import Clock, local_today
+from app.config import get_settings
+from app.errors import Forbidden, NotFound, Unprocessable
+from app.models import Assignment, Enterprise, Event, Hazard, HazardCounter, Region
+from app.models.enums import HazardLevel, PartyType, RegionLevel
+from app.permissions import Actor, enterprise_in_scope, hazard_visibility
+from app.services import photos as photo_service
+from app.services.regions import ancestor_at_level
+from app.services.timeline import append_event, events_of
+from app.workflow.fields import ReportFields, parse_fields
+from app.workflow.machine import Attempt, check_report
+from app.workflow.states import RECTIFICATION_OPEN, HazardState
+from app.workflow.table import Relation, roles_for
+
+MAX_PAGE = 200
+
+
+def visible_hazard(
+    session: Session, actor: Actor, hazard_id: int, *, for_update: bool = False
+) -> Hazard:
+    """The hazard if the actor may see it; 404 otherwise (never 403 for the unseen)."""
+    query = select(Hazard).where(Hazard.id == hazard_id, hazard_visibility(actor))
+    if for_update:
+        query = query.with_for_update(of=Hazard)
+    hazard = session.scalars(query.options(selectinload(Hazard.assignments))).first()
+    if hazard is None:
+        raise NotFound("隐患不存在")
+    return hazard
+
+
+def is_overdue(hazard: Hazard, today: date) -> bool:
+    return (
+        hazard.deadline is not None
+        and hazard.state in RECTIFICATION_OPEN
+        and hazard.deadline < today
+    )
+
+
+def _next_code(session: Session, county: Region, year: int) -> str:
+    """YH-<6-digit county code>-<year>-<seq>, the sequence counted per county and year."""
+    county_code = county.code[:6]
+    bump = (
+        update(HazardCounter.__table__)
+        .where(HazardCounter.county_code == county_code, HazardCounter.year == year)
+        .values(last=HazardCounter.last + 1)
+        .returning(HazardCounter.last)
+    )
+    last = session.execute(bump).scalar()
+    if last is None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(HazardCounter.__table__)
+            .values(county_code=county_code, year=year, last=0)
+            .on_conflict_do_nothing()
+        )
+        last = session.execute(bump).scalar_one()
+    return f"YH-{county_code}-{year}-{last:05d}"
+
+
+def _reporting_enterprise(
+    session: Session, actor: Actor, enterprise_id: Any, field_errors: list[dict[str, Any]]
+) -> Enterprise | None:
+    if actor.enterprise_id is not None and enterprise_id in (None, ""):
+        enterprise_id = actor.enterprise_id
+    if enterprise_id in (None, ""):
+        field_errors.append(
+            {"loc": ["body", "enterprise_id"], "msg": "请选择隐患所在企业", "type": "missing"}
+        )
+        return None
+    try:
+        enterprise = session.get(Enterprise, int(enterprise_id))
+    except (TypeError, ValueError):
+        return None  # the field parser reports the malformed id
+    if enterprise is None:
+        field_errors.append(
+            {"loc": ["body", "enterprise_id"], "msg": "企业不存在", "type": "value_error"}
+        )
+    return enterprise
+
+
+def report_hazard(
+    session: Session,
+    *,
+    actor: Actor,
+    form: dict[str, Any],
+    uploads: list[photo_service.Upload],
+    clock: Clock,
+) -> Hazard:
+    """上报: create a hazard in `reported` with its scene photos and first timeline event."""
+    if actor.role not in roles_for("report"):
+        raise Forbidden("您的角色不能上报隐患")
+    now = clock.now()
+    parsed, field_errors = parse_fields(ReportFields, form, today=local_today(clock))
+    enterprise = _reporting_enterprise(session, actor, form.get("enterprise_id"), field_errors)
+    # Without a valid enterprise there is nothing to refuse yet: the form answers 422.
+    may_report = enterprise is None or enterprise_in_scope(session, actor, enterprise)
+    relations = frozenset({Relation.reporter}) if may_report else frozenset()
+    photos, upload_error = photo_service.inspect_uploads(uploads)
+    check_report(
+        Attempt(
+            state="",
+            role=actor.role,
+            relations=relations,
+            photo_count=len(uploads),
+            upload_error=upload_error,
+            field_errors=field_errors,
+        )
+    )
+    assert isinstance(parsed, ReportFields) and enterprise is not None
+    county = ancestor_at_level(session, enterprise.region, RegionLevel.county)
+    if county is None:
+        raise Unprocessable("企业所在乡镇未挂在任何县级行政区下，无法编号")
+    hazard = Hazard(
+        code=_next_code(session, county, now.astimezone(get_settings().tz).year),
+        state=HazardState.reported,
+        level=parsed.level,
+        title=parsed.title,
+        description=parsed.description,
+        location=parsed.location,
+        category=parsed.category or None,
+        major_clause=parsed.major_clause or None,
+        lat=parsed.lat,
+        lon=parsed.lon,
+        enterprise_id=enterprise.id,
+        region_id=enterprise.region_id,
+        reported_by_id=actor.id,
+        reporter_role=actor.role,
+        reported_at=now,
+        updated_at=now,
+    )
+    session.add(hazard)
+    session.flush()
+    rows = photo_service.store_photos(
+        session, hazard=hazard, photos=photos, uploaded_by_id=actor.id, at=now
+    )
+    append_event(
+        session,
+        hazard=hazard,
+        action="report",
+        from_state=None,
+        to_state=HazardState.reported,
+        actor=actor,
+        at=now,
+        note=parsed.description,
+        data={"level": parsed.level, "title": parsed.title, "location": parsed.location,
+              "major_clause": parsed.major_clause, "enterprise_id": enterprise.id},
+        photos=rows,
+    )
+    return hazard
+
+
+@dataclass(frozen=True)
+class HazardFilters:
+    state: HazardState | None = None
+    level: HazardLevel | None = None
+    enterprise_id: int | None = None
+    region_id: int | None = None
+    unit_id: int | None = None
+    overdue: bool | None = None
+    q: str | None = None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def encode_cursor(hazard_id: int) -> str:
+    return base64.urlsafe_b64encode(f"h:{hazard_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "h":
+            raise ValueError(raw)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unprocessable(
+            [{"loc": ["query", "cursor"], "msg": "无效的分页游标", "type": "value_error"}]
+        ) from None
+
+
+def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[tuple[Hazard]]:
+    """Visible hazards matching the list filters (shared by the list and, later, exports)."""
+    query = select(Hazard).where(hazard_visibility(actor))
+    if filters.state is not None:
+        query = query.where(Hazard.state == filters.state)
+    if filters.level is not None:
+        query = query.where(Hazard.level == filters.level)
+    if filters.enterprise_id is not None:
+        query = query.where(Hazard.enterprise_id == filters.enterprise_id)
+    if filters.region_id is not None:
+        subtree = select(Region.path).where(Region.id == filters.region_id).scalar_subquery()
+        query = query.where(
+            Hazard.region_id.in_(
+                select(Region.id).where(
+                    func.substr(Region.path, 1, func.length(subtree)) == subtree
+                )
+            )
+        )
+    if filters.unit_id is not None:
+        query = query.where(
+            Hazard.id.in_(
+                select(Assignment.hazard_id).where(
+                    Assignment.party_type == PartyType.unit, Assignment.party_id == filters.unit_id
+                )
+            )
+        )
+    if filters.overdue is not None:
+        late = Hazard.state.in_(RECTIFICATION_OPEN) & (Hazard.deadline < today)
+        query = query.where(late if filters.overdue else ~late | Hazard.deadline.is_(None))
+    if filters.q:
+        pattern = f"%{escape_like(filters.q.strip().lower())}%"
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Hazard.title, Hazard.description, Hazard.location, Hazard.code)
+                )
+            )
+        )
+    return query
+
+
+def list_hazards(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: HazardFilters,
+    limit: int,
+    cursor: str | None,
+    clock: Clock,
+) -> tuple[list[Hazard], str | None]:
+    """A page of visible hazards, newest first; the cursor is keyset-based (stable under inserts)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = filtered_query(actor, filters, local_today(clock)).order_by(Hazard.id.desc())
+    if cursor:
+        query = query.where(Hazard.id < decode_cursor(cursor))
+    rows = list(
+        session.scalars(
+            query.limit(limit + 1).options(
+                selectinload(Hazard.assignments), selectinload(Hazard.photos)
+            )
+        )
+    )
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def hazard_events(session: Session, *, actor: Actor, hazard_id: int) -> list[Event]:
+    visible_hazard(session, actor, hazard_id)
+    return events_of(session, hazard_id)

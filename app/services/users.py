@@ -1,0 +1,56 @@
+"""Creating users with the scope their role requires."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.clock import Clock
+from app.errors import Conflict, Unprocessable
+from app.models import Enterprise, Region, Unit, User
+from app.models.enums import Role
+from app.security import hash_password
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    clock: Clock,
+    display_name: str = "",
+    enterprise_id: int | None = None,
+    unit_id: int | None = None,
+    region_id: int | None = None,
+) -> User:
+    """An active user; the scope must match the role (enterprise / unit / region)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    required = {
+        Role.enterprise: ("enterprise_id", enterprise_id, Enterprise),
+        Role.inspector: ("unit_id", unit_id, Unit),
+        Role.committee: ("region_id", region_id, Region),
+        Role.admin: ("region_id", region_id, Region),
+    }[role]
+    name, value, model = required
+    given = {"enterprise_id": enterprise_id, "unit_id": unit_id, "region_id": region_id}
+    extra = [k for k, v in given.items() if v is not None and k != name]
+    if value is None or session.get(model, value) is None or extra:
+        raise Unprocessable(f"角色 {role} 需要且只需要一个有效的 {name}")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"用户名 {username} 已存在")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        enterprise_id=enterprise_id,
+        unit_id=unit_id,
+        region_id=region_id,
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,104 @@
+"""The transition table of the closed loop, as data.
+
+One row per (action, source state). The same rows build the state machine, the permission
+matrix in the tests and the diagram in the docs; change a rule here and all three follow.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.models.enums import Role
+from app.workflow.states import HazardState as S
+
+
+class Relation(StrEnum):
+    """How the acting user stands to a hazard; each action requires one of these."""
+
+    reporter = "reporter"  # may report for the hazard's enterprise
+    router = "router"  # inspector whose unit supervises the enterprise; committee over its region
+    rectifier = "rectifier"  # enterprise holding the hazard's rectify assignment
+    supervisor = "supervisor"  # inspector whose unit holds a supervise assignment
+    overseer = "overseer"  # committee whose region contains the hazard
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    source: S | None  # None: the hazard is created by this action
+    dest: S
+    roles: frozenset[Role]
+    party: Relation
+    evidence: bool  # at least one photo is required
+    only_if_not_drawn: bool = False  # close without a spot-check
+
+
+def _rule(action: str, source: S | None, dest: S, roles: set[Role], party: Relation,
+          evidence: bool = False, only_if_not_drawn: bool = False) -> Rule:
+    return Rule(action, source, dest, frozenset(roles), party, evidence, only_if_not_drawn)
+
+
+E, I, C = Role.enterprise, Role.inspector, Role.committee
+
+RULES: tuple[Rule, ...] = (
+    _rule("report", None, S.reported, {E, I, C}, Relation.reporter, evidence=True),
+    _rule("assign", S.reported, S.assigned, {I, C}, Relation.router),
+    _rule("reject", S.reported, S.rejected, {I, C}, Relation.router),
+    _rule("accept", S.assigned, S.rectifying, {E}, Relation.rectifier),
+    _rule("submit", S.rectifying, S.rectified, {E}, Relation.rectifier, evidence=True),
+    _rule("verify", S.rectified, S.verified, {I}, Relation.supervisor, evidence=True),
+    _rule("return", S.rectified, S.rectifying, {I}, Relation.supervisor, evidence=True),
+    _rule("spot_check", S.verified, S.spot_checked, {C}, Relation.overseer, evidence=True),
+    _rule("spot_check_fail", S.verified, S.rectifying, {C}, Relation.overseer, evidence=True),
+    _rule("close", S.spot_checked, S.closed, {C}, Relation.overseer),
+    _rule("close", S.verified, S.closed, {C}, Relation.overseer, only_if_not_drawn=True),
+)
+
+ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(rule.action for rule in RULES))
+TRANSITION_ACTIONS: tuple[str, ...] = tuple(a for a in ACTIONS if a != "report")
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    """Roles that may ever take ``action`` (whatever the state)."""
+    return frozenset().union(*(rule.roles for rule in RULES if rule.action == action))
+
+
+def rule_for(action: str, source: S | None) -> Rule | None:
+    return next((r for r in RULES if r.action == action and r.source == source), None)
+
+
+ACTION_LABELS: dict[str, str] = {
+    "report": "上报",
+    "assign": "交办",
+    "reject": "不予受理",
+    "accept": "签收整改",
+    "submit": "整改完成",
+    "verify": "验收通过",
+    "return": "验收不通过",
+    "spot_check": "抽查通过",
+    "spot_check_fail": "抽查不通过",
+    "close": "销号",
+    # Events that record something without moving the hazard.
+    "sample": "抽查抽签",
+}
+
+STATE_LABELS: dict[S, str] = {
+    S.reported: "已上报",
+    S.assigned: "已交办",
+    S.rectifying: "整改中",
+    S.rectified: "待验收",
+    S.verified: "已验收",
+    S.spot_checked: "已抽查",
+    S.closed: "已销号",
+    S.rejected: "不予受理",
+}
+
+
+def mermaid_diagram() -> str:
+    """The state diagram for the docs, rendered from the same rows as the machine."""
+    lines = ["stateDiagram-v2", "    [*] --> reported: report 上报"]
+    for rule in RULES:
+        if rule.source is not None:
+            label = f"{rule.action} {ACTION_LABELS[rule.action]}"
+            lines.append(f"    {rule.source} --> {rule.dest}: {label}")
+    lines += ["    closed --> [*]", "    rejected --> [*]"]
+    return "\n".join(lines)
