@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Enterprise, Hazard, Region, Unit, User, unit_industry
+from app.models import Assignment, Enterprise, Hazard, Region, Unit, User
 from app.models.enums import Duty, PartyType, Role, UnitKind
 from app.workflow.table import Relation
 

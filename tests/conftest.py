@@ -121,7 +121,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings():  # noqa: ANN201
+def settings():
     """The live settings object; tests may change a field (restored afterwards)."""
     current = get_settings()
     saved = current.model_dump()
@@ -131,7 +131,7 @@ def settings():  # noqa: ANN201
 
 
 @pytest.fixture
-def app(db: Session, clock: FixedClock):  # noqa: ANN201
+def app(db: Session, clock: FixedClock):
     application = create_app()
 
     def session_override() -> Iterator[Session]:
@@ -143,7 +143,7 @@ def app(db: Session, clock: FixedClock):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 

@@ -5,7 +5,7 @@ from app.models.enums import Role
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (OAuth2 token type, not a secret)
 
 
 class Me(BaseModel):

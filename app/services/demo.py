@@ -8,8 +8,8 @@ from app.errors import Conflict
 from app.models import Enterprise, Industry, Region, Unit, User
 from app.models.enums import RegionLevel, Role, UnitKind
 from app.services.regions import child_path
-from app.services.users import create_user
 from app.services.uscc import is_valid_uscc
+from app.services.users import create_user
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (documented in API.md)
 DEMO_COUNTY_CODE = "339901000000"

@@ -244,7 +244,10 @@ def list_hazards(
     cursor: str | None,
     clock: Clock,
 ) -> tuple[list[Hazard], str | None]:
-    """A page of visible hazards, newest first; the cursor is keyset-based (stable under inserts)."""
+    """A page of visible hazards, newest first.
+
+    The cursor is keyset-based (the last id seen), so pages stay stable while rows are inserted.
+    """
     limit = max(1, min(limit, MAX_PAGE))
     query = filtered_query(actor, filters, local_today(clock)).order_by(Hazard.id.desc())
     if cursor:

@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import on_rollback
-from app.errors import DomainError, NotFound, PayloadTooLarge, UnsupportedMedia, Unprocessable
+from app.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMedia
 from app.models import Hazard, Photo
 from app.permissions import Actor, hazard_visibility
 from app.storage import get_storage
 
-CONTENT_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"
+}
 VARIANT_SIZES = {"thumb": 320, "preview": 1600}
 
 

@@ -13,7 +13,7 @@ from app.models import Enterprise, Region, Unit, unit_industry, unit_region
 from app.models.enums import UnitKind
 
 
-def _units_covering(session: Session, enterprise: Enterprise, kind: UnitKind):  # noqa: ANN202
+def _units_covering(session: Session, enterprise: Enterprise, kind: UnitKind):
     township_path = enterprise.region.path
     return (
         select(Unit)

@@ -1,4 +1,4 @@
-"""Blobs on the local filesystem: originals/ab/cd/<sha256>, written by temp file + fsync + rename."""
+"""Blobs on the local filesystem: originals/ab/cd/<sha256>, written temp file + fsync + rename."""
 
 import io
 import os

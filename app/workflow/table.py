@@ -37,20 +37,20 @@ def _rule(action: str, source: S | None, dest: S, roles: set[Role], party: Relat
     return Rule(action, source, dest, frozenset(roles), party, evidence, only_if_not_drawn)
 
 
-E, I, C = Role.enterprise, Role.inspector, Role.committee
+ENT, INSP, COMM = Role.enterprise, Role.inspector, Role.committee
 
 RULES: tuple[Rule, ...] = (
-    _rule("report", None, S.reported, {E, I, C}, Relation.reporter, evidence=True),
-    _rule("assign", S.reported, S.assigned, {I, C}, Relation.router),
-    _rule("reject", S.reported, S.rejected, {I, C}, Relation.router),
-    _rule("accept", S.assigned, S.rectifying, {E}, Relation.rectifier),
-    _rule("submit", S.rectifying, S.rectified, {E}, Relation.rectifier, evidence=True),
-    _rule("verify", S.rectified, S.verified, {I}, Relation.supervisor, evidence=True),
-    _rule("return", S.rectified, S.rectifying, {I}, Relation.supervisor, evidence=True),
-    _rule("spot_check", S.verified, S.spot_checked, {C}, Relation.overseer, evidence=True),
-    _rule("spot_check_fail", S.verified, S.rectifying, {C}, Relation.overseer, evidence=True),
-    _rule("close", S.spot_checked, S.closed, {C}, Relation.overseer),
-    _rule("close", S.verified, S.closed, {C}, Relation.overseer, only_if_not_drawn=True),
+    _rule("report", None, S.reported, {ENT, INSP, COMM}, Relation.reporter, evidence=True),
+    _rule("assign", S.reported, S.assigned, {INSP, COMM}, Relation.router),
+    _rule("reject", S.reported, S.rejected, {INSP, COMM}, Relation.router),
+    _rule("accept", S.assigned, S.rectifying, {ENT}, Relation.rectifier),
+    _rule("submit", S.rectifying, S.rectified, {ENT}, Relation.rectifier, evidence=True),
+    _rule("verify", S.rectified, S.verified, {INSP}, Relation.supervisor, evidence=True),
+    _rule("return", S.rectified, S.rectifying, {INSP}, Relation.supervisor, evidence=True),
+    _rule("spot_check", S.verified, S.spot_checked, {COMM}, Relation.overseer, evidence=True),
+    _rule("spot_check_fail", S.verified, S.rectifying, {COMM}, Relation.overseer, evidence=True),
+    _rule("close", S.spot_checked, S.closed, {COMM}, Relation.overseer),
+    _rule("close", S.verified, S.closed, {COMM}, Relation.overseer, only_if_not_drawn=True),
 )
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(rule.action for rule in RULES))

@@ -3,7 +3,7 @@
 The timeline is append-only in the database too: triggers refuse UPDATE and DELETE on event.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 01:20:23.518311
 """
 

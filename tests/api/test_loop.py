@@ -7,13 +7,13 @@ from app.services.timeline import verify_chains
 from tests.api.helpers import PLAN, act, in_days, ok, report
 
 
-def set_rate(client, auth, rate: str) -> None:  # noqa: ANN001
+def set_rate(client, auth, rate: str) -> None:
     response = client.put("/api/v1/spot-check-policy", json={"rate": rate},
                           headers=auth("anweiban"))
     assert response.status_code == 200, response.text
 
 
-def test_general_hazard_loop_with_spot_check(client, auth, db: Session, users) -> None:  # noqa: ANN001
+def test_general_hazard_loop_with_spot_check(client, auth, db: Session, users) -> None:
     set_rate(client, auth, "1")
     hazard = report(client, auth, "ent_a")
     assert hazard["state"] == "reported"
@@ -69,7 +69,7 @@ def test_general_hazard_loop_with_spot_check(client, auth, db: Session, users) -
     assert list(verify_chains(db)) == []
 
 
-def test_general_hazard_not_drawn_is_closed_without_spot_check(client, auth) -> None:  # noqa: ANN001
+def test_general_hazard_not_drawn_is_closed_without_spot_check(client, auth) -> None:
     set_rate(client, auth, "0")
     hid = report(client, auth, "ent_b")["id"]
     ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": in_days(5)}))
@@ -86,7 +86,7 @@ def test_general_hazard_not_drawn_is_closed_without_spot_check(client, auth) -> 
     assert close["data"]["closed_without_spot_check"]
 
 
-def test_major_hazard_loop_with_plan_and_failed_spot_check(client, auth, users) -> None:  # noqa: ANN001
+def test_major_hazard_loop_with_plan_and_failed_spot_check(client, auth, users) -> None:
     set_rate(client, auth, "0")  # majors are drawn whatever the rate
     hazard = report(client, auth, "insp_dept", level="major", enterprise_id=_ent_a(client, auth),
                     major_clause="工贸行业重大事故隐患判定标准 第四条第（一）项")
@@ -124,7 +124,7 @@ def test_major_hazard_loop_with_plan_and_failed_spot_check(client, auth, users) 
     assert ok(act(client, auth, "anweiban", hid, "close"))["state"] == "closed"
 
 
-def test_reject_needs_a_reason(client, auth) -> None:  # noqa: ANN001
+def test_reject_needs_a_reason(client, auth) -> None:
     hid = report(client, auth, "ent_a")["id"]
     assert act(client, auth, "insp_town", hid, "reject", {"reason": "  "}).status_code == 422
     rejected = ok(act(client, auth, "insp_town", hid, "reject", {"reason": "重复上报"}))
@@ -133,5 +133,5 @@ def test_reject_needs_a_reason(client, auth) -> None:  # noqa: ANN001
                {"deadline": in_days(3)}).status_code == 409
 
 
-def _ent_a(client, auth) -> int:  # noqa: ANN001
+def _ent_a(client, auth) -> int:
     return client.get("/api/v1/me", headers=auth("ent_a")).json()["enterprise_id"]
