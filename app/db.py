@@ -113,6 +113,7 @@ def run_in_transaction(session: Session) -> Iterator[Session]:
         raise
     else:
         session.commit()
+        session.info.pop("on_rollback", None)
 
 
 def rollback(session: Session) -> None:
@@ -131,4 +132,3 @@ def on_rollback(session: Session, action: Callable[[], None]) -> None:
 def get_session() -> Iterator[Session]:
     with get_sessionmaker()() as session:
         yield from run_in_transaction(session)
-        session.info.pop("on_rollback", None)

@@ -1,0 +1,215 @@
+"""Behaviour that needs committed data in a database of its own: races, migrations, audit."""
+
+import hashlib
+import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from threading import Barrier
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app import db as app_db
+from app.cli import alembic_config, cli
+from app.clock import FixedClock
+from app.config import get_settings
+from app.db import Base, make_engine, run_in_transaction
+from app.errors import Conflict
+from app.models import Assignment, Event, Hazard, User
+from app.permissions import Actor, load_actor
+from app.services import hazards as hazard_service
+from app.services.actions import perform_action
+from app.services.demo import load_demo
+from app.services.photos import Upload
+from app.storage import get_storage
+from tests.conftest import START, create_database, drop_database, jpeg_bytes, migrate
+
+DEADLINE = (date(2026, 11, 23) + timedelta(days=10)).isoformat()
+
+
+@pytest.fixture
+def fresh_url() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def loaded(fresh_url: str) -> Iterator[Engine]:
+    migrate(fresh_url)
+    engine = make_engine(fresh_url)
+    with Session(engine) as session, session.begin():
+        load_demo(session, clock=FixedClock(START))
+    yield engine
+    engine.dispose()
+
+
+def actor_of(engine: Engine, username: str) -> Actor:
+    with Session(engine) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        return load_actor(session, user)
+
+
+def committed_report(engine: Engine, clock: FixedClock, username: str = "ent_a") -> int:
+    with Session(engine) as session:
+        for tx in run_in_transaction(session):
+            hazard = hazard_service.report_hazard(
+                tx, actor=actor_of(engine, username), clock=clock,
+                form={"title": "叉车无证驾驶", "description": "仓库叉车由无证人员驾驶",
+                      "location": "成品仓库", "level": "general"},
+                uploads=[_upload()],
+            )
+        return hazard.id
+
+
+def _upload() -> Upload:
+    data = jpeg_bytes()
+    return Upload("scene.jpg", io.BytesIO(data), len(data))
+
+
+def race(n: int, task) -> list[str]:
+    barrier = Barrier(n)
+
+    def run(_: int) -> str:
+        barrier.wait()
+        try:
+            task()
+            return "ok"
+        except Conflict:
+            return "409"
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def test_racing_actions_give_one_success_and_409s(loaded: Engine) -> None:
+    clock = FixedClock(START)
+    hazard_id = committed_report(loaded, clock)
+    inspector = actor_of(loaded, "insp_dept")
+
+    def assign() -> None:
+        with Session(loaded) as session:
+            for tx in run_in_transaction(session):
+                perform_action(tx, actor=inspector, hazard_id=hazard_id, action="assign",
+                               form={"deadline": DEADLINE}, uploads=[], clock=clock)
+
+    results = race(8, assign)
+    assert sorted(results) == ["409"] * 7 + ["ok"]
+    with Session(loaded) as session:
+        assert session.get(Hazard, hazard_id).version == 2
+        assert session.scalar(select(func.count()).select_from(Assignment)) == 3
+        assert [e.action for e in session.scalars(
+            select(Event).where(Event.hazard_id == hazard_id).order_by(Event.seq))] == \
+            ["report", "assign"]
+
+
+def test_racing_reports_get_distinct_codes(loaded: Engine) -> None:
+    clock = FixedClock(START)
+    codes = []
+
+    def report() -> None:
+        codes.append(committed_report(loaded, clock))
+
+    assert race(6, report) == ["ok"] * 6
+    with Session(loaded) as session:
+        all_codes = session.scalars(select(Hazard.code)).all()
+    assert len(set(all_codes)) == 6
+    assert sorted(all_codes)[-1].endswith("-00006")
+
+
+def test_a_failure_midway_leaves_no_trace(loaded: Engine, monkeypatch) -> None:
+    """The photo blob is written before the event; the rollback must remove it too."""
+    clock = FixedClock(START)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while writing the event")
+
+    monkeypatch.setattr(hazard_service, "append_event", broken)
+    upload = _upload()
+    sha = hashlib.sha256(upload.file.getvalue()).hexdigest()
+    with pytest.raises(RuntimeError), Session(loaded) as session:
+        for tx in run_in_transaction(session):
+            hazard_service.report_hazard(
+                tx, actor=actor_of(loaded, "ent_a"), clock=clock, uploads=[upload],
+                form={"title": "t", "description": "d", "location": "l", "level": "general"},
+            )
+    with Session(loaded) as session:
+        assert session.scalar(select(func.count()).select_from(Hazard)) == 0
+    assert not get_storage().exists(sha)
+
+
+def test_migrations_upgrade_downgrade_upgrade(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "head")
+    assert {"hazard", "event", "assignment", "photo"} <= set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    assert "event" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_events_are_append_only_in_the_database(loaded: Engine) -> None:
+    hazard_id = committed_report(loaded, FixedClock(START))
+    for statement in ("UPDATE event SET note = 'x'", "DELETE FROM event"):
+        with pytest.raises(Exception, match="append-only"), loaded.begin() as conn:
+            conn.execute(text(statement))
+    with Session(loaded) as session:
+        assert session.scalar(select(func.count()).where(Event.hazard_id == hazard_id)) == 1
+        event = session.scalars(select(Event)).first()
+        event.note = "edited through the ORM"
+        with pytest.raises(RuntimeError, match="never edited"):
+            session.flush()
+
+
+@pytest.fixture
+def cli_on(loaded: Engine, monkeypatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("DATABASE_URL", loaded.url.render_as_string(hide_password=False))
+    for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
+        cached.cache_clear()
+    yield CliRunner()
+    app_db.get_engine().dispose()
+    monkeypatch.undo()
+    for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
+        cached.cache_clear()
+
+
+def test_audit_verify_names_an_edited_event(loaded: Engine, cli_on: CliRunner) -> None:
+    clock = FixedClock(START)
+    hazard_id = committed_report(loaded, clock)
+    with Session(loaded) as session:
+        for tx in run_in_transaction(session):
+            perform_action(tx, actor=actor_of(loaded, "insp_dept"), hazard_id=hazard_id,
+                           action="assign", form={"deadline": DEADLINE}, uploads=[],
+                           clock=clock)
+    result = cli_on.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "all 2 events verified" in result.output
+
+    with loaded.begin() as conn:
+        _disable_append_only(conn)
+        target = conn.execute(text(
+            "SELECT id FROM event WHERE seq = 2 AND hazard_id = :h"), {"h": hazard_id}).scalar()
+        conn.execute(text("UPDATE event SET note = '期限已延长' WHERE id = :id"), {"id": target})
+    result = cli_on.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"event {target} (seq 2)" in result.output
+    assert "edited" in result.output
+
+
+def _disable_append_only(conn) -> None:
+    """What an attacker with database access would do first."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE event DISABLE TRIGGER event_append_only"))
+    else:
+        conn.execute(text("DROP TRIGGER event_no_update"))
