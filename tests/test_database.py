@@ -213,3 +213,32 @@ def _disable_append_only(conn) -> None:
         conn.execute(text("ALTER TABLE event DISABLE TRIGGER event_append_only"))
     else:
         conn.execute(text("DROP TRIGGER event_no_update"))
+
+
+def test_demo_refuses_a_database_holding_data(loaded: Engine, cli_on: CliRunner) -> None:
+    refused = cli_on.invoke(cli, ["demo"])
+    assert refused.exit_code == 1
+    assert "拒绝" in refused.output
+    assert cli_on.invoke(cli, ["demo", "--if-needed"]).exit_code == 0
+    with Session(loaded) as session:
+        session.execute(text("DELETE FROM \"user\" WHERE username = 'anweiban'"))
+        session.commit()
+    # Other data (not the complete demo) is never mixed with demo rows.
+    assert cli_on.invoke(cli, ["demo", "--if-needed"]).exit_code == 1
+
+
+def test_create_user_checks_the_scope_of_the_role(loaded: Engine, cli_on: CliRunner) -> None:
+    with Session(loaded) as session:
+        enterprise_id = session.scalars(
+            select(User.enterprise_id).where(User.username == "ent_a")).one()
+    created = cli_on.invoke(cli, ["create-user", "ent_a2", "--role", "enterprise",
+                                  "--enterprise-id", str(enterprise_id),
+                                  "--password", "a-long-password"])
+    assert created.exit_code == 0, created.output
+    no_scope = cli_on.invoke(cli, ["create-user", "insp_x", "--role", "inspector",
+                                   "--password", "a-long-password"])
+    assert no_scope.exit_code == 1
+    duplicate = cli_on.invoke(cli, ["create-user", "ent_a2", "--role", "enterprise",
+                                    "--enterprise-id", str(enterprise_id),
+                                    "--password", "a-long-password"])
+    assert duplicate.exit_code == 1

@@ -135,3 +135,21 @@ def test_reject_needs_a_reason(client, auth) -> None:
 
 def _ent_a(client, auth) -> int:
     return client.get("/api/v1/me", headers=auth("ent_a")).json()["enterprise_id"]
+
+
+def test_return_sends_the_hazard_back_with_a_new_deadline(client, auth) -> None:
+    hid = report(client, auth, "ent_a")["id"]
+    ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": in_days(3)}))
+    ok(act(client, auth, "ent_a", hid, "accept"))
+    ok(act(client, auth, "ent_a", hid, "submit", {"note": "已整改"}, photos=1))
+    returned = ok(act(client, auth, "insp_town", hid, "return",
+                      {"reason": "接地电阻仍超标", "deadline": in_days(8)}, photos=1))
+    assert returned["state"] == "rectifying"
+    assert returned["deadline"] == in_days(8)
+    assert {a["deadline"] for a in returned["assignments"]} == {in_days(8)}
+    resubmitted = ok(act(client, auth, "ent_a", hid, "submit", {"note": "已复测合格"}, photos=1))
+    assert resubmitted["state"] == "rectified"
+    events = client.get(f"/api/v1/hazards/{hid}/events", headers=auth("ent_a")).json()
+    back = next(e for e in events if e["action"] == "return")
+    assert back["note"] == "接地电阻仍超标"
+    assert back["data"]["deadline"] == {"from": in_days(3), "to": in_days(8)}
