@@ -12,7 +12,7 @@ Whatever a caller may not see answers 404, never 403.
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Assignment, Enterprise, Hazard, Region, Unit, User
 from app.models.enums import Duty, PartyType, Role, UnitKind
@@ -39,7 +39,9 @@ def load_actor(session: Session, user: User) -> Actor:
     region_path = None
     if user.region_id is not None:
         region_path = session.scalar(select(Region.path).where(Region.id == user.region_id))
-    unit_kind, paths, industries = None, (), frozenset()
+    unit_kind: UnitKind | None = None
+    paths: tuple[str, ...] = ()
+    industries: frozenset[int] = frozenset()
     if user.unit_id is not None:
         unit = session.get(Unit, user.unit_id)
         if unit is not None:
@@ -60,13 +62,15 @@ def load_actor(session: Session, user: User) -> Actor:
     )
 
 
-def in_subtree(path_column: ColumnElement[str], paths: tuple[str, ...]) -> ColumnElement[bool]:
+def in_subtree(
+    path_column: InstrumentedAttribute[str], paths: tuple[str, ...]
+) -> ColumnElement[bool]:
     if not paths:
         return false()
     return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
 
 
-def supervised_enterprises(actor: Actor) -> Select[tuple[int]]:
+def supervised_enterprises(actor: Actor) -> Select[int]:
     """Ids of the enterprises the inspector's unit supervises (行业监管 or 属地监管)."""
     query = (
         select(Enterprise.id)

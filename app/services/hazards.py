@@ -52,7 +52,7 @@ def _next_code(session: Session, county: Region, year: int) -> str:
     """YH-<6-digit county code>-<year>-<seq>, the sequence counted per county and year."""
     county_code = county.code[:6]
     bump = (
-        update(HazardCounter.__table__)
+        update(HazardCounter)
         .where(HazardCounter.county_code == county_code, HazardCounter.year == year)
         .values(last=HazardCounter.last + 1)
         .returning(HazardCounter.last)
@@ -193,7 +193,7 @@ def decode_cursor(cursor: str) -> int:
         ) from None
 
 
-def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[tuple[Hazard]]:
+def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[Hazard]:
     """Visible hazards matching the list filters (shared by the list and, later, exports)."""
     query = select(Hazard).where(hazard_visibility(actor))
     if filters.state is not None:

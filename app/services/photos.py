@@ -8,6 +8,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -102,7 +103,7 @@ def store_photos(
     for photo in photos:
         photo.upload.file.seek(0)
         if storage.put(photo.sha256, photo.upload.file):
-            on_rollback(session, lambda sha=photo.sha256: storage.delete(sha))
+            on_rollback(session, partial(storage.delete, photo.sha256))
         row = Photo(
             hazard=hazard,
             sha256=photo.sha256,

@@ -5,7 +5,7 @@ whose regions contain the enterprise's township, the most local first; the towns
 is the one that supervises the enterprise's township.
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -13,7 +13,8 @@ from app.models import Enterprise, Region, Unit, unit_industry, unit_region
 from app.models.enums import UnitKind
 
 
-def _units_covering(session: Session, enterprise: Enterprise, kind: UnitKind):
+def _units_covering(enterprise: Enterprise, kind: UnitKind) -> Select[Unit]:
+    """Units of ``kind`` supervising a region that contains the enterprise, most local first."""
     township_path = enterprise.region.path
     return (
         select(Unit)
@@ -26,7 +27,7 @@ def _units_covering(session: Session, enterprise: Enterprise, kind: UnitKind):
 
 
 def industry_department(session: Session, enterprise: Enterprise) -> Unit | None:
-    query = _units_covering(session, enterprise, UnitKind.department).join(
+    query = _units_covering(enterprise, UnitKind.department).join(
         unit_industry, unit_industry.c.unit_id == Unit.id
     ).where(unit_industry.c.industry_id == enterprise.industry_id)
     return session.scalars(query.limit(1)).first()
@@ -34,7 +35,7 @@ def industry_department(session: Session, enterprise: Enterprise) -> Unit | None
 
 def township_office(session: Session, enterprise: Enterprise) -> Unit | None:
     return session.scalars(
-        _units_covering(session, enterprise, UnitKind.township).limit(1)
+        _units_covering(enterprise, UnitKind.township).limit(1)
     ).first()
 
 
@@ -45,7 +46,7 @@ def supervising_units(
     if requested_unit_id is not None:
         department = session.get(Unit, requested_unit_id)
         covering = session.scalars(
-            _units_covering(session, enterprise, UnitKind.department).where(
+            _units_covering(enterprise, UnitKind.department).where(
                 Unit.id == requested_unit_id
             )
         ).first()

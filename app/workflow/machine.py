@@ -81,7 +81,8 @@ GUARDS: tuple[Guard, ...] = (
 
 def _condition(guard: Guard, rule: Rule) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
-        attempt: Attempt = event.model
+        attempt = event.model
+        assert isinstance(attempt, Attempt)
         refusal = guard(attempt, rule)
         if refusal is not None:
             attempt.refusal = refusal
