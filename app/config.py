@@ -25,7 +25,18 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(8 * 60, alias="TOKEN_TTL_MINUTES", gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
+    max_request_bytes: int = Field(128 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
     max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
+    # Photo storage: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object store).
+    storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
+    s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")
+    s3_bucket: str = Field("bihuan-media", alias="S3_BUCKET")
+    s3_prefix: str = Field("", alias="S3_PREFIX")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    s3_access_key_id: str | None = Field(None, alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
+    # Unreferenced blobs younger than this are kept by `bihuan media gc` (uploads in flight).
+    media_gc_grace_hours: int = Field(24, alias="MEDIA_GC_GRACE_HOURS", ge=0)
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     # Share of verified general hazards drawn for a spot-check when the committee set none.
     default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)

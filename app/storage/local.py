@@ -4,8 +4,20 @@ import io
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from app.storage import BlobInfo
+
+HEX = frozenset("0123456789abcdef")
+
+
+def check_digest(sha256: str) -> str:
+    if len(sha256) != 64 or not set(sha256) <= HEX:
+        raise ValueError("not a SHA-256 hex digest")
+    return sha256
 
 
 class LocalStorage:
@@ -13,12 +25,13 @@ class LocalStorage:
         self.root = Path(root)
 
     def _original(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a SHA-256 hex digest")
+        check_digest(sha256)
         return self.root / "originals" / sha256[:2] / sha256[2:4] / sha256
 
     def _derived(self, sha256: str, variant: str) -> Path:
-        self._original(sha256)  # validates the digest
+        check_digest(sha256)
+        if not variant.isalnum():
+            raise ValueError("bad variant name")
         return self.root / "derived" / sha256[:2] / f"{sha256}.{variant}"
 
     def _write_atomically(self, target: Path, source: BinaryIO) -> None:
@@ -49,6 +62,8 @@ class LocalStorage:
 
     def delete(self, sha256: str) -> None:
         self._original(sha256).unlink(missing_ok=True)
+        for derived in self._derived(sha256, "x").parent.glob(f"{sha256}.*"):
+            derived.unlink(missing_ok=True)
 
     def get_derived(self, sha256: str, variant: str) -> bytes | None:
         path = self._derived(sha256, variant)
@@ -56,3 +71,10 @@ class LocalStorage:
 
     def put_derived(self, sha256: str, variant: str, data: bytes) -> None:
         self._write_atomically(self._derived(sha256, variant), io.BytesIO(data))
+
+    def iter_originals(self) -> Iterator[BlobInfo]:
+        for path in (self.root / "originals").glob("??/??/*"):
+            if path.name.startswith(".tmp-") or len(path.name) != 64:
+                continue
+            stat = path.stat()
+            yield BlobInfo(path.name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
