@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
     max_request_bytes: int = Field(128 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
     max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
+    # Authenticity checks on evidence photos (DOMAIN.md "Evidence photos").
+    photo_max_age_hours: float = Field(72, alias="PHOTO_MAX_AGE_HOURS", gt=0)
+    photo_clock_skew_minutes: float = Field(10, alias="PHOTO_CLOCK_SKEW_MINUTES", ge=0)
+    photo_max_distance_m: float = Field(1000, alias="PHOTO_MAX_DISTANCE_M", gt=0)
+    photo_similarity_bits: int = Field(6, alias="PHOTO_SIMILARITY_BITS", ge=0, le=32)
+    # Flags that refuse the action (422 naming the flag) instead of only warning.
+    photo_refuse_flags: str = Field("", alias="PHOTO_REFUSE_FLAGS")
     # Photo storage: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object store).
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

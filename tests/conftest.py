@@ -6,6 +6,7 @@ test then runs inside a transaction that is rolled back, and the app under test 
 same session (savepoint join mode).
 """
 
+import hashlib
 import io
 import os
 import tempfile
@@ -32,6 +33,7 @@ from app.cli import alembic_config  # noqa: E402
 from app.clock import FixedClock, get_clock  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import get_session, make_engine, run_in_transaction  # noqa: E402
+from app.imaging.staged import StagedFile  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
 from app.security import issue_token  # noqa: E402
@@ -173,6 +175,14 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> b
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, **({"exif": exif} if exif else {}))
     return out.getvalue()
+
+
+def staged_jpeg(directory: Path, data: bytes | None = None) -> StagedFile:
+    """A JPEG staged on disk as the upload reader leaves it, for service-level tests."""
+    data = data if data is not None else jpeg_bytes()
+    path = Path(tempfile.mkstemp(dir=directory, suffix=".jpg")[1])
+    path.write_bytes(data)
+    return StagedFile("photos", "scene.jpg", path, len(data), hashlib.sha256(data).hexdigest())
 
 
 def photo(name: str = "scene.jpg", data: bytes | None = None,

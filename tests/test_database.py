@@ -1,10 +1,10 @@
 """Behaviour that needs committed data in a database of its own: races, migrations, audit."""
 
-import hashlib
-import io
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 from threading import Barrier
 
 import pytest
@@ -21,14 +21,14 @@ from app.clock import FixedClock
 from app.config import get_settings
 from app.db import Base, make_engine, run_in_transaction
 from app.errors import Conflict
+from app.imaging.staged import StagedFile
 from app.models import Assignment, Event, Hazard, User
 from app.permissions import Actor, load_actor
 from app.services import hazards as hazard_service
 from app.services.actions import perform_action
 from app.services.demo import load_demo
-from app.services.photos import Upload
 from app.storage import get_storage
-from tests.conftest import START, create_database, drop_database, jpeg_bytes, migrate
+from tests.conftest import START, create_database, drop_database, migrate, staged_jpeg
 
 DEADLINE = (date(2026, 11, 23) + timedelta(days=10)).isoformat()
 
@@ -68,9 +68,8 @@ def committed_report(engine: Engine, clock: FixedClock, username: str = "ent_a")
         return hazard.id
 
 
-def _upload() -> Upload:
-    data = jpeg_bytes()
-    return Upload("scene.jpg", io.BytesIO(data), len(data))
+def _upload() -> StagedFile:
+    return staged_jpeg(Path(tempfile.gettempdir()))
 
 
 def race(n: int, task) -> list[str]:
@@ -132,7 +131,7 @@ def test_a_failure_midway_leaves_no_trace(loaded: Engine, monkeypatch) -> None:
 
     monkeypatch.setattr(hazard_service, "append_event", broken)
     upload = _upload()
-    sha = hashlib.sha256(upload.file.getvalue()).hexdigest()
+    sha = upload.sha256
     with pytest.raises(RuntimeError), Session(loaded) as session:
         for tx in run_in_transaction(session):
             hazard_service.report_hazard(

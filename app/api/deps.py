@@ -1,21 +1,19 @@
 """Request dependencies: the session, the clock, the authenticated actor, the form reader."""
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
+from app.api.uploads import Limits, StagedForm, read_streaming_form
 from app.clock import Clock, get_clock
 from app.config import get_settings
 from app.db import get_session
-from app.errors import PayloadTooLarge, Unprocessable
+from app.errors import PayloadTooLarge
 from app.permissions import Actor
 from app.services.auth import authenticate
-from app.services.photos import Upload
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -35,37 +33,30 @@ def get_actor(
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-@dataclass
-class ActionForm:
-    fields: dict[str, Any]
-    uploads: list[Upload]
-
-
-async def read_action_form(request: Request) -> ActionForm:
-    """Read a multipart or URL-encoded form into plain fields and the `photos` files.
+async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
+    """The form's fields and its staged files; the files are deleted when the request ends.
 
     Validation is left to the services, which check in the contract's order (404 before
-    403 before 409 ... before 422). Only a body that cannot be within the limits is refused
-    here, before it is read: API.md allows 413 to answer early.
+    403 before 409 ... before 422). Only limits are enforced here, as the bytes arrive:
+    API.md allows 413 to answer before the rest of the body is read.
     """
     settings = get_settings()
-    ceiling = settings.max_upload_bytes * settings.max_photos_per_action + 1024 * 1024
+    limits = Limits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_request_bytes=settings.max_request_bytes,
+        max_files=settings.max_photos_per_action,
+    )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > ceiling:
-        raise PayloadTooLarge("上传内容超过大小上限")
+    if declared.isdigit() and int(declared) > limits.max_request_bytes:
+        raise PayloadTooLarge("上传内容超过单次请求的大小上限")
+    form = await read_streaming_form(
+        request.headers.get("content-type", ""), request.stream(), limits,
+        settings.media_root / "staging",
+    )
     try:
-        form = await request.form(max_files=100, max_fields=100)
-    except MultiPartException as exc:
-        raise Unprocessable(f"表单格式错误: {exc.message}") from None
-    fields: dict[str, Any] = {}
-    uploads: list[Upload] = []
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            if key == "photos" and (value.filename or value.size):
-                uploads.append(Upload(value.filename or "", value.file, value.size or 0))
-        else:
-            fields.setdefault(key, value)
-    return ActionForm(fields, uploads)
+        yield form
+    finally:
+        form.discard()
 
 
-ActionFormDep = Annotated[ActionForm, Depends(read_action_form)]
+ActionFormDep = Annotated[StagedForm, Depends(read_action_form, scope="function")]

@@ -23,7 +23,7 @@ async def report_hazard(
     """上报隐患 (multipart: fields and one or more `photos`)."""
     hazard = await run_in_threadpool(
         hazard_service.report_hazard,
-        session, actor=actor, form=form.fields, uploads=form.uploads, clock=clock,
+        session, actor=actor, form=form.fields, uploads=form.photos, clock=clock,
     )
     return HazardOut.of(hazard, local_today(clock))
 
@@ -81,6 +81,6 @@ async def take_action(
     hazard = await run_in_threadpool(
         action_service.perform_action,
         session, actor=actor, hazard_id=hazard_id, action=action,
-        form=form.fields, uploads=form.uploads, clock=clock,
+        form=form.fields, uploads=form.photos, clock=clock,
     )
     return HazardOut.of(hazard, local_today(clock))

@@ -123,6 +123,19 @@ class Photo(Base):
     width: Mapped[int]
     height: Mapped[int]
     original_name: Mapped[str] = mapped_column(String(255), default="")
+    # The action whose evidence this is (report, submit, verify, ...).
+    action: Mapped[str | None] = mapped_column(String(32))
+    orientation: Mapped[int | None]
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    captured_offset_known: Mapped[bool | None]
+    gps_lat: Mapped[float | None]
+    gps_lon: Mapped[float | None]
+    camera_make: Mapped[str | None] = mapped_column(String(100))
+    camera_model: Mapped[str | None] = mapped_column(String(100))
+    phash: Mapped[str | None] = mapped_column(String(16))
+    # Authenticity flags raised at upload: [{"code", "message", "photo_id"?}]; warnings unless
+    # a setting makes them refuse.
+    flags: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

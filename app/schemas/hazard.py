@@ -23,6 +23,12 @@ class AssignmentOut(BaseModel):
     deadline: date
 
 
+class PhotoFlag(BaseModel):
+    code: str
+    message: str
+    photo_id: int | None = None
+
+
 class PhotoOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -34,6 +40,14 @@ class PhotoOut(BaseModel):
     height: int
     size_bytes: int
     uploaded_at: LocalDateTime
+    action: str | None
+    orientation: int | None
+    captured_at: LocalDateTime | None
+    gps_lat: float | None
+    gps_lon: float | None
+    camera_make: str | None
+    camera_model: str | None
+    flags: list[PhotoFlag]
 
 
 class HazardOut(BaseModel):
@@ -64,6 +78,7 @@ class HazardOut(BaseModel):
 
     @classmethod
     def of(cls, hazard: Hazard, today: date) -> "HazardOut":
+        """The hazard as the API shows it (assignments and photos must be loaded)."""
         return cls(
             **{name: getattr(hazard, name) for name in _PLAIN_FIELDS},
             state_label=STATE_LABELS[HazardState(hazard.state)],

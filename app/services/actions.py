@@ -84,7 +84,7 @@ def perform_action(
     hazard.state = new_state
     hazard.updated_at = now
     rows = photo_service.store_photos(
-        session, hazard=hazard, photos=photos, uploaded_by_id=actor.id, at=now
+        session, hazard=hazard, action=action, photos=photos, uploaded_by_id=actor.id, at=now
     )
     append_event(
         session,

@@ -143,7 +143,7 @@ def report_hazard(
     session.add(hazard)
     session.flush()
     rows = photo_service.store_photos(
-        session, hazard=hazard, photos=photos, uploaded_by_id=actor.id, at=now
+        session, hazard=hazard, action="report", photos=photos, uploaded_by_id=actor.id, at=now
     )
     append_event(
         session,

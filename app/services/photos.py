@@ -1,145 +1,106 @@
-"""Evidence photos: inspect uploads, store originals by SHA-256, serve derivatives.
+"""Evidence photos: check uploads, store originals and derivatives, serve them in scope."""
 
-The full evidence pipeline (streaming staging, HEIC, EXIF metadata, authenticity flags) is
-issue 3; this module already keeps originals byte-for-byte and refuses what is not an image.
-"""
-
-import hashlib
-import io
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import BinaryIO
+from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import on_rollback
-from app.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMedia
+from app.errors import DomainError, NotFound, Unprocessable
+from app.imaging.process import VARIANT_SIDES, PhotoFacts, process_photo
+from app.imaging.staged import StagedFile
 from app.models import Hazard, Photo
 from app.permissions import Actor, hazard_visibility
+from app.services import authenticity
 from app.storage import get_storage
 
-CONTENT_TYPES = {
-    "JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"
-}
-VARIANT_SIZES = {"thumb": 320, "preview": 1600}
+Upload = StagedFile
 
 
 @dataclass(frozen=True)
-class Upload:
-    """A file part of the request, as the router hands it over."""
-
-    filename: str
-    file: BinaryIO
-    size: int
-
-
-@dataclass(frozen=True)
-class InspectedPhoto:
+class CheckedPhoto:
     upload: Upload
-    sha256: str
-    content_type: str
-    width: int
-    height: int
+    facts: PhotoFacts
 
 
-def inspect_uploads(uploads: list[Upload]) -> tuple[list[InspectedPhoto], DomainError | None]:
-    """Check every file; return the photos, or the first problem (413 before 415)."""
+def inspect_uploads(uploads: list[Upload]) -> tuple[list[CheckedPhoto], DomainError | None]:
+    """Validate every file; return the photos, or the first problem (413 or 415)."""
     settings = get_settings()
-    if len(uploads) > settings.max_photos_per_action:
-        return [], PayloadTooLarge(f"每次最多上传 {settings.max_photos_per_action} 张照片")
-    for upload in uploads:
-        if upload.size > settings.max_upload_bytes:
-            limit_mb = settings.max_upload_bytes // (1024 * 1024)
-            return [], PayloadTooLarge(f"照片「{upload.filename}」超过 {limit_mb} MB 上限")
-    photos = []
+    checked = []
     for upload in uploads:
         try:
-            photos.append(_inspect(upload, settings.max_image_pixels))
-        except UnsupportedMedia as error:
+            facts = process_photo(upload.path, name=upload.filename or "照片",
+                                  max_pixels=settings.max_image_pixels, tz=settings.tz)
+        except DomainError as error:
             return [], error
-    return photos, None
-
-
-def _inspect(upload: Upload, max_pixels: int) -> InspectedPhoto:
-    name = upload.filename or "照片"
-    upload.file.seek(0)
-    digest = hashlib.file_digest(upload.file, "sha256").hexdigest()  # type: ignore[arg-type]
-    upload.file.seek(0)
-    try:
-        with Image.open(upload.file) as image:
-            if image.format not in CONTENT_TYPES:
-                raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、PNG、WebP）")
-            width, height = image.size
-            if width * height > max_pixels:
-                raise UnsupportedMedia(f"「{name}」像素数过大")
-            # Decoding at reduced scale catches truncated and corrupt files cheaply.
-            image.draft("RGB", (VARIANT_SIZES["thumb"], VARIANT_SIZES["thumb"]))
-            image.load()
-            content_type = CONTENT_TYPES[image.format]
-    except UnsupportedMedia:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UnsupportedMedia(f"「{name}」不是有效的图片文件，或文件已损坏") from None
-    finally:
-        upload.file.seek(0)
-    return InspectedPhoto(upload, digest, content_type, width, height)
+        checked.append(CheckedPhoto(upload, facts))
+    return checked, None
 
 
 def store_photos(
     session: Session,
     *,
     hazard: Hazard,
-    photos: list[InspectedPhoto],
+    action: str,
+    photos: list[CheckedPhoto],
     uploaded_by_id: int,
     at: datetime,
 ) -> list[Photo]:
-    """Write originals and their rows; a rollback removes the blobs this call created."""
+    """Flag, then write originals, derivatives and rows; a rollback removes new blobs.
+
+    Raises 422 when a flag configured to refuse is raised (before anything is written).
+    """
+    flags = [
+        authenticity.assess(session, hazard=hazard, action=action, sha256=p.upload.sha256,
+                            facts=p.facts, at=at)
+        for p in photos
+    ]
+    authenticity.refuse_if_configured(flags)
     storage = get_storage()
     rows = []
-    for photo in photos:
-        photo.upload.file.seek(0)
-        if storage.put(photo.sha256, photo.upload.file):
-            on_rollback(session, partial(storage.delete, photo.sha256))
-        row = Photo(
-            hazard=hazard,
-            sha256=photo.sha256,
-            size_bytes=photo.upload.size,
-            content_type=photo.content_type,
-            width=photo.width,
-            height=photo.height,
-            original_name=(photo.upload.filename or "")[:255],
-            uploaded_by_id=uploaded_by_id,
-            uploaded_at=at,
-        )
-        session.add(row)
-        rows.append(row)
+    for photo, photo_flags in zip(photos, flags, strict=True):
+        sha = photo.upload.sha256
+        with photo.upload.path.open("rb") as source:
+            created = storage.put(sha, source)
+        if created:
+            on_rollback(session, partial(storage.delete, sha))
+        for variant, data in photo.facts.derivatives.items():
+            storage.put_derived(sha, variant, data)
+        rows.append(_row(hazard, action, photo, photo_flags, uploaded_by_id, at))
+    session.add_all(rows)
     session.flush()
     return rows
 
 
-def derivative(photo: Photo, variant: str) -> bytes:
-    """An upright JPEG of the photo, longest side per variant, carrying no EXIF."""
-    if variant not in VARIANT_SIZES:
-        raise Unprocessable([{"loc": ["query", "variant"], "msg": "variant 应为 thumb 或 preview",
-                              "type": "enum"}])
-    storage = get_storage()
-    cached = storage.get_derived(photo.sha256, variant)
-    if cached is not None:
-        return cached
-    side = VARIANT_SIZES[variant]
-    with storage.open(photo.sha256) as original, Image.open(original) as image:
-        image.draft("RGB", (side, side))
-        upright = ImageOps.exif_transpose(image).convert("RGB")
-        upright.thumbnail((side, side), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        upright.save(out, "JPEG", quality=82, optimize=True)
-    data = out.getvalue()
-    storage.put_derived(photo.sha256, variant, data)
-    return data
+def _row(hazard: Hazard, action: str, photo: CheckedPhoto, flags: list[authenticity.Flag],
+         uploaded_by_id: int, at: datetime) -> Photo:
+    facts = photo.facts
+    return Photo(
+        hazard=hazard,
+        action=action,
+        sha256=photo.upload.sha256,
+        size_bytes=photo.upload.size,
+        content_type=facts.content_type,
+        width=facts.width,
+        height=facts.height,
+        orientation=facts.orientation,
+        captured_at=facts.captured_at,
+        captured_offset_known=facts.captured_offset_known,
+        gps_lat=facts.gps[0] if facts.gps else None,
+        gps_lon=facts.gps[1] if facts.gps else None,
+        camera_make=facts.make,
+        camera_model=facts.model,
+        phash=facts.phash,
+        flags=[f.as_data() for f in flags],
+        original_name=photo.upload.filename[:255],
+        uploaded_by_id=uploaded_by_id,
+        uploaded_at=at,
+    )
 
 
 def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
@@ -151,3 +112,29 @@ def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
     if photo is None:
         raise NotFound("照片不存在")
     return photo
+
+
+def derivative(photo: Photo, variant: str) -> bytes:
+    """The stored upright, EXIF-free JPEG; remade from the original if it went missing."""
+    if variant not in VARIANT_SIDES:
+        raise Unprocessable([{"loc": ["query", "variant"], "msg": "variant 应为 thumb 或 preview",
+                              "type": "enum"}])
+    storage = get_storage()
+    cached = storage.get_derived(photo.sha256, variant)
+    if cached is not None:
+        return cached
+    return _remake(photo, variant)
+
+
+def _remake(photo: Photo, variant: str) -> bytes:
+    settings = get_settings()
+    storage = get_storage()
+    with tempfile.TemporaryDirectory(dir=settings.media_root) as tmp:
+        path = Path(tmp) / "original"
+        with storage.open(photo.sha256) as source, path.open("wb") as out:
+            while chunk := source.read(1024 * 1024):
+                out.write(chunk)
+        facts = process_photo(path, name=f"photo-{photo.id}", max_pixels=2**62, tz=settings.tz)
+    for name, data in facts.derivatives.items():
+        storage.put_derived(photo.sha256, name, data)
+    return facts.derivatives[variant]
