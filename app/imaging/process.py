@@ -21,10 +21,11 @@ from app.errors import PayloadTooLarge, UnsupportedMedia
 from app.imaging.sniff import check_structure, sniff
 
 pillow_heif.register_heif_opener()
+Image.init()  # register every plugin now: Image.open(formats=...) only knows loaded ones
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "heif": "image/heif"}
-PILLOW_FORMATS = ["JPEG", "MPO", "PNG", "WEBP", "HEIF"]
+PILLOW_FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]  # multi-picture JPEGs open as JPEG (MPO)
 VARIANT_SIDES = {"preview": 1600, "thumb": 320}
 ACCEPTED_MODES = {"RGB", "RGBA", "RGBX", "L", "LA", "P", "PA", "YCbCr", "1"}
 REJECTED_MODES = {"CMYK": "CMYK 印刷色彩模式", "I;16": "16 位深度", "I;16B": "16 位深度",

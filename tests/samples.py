@@ -1,0 +1,129 @@
+"""Generated test images: phone-like JPEGs with EXIF, and a hostile corpus."""
+
+import io
+import struct
+import zipfile
+import zlib
+from datetime import datetime
+from functools import cache
+
+from PIL import Image
+
+from app.imaging.process import ORIENTATION_TRANSPOSE
+
+# The inverse of each EXIF orientation's transpose: stored = upright.transpose(INVERSE[o]).
+INVERSE = {**ORIENTATION_TRANSPOSE, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+
+
+def phone_jpeg(
+    *,
+    size: tuple[int, int] = (640, 480),
+    orientation: int | None = None,
+    taken: datetime | None = None,
+    offset: str | None = "+08:00",
+    gps: tuple[float, float] | None = None,
+    seed: int = 1,
+    quality: int = 90,
+    raw_exif: dict[int, object] | None = None,
+) -> bytes:
+    """A JPEG like a phone's: a textured scene, EXIF time, GPS, camera and orientation."""
+    image = scene(size, seed)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "HUAWEI", "P60 Pro"
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if taken is not None:
+        details = exif.get_ifd(0x8769)
+        details[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+        if offset:
+            details[0x9011] = offset
+    if gps is not None:
+        place = exif.get_ifd(0x8825)
+        place[1], place[2] = ("N" if gps[0] >= 0 else "S"), _dms(abs(gps[0]))
+        place[3], place[4] = ("E" if gps[1] >= 0 else "W"), _dms(abs(gps[1]))
+    for tag, value in (raw_exif or {}).items():
+        exif[tag] = value
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, exif=exif)
+    return out.getvalue()
+
+
+def scene(size: tuple[int, int], seed: int) -> Image.Image:
+    """A deterministic picture with structure (so perceptual hashes differ between seeds)."""
+    width, height = size
+    image = Image.new("RGB", size, (40 + seed * 53 % 200, 90, 140))
+    block = Image.new("RGB", (width // 3, height // 3), (250, 250, 240))
+    image.paste(block, ((seed * 97) % (width - width // 3), (seed * 61) % (height - height // 3)))
+    noise = Image.effect_noise(size, 25).convert("RGB")
+    return Image.blend(image, noise, 0.15)
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = round(((value - degrees) * 60 - minutes) * 60, 4)
+    return (float(degrees), float(minutes), seconds)
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(side: int = 100_000) -> bytes:
+    """A PNG whose header claims side×side pixels of zeros: kilobytes on the wire."""
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (side + 1) * 64, 9)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", rows)
+            + _png_chunk(b"IEND", b""))
+
+
+def png_text_bomb() -> bytes:
+    """A valid small PNG carrying a compressed text chunk that inflates to 64 MB."""
+    small = encode(Image.new("L", (16, 16), 128), "PNG")
+    text = _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"A" * (64 << 20), 9))
+    return small[:33] + text + small[33:]
+
+
+def jpeg_with_zip() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("payload.html", "<script>alert(1)</script>")
+    return phone_jpeg() + archive.getvalue()
+
+
+@cache
+def hostile_corpus() -> dict[str, bytes]:
+    """Files a hostile or broken client might send; each must be refused with a 4xx."""
+    jpeg = phone_jpeg(size=(800, 600))
+    rgb = scene((120, 90), 3)
+    frames = [scene((64, 64), n) for n in range(3)]
+    return {
+        "truncated.jpg": jpeg[: len(jpeg) // 2],
+        "zero.jpg": b"",
+        "bomb.png": png_bomb(),
+        "text-bomb.png": png_text_bomb(),
+        "script.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "page.jpg": b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
+        "doc.pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+        "zip-appended.jpg": jpeg_with_zip(),
+        "absurd-orientation.jpg": phone_jpeg(raw_exif={0x0112: 42}),
+        "absurd-gps.jpg": phone_jpeg(gps=(95.5, 200.0)),
+        "absurd-time.jpg": _absurd_time(),
+        "cmyk.jpg": encode(rgb.convert("CMYK"), "JPEG"),
+        "16bit.png": encode(Image.new("I;16", (64, 64), 40000), "PNG"),
+        "animated.gif": encode(frames[0], "GIF", save_all=True, append_images=frames[1:]),
+        "animated.webp": encode(frames[0], "WEBP", save_all=True, append_images=frames[1:]),
+    }
+
+
+def _absurd_time() -> bytes:
+    image = scene((64, 64), 5)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:13:45 99:61:00"
+    return encode(image, "JPEG", exif=exif)

@@ -1,0 +1,129 @@
+"""The photo pipeline without a database: hostile files, orientation, metadata, hashes."""
+
+import io
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pillow_heif
+import pytest
+from PIL import Image
+
+from app.errors import PayloadTooLarge, UnsupportedMedia
+from app.imaging.process import PhotoFacts, hamming, process_photo
+from app.imaging.sniff import sniff
+from tests.samples import INVERSE, encode, hostile_corpus, phone_jpeg, scene
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def run(tmp_path: Path, data: bytes, name: str = "photo.jpg") -> PhotoFacts:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return process_photo(path, name=name, max_pixels=64_000_000, tz=SHANGHAI)
+
+
+@pytest.mark.parametrize("name", sorted(hostile_corpus()))
+def test_hostile_files_are_refused(tmp_path: Path, name: str) -> None:
+    data = hostile_corpus()[name]
+    with pytest.raises((UnsupportedMedia, PayloadTooLarge)) as refused:
+        run(tmp_path, data, name)
+    assert name in str(refused.value.detail)  # the message names the file
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_gives_upright_derivatives(tmp_path: Path, orientation: int) -> None:
+    upright = Image.new("RGB", (400, 200), (255, 255, 255))
+    upright.paste(Image.new("RGB", (100, 50), (255, 0, 0)), (0, 0))  # red at the top left
+    stored = upright.transpose(INVERSE[orientation]) if orientation in INVERSE else upright
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    facts = run(tmp_path, encode(stored, "JPEG", quality=95, exif=exif))
+    for variant, side in (("preview", 400), ("thumb", 320)):
+        image = Image.open(io.BytesIO(facts.derivatives[variant]))
+        assert image.format == "JPEG"
+        assert image.width > image.height and image.width == side
+        assert not image.getexif()
+        red, green, _ = image.convert("RGB").getpixel((image.width // 16, image.height // 16))
+        assert red > 200 and green < 60, f"orientation {orientation}: top-left not red"
+
+
+def test_derivative_sizes_for_a_12_megapixel_photo(tmp_path: Path) -> None:
+    facts = run(tmp_path, phone_jpeg(size=(4032, 3024), orientation=6))
+    preview = Image.open(io.BytesIO(facts.derivatives["preview"]))
+    thumb = Image.open(io.BytesIO(facts.derivatives["thumb"]))
+    assert preview.size == (1200, 1600)  # rotated upright: portrait
+    assert thumb.size == (240, 320)
+    assert (facts.width, facts.height) == (4032, 3024)
+
+
+def test_exif_time_gps_and_camera_are_read(tmp_path: Path) -> None:
+    taken = datetime(2026, 11, 20, 9, 30, 5)
+    facts = run(tmp_path, phone_jpeg(taken=taken, gps=(29.80213, 119.69105)))
+    assert facts.captured_at == taken.replace(tzinfo=timezone(timedelta(hours=8)))
+    assert facts.captured_offset_known
+    assert facts.gps == pytest.approx((29.80213, 119.69105), abs=1e-5)
+    assert (facts.make, facts.model) == ("HUAWEI", "P60 Pro")
+
+
+def test_time_without_offset_is_local_and_southern_western_gps(tmp_path: Path) -> None:
+    facts = run(tmp_path, phone_jpeg(taken=datetime(2026, 1, 2, 3, 4, 5), offset=None,
+                                     gps=(-33.8688, -151.2093)))
+    assert facts.captured_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=SHANGHAI)
+    assert not facts.captured_offset_known
+    assert facts.captured_at.astimezone(UTC).hour == 19
+    assert facts.gps == pytest.approx((-33.8688, -151.2093), abs=1e-5)
+
+
+def test_no_exif_means_no_time_and_no_place(tmp_path: Path) -> None:
+    facts = run(tmp_path, encode(scene((300, 200), 2), "PNG"), "screen.png")
+    assert facts.captured_at is None and facts.gps is None
+    assert facts.content_type == "image/png"
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [("PNG", "png"), ("WEBP", "webp"), ("JPEG", "jpeg")])
+def test_other_formats_are_accepted(tmp_path: Path, fmt: str, kind: str) -> None:
+    facts = run(tmp_path, encode(scene((300, 200), 4), fmt), f"x.{kind}")
+    assert facts.kind == kind
+    assert Image.open(io.BytesIO(facts.derivatives["thumb"])).format == "JPEG"
+
+
+def test_heic_gets_jpeg_derivatives(tmp_path: Path) -> None:
+    heif = pillow_heif.from_pillow(scene((640, 480), 6))
+    out = io.BytesIO()
+    heif.save(out, quality=80)
+    facts = run(tmp_path, out.getvalue(), "IMG_0001.HEIC")
+    assert facts.kind == "heif" and facts.content_type == "image/heif"
+    thumb = Image.open(io.BytesIO(facts.derivatives["thumb"]))
+    assert thumb.format == "JPEG" and thumb.size == (320, 240)
+
+
+def test_rgba_png_is_flattened_on_white(tmp_path: Path) -> None:
+    transparent = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    facts = run(tmp_path, encode(transparent, "PNG"), "t.png")
+    thumb = Image.open(io.BytesIO(facts.derivatives["thumb"])).convert("RGB")
+    assert thumb.getpixel((50, 50)) == pytest.approx((255, 255, 255), abs=2)
+
+
+def test_pixel_ceiling(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    path.write_bytes(encode(Image.new("L", (3000, 3000)), "PNG"))
+    with pytest.raises(PayloadTooLarge):
+        process_photo(path, name="big.png", max_pixels=8_000_000, tz=SHANGHAI)
+
+
+def test_perceptual_hash_survives_recompression_but_not_another_scene(tmp_path: Path) -> None:
+    picture = scene((1200, 900), 7)
+    original = run(tmp_path, encode(picture, "JPEG", quality=92))
+    again = run(tmp_path, encode(picture.resize((800, 600)), "JPEG", quality=60))
+    other = run(tmp_path, encode(scene((1200, 900), 8), "JPEG", quality=92))
+    assert hamming(original.phash, again.phash) <= 6
+    assert hamming(original.phash, other.phash) > 12
+
+
+def test_sniffing_ignores_names() -> None:
+    assert sniff(b"\xff\xd8\xff\xe0") == "jpeg"
+    assert sniff(b"GIF89a") is None
+    assert sniff(b"<svg") is None
+    assert sniff(b"\x00\x00\x00\x18ftypheic") == "heif"
+    assert sniff(b"\x00\x00\x00\x18ftypisom") is None  # an MP4 video is not a photo
