@@ -117,11 +117,18 @@ def run_in_transaction(session: Session) -> Iterator[Session]:
 
 
 def rollback(session: Session) -> None:
-    """Roll back and run the undo actions registered for work outside the database."""
-    session.rollback()
+    """Run the undo actions registered for work outside the database, then roll back.
+
+    Undo runs first, while the transaction still holds its locks: a concurrent request
+    that is about to reuse a blob this one created waits on those locks (see
+    services.photos.store_photos), so it never sees a blob that is then deleted.
+    """
     undo: list[Callable[[], None]] = session.info.pop("on_rollback", [])
-    for action in reversed(undo):
-        action()
+    try:
+        for action in reversed(undo):
+            action()
+    finally:
+        session.rollback()
 
 
 def on_rollback(session: Session, action: Callable[[], None]) -> None:

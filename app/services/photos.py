@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -65,6 +65,7 @@ def store_photos(
     rows = []
     for photo, photo_flags in zip(photos, flags, strict=True):
         sha = photo.upload.sha256
+        lock_blob(session, sha)
         with photo.upload.path.open("rb") as source:
             created = storage.put(sha, source)
         if created:
@@ -75,6 +76,19 @@ def store_photos(
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def lock_blob(session: Session, sha256: str) -> None:
+    """Serialise transactions that create, reuse or delete the same blob.
+
+    Identical bytes are stored once, so a request may reuse a blob another in-flight request
+    just created; if that one rolls back it deletes the blob. Holding a per-blob lock until
+    the transaction ends makes the reuser wait and then see the truth. SQLite transactions
+    are already serialised (BEGIN IMMEDIATE); PostgreSQL uses a transaction advisory lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def _row(hazard: Hazard, action: str, photo: CheckedPhoto, flags: list[authenticity.Flag],
