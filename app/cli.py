@@ -1,9 +1,9 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit verify."""
+"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc."""
 
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from alembic import command
@@ -15,9 +15,14 @@ from app.db import get_sessionmaker, run_in_transaction
 from app.errors import DomainError
 from app.models.enums import Role
 
+if TYPE_CHECKING:
+    from app.services.media_gc import GcReport
+
 cli = typer.Typer(help="bihuan 闭环: 隐患排查治理闭环系统", no_args_is_help=True)
 audit = typer.Typer(help="Timeline integrity checks.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
+media = typer.Typer(help="Photo storage maintenance.", no_args_is_help=True)
+cli.add_typer(media, name="media")
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -125,6 +130,55 @@ def audit_verify() -> None:
         typer.echo(f"{len(broken)} problem(s) in {total} events", err=True)
         raise typer.Exit(1)
     typer.echo(f"all {total} events verified; every chain is intact")
+
+
+@media.command("gc")
+def media_gc(
+    grace_hours: Annotated[int | None, typer.Option(
+        min=0, help="Keep unreferenced blobs younger than this (default: MEDIA_GC_GRACE_HOURS).",
+        show_default=False)] = None,
+    delete: Annotated[bool, typer.Option(
+        "--delete/--dry-run",
+        help="Delete old unreferenced blobs; by default only report.")] = False,
+) -> None:
+    """Find blobs no photo refers to, and photos whose blob is missing (exit 1 if any)."""
+    from datetime import timedelta
+
+    from app.services.media_gc import collect_garbage
+    from app.storage import get_storage
+
+    hours = get_settings().media_gc_grace_hours if grace_hours is None else grace_hours
+    with get_sessionmaker()() as session:
+        report = collect_garbage(session, get_storage(), now=get_clock().now(),
+                                 grace=timedelta(hours=hours), delete=delete)
+    _print_gc_report(report, hours, delete)
+    if report.missing:
+        typer.echo(f"{len(report.missing)} photo(s) refer to a missing blob: evidence lost, "
+                   "restore it from a backup", err=True)
+        raise typer.Exit(1)
+
+
+def _print_gc_report(report: "GcReport", hours: int, delete: bool) -> None:
+    for missing in report.missing:
+        typer.echo(f"MISSING blob {missing.sha256} of photo {missing.photo_id} "
+                   f"(hazard {missing.hazard_code})")
+    deleted = set(report.deleted)
+    for orphan in report.orphans:
+        fate = _orphan_fate(orphan.sha256 in deleted, report.is_old(orphan), delete, hours)
+        typer.echo(f"ORPHAN {orphan.sha256} {orphan.size} bytes, stored "
+                   f"{orphan.modified_at.isoformat(timespec='seconds')}: {fate}")
+    typer.echo(f"{report.blobs} blobs stored, {report.referenced} referenced by photos; "
+               f"{len(report.orphans)} unreferenced ({len(report.old_orphans)} older than "
+               f"{hours} h, {len(report.deleted)} deleted)")
+
+
+def _orphan_fate(deleted: bool, old: bool, delete: bool, hours: int) -> str:
+    if deleted:
+        return "deleted"
+    if not old:
+        return f"kept (younger than {hours} h)"
+    # Old and asked to delete, yet kept: a photo row came to refer to it during the run.
+    return "kept (now referenced)" if delete else "would be deleted (run with --delete)"
 
 
 def main() -> None:

@@ -188,3 +188,9 @@ def staged_jpeg(directory: Path, data: bytes | None = None) -> StagedFile:
 def photo(name: str = "scene.jpg", data: bytes | None = None,
           content_type: str = "image/jpeg") -> tuple[str, tuple[str, bytes, str]]:
     return ("photos", (name, data if data is not None else jpeg_bytes(), content_type))
+
+
+# Shared fixtures that live in their own modules; imported last because they use the
+# helpers above.
+from tests.database_fixtures import cli_on, fresh_url, loaded  # noqa: E402, F401
+from tests.storage_fixtures import backend, s3_endpoint, s3_settings  # noqa: E402, F401

@@ -1,10 +1,6 @@
 """Behaviour that needs committed data in a database of its own: races, migrations, audit."""
 
-import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
-from pathlib import Path
 from threading import Barrier
 
 import pytest
@@ -15,61 +11,16 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app import db as app_db
 from app.cli import alembic_config, cli
 from app.clock import FixedClock
-from app.config import get_settings
 from app.db import Base, make_engine, run_in_transaction
 from app.errors import Conflict
-from app.imaging.staged import StagedFile
 from app.models import Assignment, Event, Hazard, User
-from app.permissions import Actor, load_actor
 from app.services import hazards as hazard_service
 from app.services.actions import perform_action
-from app.services.demo import load_demo
 from app.storage import get_storage
-from tests.conftest import START, create_database, drop_database, migrate, staged_jpeg
-
-DEADLINE = (date(2026, 11, 23) + timedelta(days=10)).isoformat()
-
-
-@pytest.fixture
-def fresh_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture
-def loaded(fresh_url: str) -> Iterator[Engine]:
-    migrate(fresh_url)
-    engine = make_engine(fresh_url)
-    with Session(engine) as session, session.begin():
-        load_demo(session, clock=FixedClock(START))
-    yield engine
-    engine.dispose()
-
-
-def actor_of(engine: Engine, username: str) -> Actor:
-    with Session(engine) as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        return load_actor(session, user)
-
-
-def committed_report(engine: Engine, clock: FixedClock, username: str = "ent_a") -> int:
-    with Session(engine) as session:
-        for tx in run_in_transaction(session):
-            hazard = hazard_service.report_hazard(
-                tx, actor=actor_of(engine, username), clock=clock,
-                form={"title": "叉车无证驾驶", "description": "仓库叉车由无证人员驾驶",
-                      "location": "成品仓库", "level": "general"},
-                uploads=[_upload()],
-            )
-        return hazard.id
-
-
-def _upload() -> StagedFile:
-    return staged_jpeg(Path(tempfile.gettempdir()))
+from tests.conftest import START
+from tests.database_fixtures import DEADLINE, _upload, actor_of, committed_report
 
 
 def race(n: int, task) -> list[str]:
@@ -169,18 +120,6 @@ def test_events_are_append_only_in_the_database(loaded: Engine) -> None:
         event.note = "edited through the ORM"
         with pytest.raises(RuntimeError, match="never edited"):
             session.flush()
-
-
-@pytest.fixture
-def cli_on(loaded: Engine, monkeypatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", loaded.url.render_as_string(hide_password=False))
-    for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
-        cached.cache_clear()
-    yield CliRunner()
-    app_db.get_engine().dispose()
-    monkeypatch.undo()
-    for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
-        cached.cache_clear()
 
 
 def test_audit_verify_names_an_edited_event(loaded: Engine, cli_on: CliRunner) -> None:

@@ -1,0 +1,209 @@
+"""`bihuan media gc`: orphan blobs and photos whose blob is missing, on committed data.
+
+The service is run on both storage backends (the S3 one over HTTP, see tests/unit/test_storage);
+the command on local storage, whose file times the tests can set.
+"""
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+import app.storage
+from app.cli import cli
+from app.clock import FixedClock
+from app.db import run_in_transaction
+from app.models import Hazard, Photo
+from app.services import hazards as hazard_service
+from app.services import photos as photo_service
+from app.services.media_gc import GcReport, MissingBlob, collect_garbage
+from app.storage import BlobInfo, BlobStorage
+from app.storage.local import LocalStorage
+from tests.conftest import START, jpeg_bytes, staged_jpeg
+from tests.database_fixtures import actor_of, committed_report
+from tests.storage_fixtures import Backend, digest
+
+GRACE = timedelta(hours=24)
+
+
+@pytest.fixture
+def storage(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> BlobStorage:
+    """The backend under test, also where the app stores the photos of reported hazards."""
+    monkeypatch.setattr(photo_service, "get_storage", lambda: backend.storage)
+    monkeypatch.setattr(app.storage, "get_storage", lambda: backend.storage)
+    return backend.storage
+
+
+def photo_of(engine: Engine, hazard_id: int) -> Photo:
+    with Session(engine) as session:
+        return session.scalars(select(Photo).where(Photo.hazard_id == hazard_id)).one()
+
+
+def hazard_code(engine: Engine, hazard_id: int) -> str:
+    with Session(engine) as session:
+        return session.get_one(Hazard, hazard_id).code
+
+
+def orphan(storage: BlobStorage) -> BlobInfo:
+    """A blob no photo row refers to, with a derivative."""
+    data = jpeg_bytes()
+    storage.put(digest(data), io.BytesIO(data))
+    storage.put_derived(digest(data), "thumb", b"thumb")
+    return next(b for b in storage.iter_originals() if b.sha256 == digest(data))
+
+
+def gc(engine: Engine, storage: BlobStorage, now: datetime, delete: bool = False) -> GcReport:
+    with Session(engine) as session:
+        return collect_garbage(session, storage, now=now, grace=GRACE, delete=delete)
+
+
+def test_report_finds_an_orphan_and_a_photo_whose_blob_is_gone(
+    loaded: Engine, storage: BlobStorage,
+) -> None:
+    clock = FixedClock(START)
+    kept = photo_of(loaded, committed_report(loaded, clock))
+    lost_hazard = committed_report(loaded, clock)
+    lost = photo_of(loaded, lost_hazard)
+    stray = orphan(storage)
+    storage.delete(lost.sha256)
+
+    report = gc(loaded, storage, now=datetime.now(UTC), delete=False)
+
+    assert [b.sha256 for b in report.orphans] == [stray.sha256]
+    assert report.missing == [MissingBlob(lost.id, hazard_code(loaded, lost_hazard), lost.sha256)]
+    assert (report.blobs, report.referenced, report.deleted) == (2, 2, [])
+    assert storage.exists(stray.sha256)
+    assert storage.exists(kept.sha256)
+
+
+def test_delete_removes_only_orphans_past_the_grace_period(
+    loaded: Engine, storage: BlobStorage,
+) -> None:
+    referenced = photo_of(loaded, committed_report(loaded, FixedClock(START)))
+    stray = orphan(storage)
+    young = stray.modified_at + GRACE - timedelta(minutes=1)
+    old = stray.modified_at + timedelta(days=3650)
+
+    assert gc(loaded, storage, now=young, delete=True).deleted == []
+    assert gc(loaded, storage, now=old, delete=False).deleted == []
+    assert storage.exists(stray.sha256)
+
+    report = gc(loaded, storage, now=old, delete=True)
+    assert report.deleted == [stray.sha256]
+    assert not storage.exists(stray.sha256)
+    assert storage.get_derived(stray.sha256, "thumb") is None
+    # Older still than the orphan, but a photo refers to it.
+    assert storage.exists(referenced.sha256)
+    assert gc(loaded, storage, now=old, delete=True).orphans == []
+
+
+class UploadDuringListing:
+    """Storage whose listing lets a request run as each blob is listed, as in production."""
+
+    def __init__(self, storage: BlobStorage, during: Callable[[BlobInfo], None]) -> None:
+        self.storage, self.during = storage, during
+
+    def __getattr__(self, name: str):
+        return getattr(self.storage, name)
+
+    def iter_originals(self) -> Iterator[BlobInfo]:
+        for blob in self.storage.iter_originals():
+            self.during(blob)
+            yield blob
+
+
+def test_a_photo_committed_while_gc_runs_keeps_its_blob(
+    loaded: Engine, storage: BlobStorage, tmp_path: Path,
+) -> None:
+    data = jpeg_bytes()
+    storage.put(digest(data), io.BytesIO(data))
+
+    def same_photo_uploaded_again(blob: BlobInfo) -> None:
+        if blob.sha256 != digest(data):
+            return
+        with Session(loaded) as session:
+            for tx in run_in_transaction(session):
+                hazard_service.report_hazard(
+                    tx, actor=actor_of(loaded, "ent_a"), clock=FixedClock(START),
+                    uploads=[staged_jpeg(tmp_path, data)],
+                    form={"title": "t", "description": "d", "location": "l", "level": "general"},
+                )
+
+    racing = UploadDuringListing(storage, same_photo_uploaded_again)
+    report = gc(loaded, racing, now=datetime.now(UTC) + timedelta(days=30), delete=True)
+    assert [b.sha256 for b in report.orphans] == [digest(data)]  # as first read
+    assert report.deleted == []
+    assert storage.exists(digest(data))
+    assert gc(loaded, storage, now=datetime.now(UTC)).orphans == []
+
+
+@pytest.fixture
+def local_media(cli_on: CliRunner, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> LocalStorage:
+    local = LocalStorage(tmp_path / "media")
+    monkeypatch.setattr(photo_service, "get_storage", lambda: local)
+    monkeypatch.setattr(app.storage, "get_storage", lambda: local)
+    return local
+
+
+def age(storage: LocalStorage, sha256: str, hours: float) -> None:
+    path = storage.root / "originals" / sha256[:2] / sha256[2:4] / sha256
+    stamp = (datetime.now(UTC) - timedelta(hours=hours)).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def line_of(output: str, sha256: str) -> str:
+    return next(line for line in output.splitlines() if sha256 in line)
+
+
+def test_the_command_reports_and_fails_on_lost_evidence(
+    loaded: Engine, cli_on: CliRunner, local_media: LocalStorage,
+) -> None:
+    clock = FixedClock(START)
+    committed_report(loaded, clock)
+    lost = photo_of(loaded, committed_report(loaded, clock))
+    local_media.delete(lost.sha256)
+    stale, fresh = orphan(local_media), orphan(local_media)
+    age(local_media, stale.sha256, hours=48)
+
+    result = cli_on.invoke(cli, ["media", "gc"])
+
+    assert result.exit_code == 1, result.output
+    assert f"MISSING blob {lost.sha256} of photo {lost.id}" in result.output
+    assert line_of(result.output, stale.sha256).endswith("would be deleted (run with --delete)")
+    assert line_of(result.output, fresh.sha256).endswith("kept (younger than 24 h)")
+    assert "evidence lost" in result.output
+    assert local_media.exists(stale.sha256)
+
+
+def test_the_command_deletes_old_orphans_only_when_asked(
+    loaded: Engine, cli_on: CliRunner, local_media: LocalStorage,
+) -> None:
+    referenced = photo_of(loaded, committed_report(loaded, FixedClock(START)))
+    age(local_media, referenced.sha256, hours=24 * 400)
+    stale, fresh = orphan(local_media), orphan(local_media)
+    age(local_media, stale.sha256, hours=48)
+
+    result = cli_on.invoke(cli, ["media", "gc", "--delete"])
+    assert result.exit_code == 0, result.output
+    assert "3 blobs stored, 1 referenced by photos; 2 unreferenced (1 older than 24 h, " \
+           "1 deleted)" in result.output
+    assert not local_media.exists(stale.sha256)
+    assert local_media.exists(fresh.sha256)
+    assert local_media.exists(referenced.sha256)
+
+    assert cli_on.invoke(cli, ["media", "gc", "--dry-run", "--grace-hours", "0"]).exit_code == 0
+    assert local_media.exists(fresh.sha256)
+    result = cli_on.invoke(cli, ["media", "gc", "--delete", "--grace-hours", "0"])
+    assert result.exit_code == 0, result.output
+    assert not local_media.exists(fresh.sha256)
+    assert local_media.exists(referenced.sha256)
+    assert line_of(result.output, fresh.sha256).endswith(": deleted")
+    assert "2 blobs stored, 1 referenced by photos; 1 unreferenced (1 older than 0 h, " \
+           "1 deleted)" in result.output
