@@ -109,10 +109,3 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         update={"s3_prefix": f"t-{uuid.uuid4().hex[:12]}/"})
     storage = S3Storage.from_settings(settings, create_bucket=True)
     return Backend(storage, lambda: _keys(settings, settings.s3_prefix))
-
-
-@pytest.fixture
-def storage(backend: Backend) -> BlobStorage:
-    return backend.storage
-
-

@@ -22,6 +22,11 @@ from tests.conftest import jpeg_bytes
 from tests.storage_fixtures import Backend, BrokenSource, digest, s3_client
 
 
+@pytest.fixture
+def storage(backend: Backend) -> BlobStorage:
+    return backend.storage
+
+
 def test_put_stores_the_bytes_once(storage: BlobStorage) -> None:
     data = os.urandom(300_000)
     sha = digest(data)
