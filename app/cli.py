@@ -23,6 +23,8 @@ audit = typer.Typer(help="Timeline integrity checks.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
 media = typer.Typer(help="Photo storage maintenance.", no_args_is_help=True)
 cli.add_typer(media, name="media")
+criteria = typer.Typer(help="The criteria catalogue (重大事故隐患判定标准).", no_args_is_help=True)
+cli.add_typer(criteria, name="criteria")
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -179,6 +181,95 @@ def _orphan_fate(deleted: bool, old: bool, delete: bool, hours: int) -> str:
         return f"kept (younger than {hours} h)"
     # Old and asked to delete, yet kept: a photo row came to refer to it during the run.
     return "kept (now referenced)" if delete else "would be deleted (run with --delete)"
+
+
+@criteria.command("import")
+def criteria_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="UTF-8 CSV with the catalogue's columns.")],
+    completeness: Annotated[str | None, typer.Option(
+        help="complete | partial: does the file hold the whole document? "
+             "(default: an existing document keeps its own, a new one is partial)",
+        show_default=False)] = None,
+    completeness_note: Annotated[str | None, typer.Option(
+        help="What is missing, or where the text was checked.", show_default=False)] = None,
+    issuing_number: Annotated[str | None, typer.Option(
+        help="The document's 文号.", show_default=False)] = None,
+) -> None:
+    """Replace the entries of each document in FILE (by doc_code); others are untouched.
+
+    Replaced entries are superseded, not deleted; a file with any bad row writes nothing.
+    """
+    from app.services import criteria as criteria_service
+
+    with get_sessionmaker()() as session:
+        try:
+            for tx in run_in_transaction(session):
+                results = criteria_service.import_csv(
+                    tx, file.read_bytes(), now=get_clock().now(),
+                    completeness=criteria_service.parse_completeness(completeness),
+                    completeness_note=completeness_note, issuing_number=issuing_number)
+        except DomainError as error:
+            typer.echo("refused, nothing imported:", err=True)
+            for line in _detail_lines(error.detail):
+                typer.echo(f"  {line}", err=True)
+            raise typer.Exit(1) from None
+    for r in results:
+        typer.echo(f"{r.document.code} {r.document.title}: {'new, ' if r.created else ''}"
+                   f"{r.added} added, {r.kept} unchanged, {r.superseded} superseded; "
+                   f"{r.verified} verified, {r.unverified} unverified; "
+                   f"completeness {r.document.completeness}")
+
+
+@criteria.command("documents")
+def criteria_documents() -> None:
+    """List the catalogue's documents with completeness and entry counts."""
+    from app.services import criteria as criteria_service
+
+    with get_sessionmaker()() as session:
+        for s in criteria_service.list_documents(session):
+            d = s.document
+            typer.echo(f"{d.code} {d.title} ({d.issuing_number or '-'}): {d.completeness}; "
+                       f"{s.verified} verified, {s.unverified} unverified, "
+                       f"{s.superseded} superseded")
+
+
+def _detail_lines(detail: object) -> list[str]:
+    """A DomainError's detail as lines: row and column first for a file's errors."""
+    if not isinstance(detail, list):
+        return [str(detail)]
+    lines = []
+    for error in detail:
+        if isinstance(error, dict) and "row" in error:
+            lines.append(f"row {error['row']}, {error['column'] or '-'}: {error['msg']}")
+        else:
+            lines.append(str(error.get("msg", error) if isinstance(error, dict) else error))
+    return lines
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run one scan and exit.")] = False,
+    interval: Annotated[float | None, typer.Option(
+        help="Seconds between scans (default: WORKER_INTERVAL_SECONDS).")] = None,
+) -> None:
+    """Supervision worker: reminders, overdue notices to both sides, escalation.
+
+    Safe to run several at once on PostgreSQL (each step is taken once); one on SQLite.
+    """
+    import time
+
+    from app.services.supervision import scan
+
+    pause = interval or get_settings().worker_interval_seconds
+    while True:
+        report = scan(get_sessionmaker(), get_clock())
+        for hazard_id, kind in report.steps:
+            typer.echo(f"hazard {hazard_id}: {kind}")
+        if once:
+            typer.echo(f"scanned {report.hazards} hazards, took {len(report.steps)} steps")
+            return
+        time.sleep(pause)
 
 
 def main() -> None:

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     photo_similarity_bits: int = Field(6, alias="PHOTO_SIMILARITY_BITS", ge=0, le=32)
     # Flags that refuse the action (422 naming the flag) instead of only warning.
     photo_refuse_flags: str = Field("", alias="PHOTO_REFUSE_FLAGS")
+    # Supervision (双重督办): reminders this many working days before a deadline; the worker's
+    # scan interval; escalation thresholds in working days overdue, per hazard level.
+    remind_working_days: int = Field(2, alias="REMIND_WORKING_DAYS", ge=0)
+    worker_interval_seconds: float = Field(60, alias="WORKER_INTERVAL_SECONDS", gt=0)
+    escalation_general: str = Field("interview:5,listing:15", alias="ESCALATION_GENERAL")
+    escalation_major: str = Field("interview:1,listing:3", alias="ESCALATION_MAJOR")
     # Photo storage: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object store).
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

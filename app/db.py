@@ -23,6 +23,15 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are INTEGER (int4 on PostgreSQL): an id outside this range names no row, and
+# SQLite cannot even bind one beyond 64 bits. Lookups answer "not found" for them up front.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int | None) -> bool:
+    return value is not None and 1 <= value <= MAX_ID
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

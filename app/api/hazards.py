@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.clock import local_today
 from app.models.enums import HazardLevel
+from app.schemas.common import NO_NUL
 from app.schemas.hazard import EventOut, HazardOut, HazardPage
 from app.services import actions as action_service
 from app.services import hazards as hazard_service
@@ -39,9 +40,9 @@ def list_hazards(
     region_id: int | None = None,
     unit_id: int | None = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     limit: Annotated[int, Query(ge=1, le=hazard_service.MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
 ) -> HazardPage:
     filters = hazard_service.HazardFilters(
         state=state, level=level, enterprise_id=enterprise_id, region_id=region_id,

@@ -91,7 +91,7 @@ class _MultipartReader:
             return
         if len(self.form.files) >= self.limits.max_files:
             raise PayloadTooLarge(f"每次最多上传 {self.limits.max_files} 个文件")
-        filename = options[b"filename"].decode("utf-8", "replace").replace("\\", "/")
+        filename = _text(options[b"filename"]).replace("\\", "/")
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in on_part_end/close)
             dir=self.staging, prefix="upload-", delete=False)
         self.file = StagedFile(name, filename.rsplit("/", 1)[-1][:255], Path(handle.name))
@@ -121,13 +121,17 @@ class _MultipartReader:
             self.close()
             self.file.sha256 = self.digest.hexdigest()
         elif self.field_name is not None:
-            self.form.fields.setdefault(self.field_name,
-                                        self.field_value.decode("utf-8", "replace"))
+            self.form.fields.setdefault(self.field_name, _text(self.field_value))
 
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
+
+
+def _text(raw: bytes | bytearray) -> str:
+    """Form text as stored: NUL characters carry no meaning and PostgreSQL refuses them."""
+    return raw.decode("utf-8", "replace").replace("\x00", "")
 
 
 async def read_streaming_form(
@@ -143,7 +147,7 @@ async def read_streaming_form(
             if len(raw) > limits.max_request_bytes:
                 raise PayloadTooLarge("表单内容过大")
         for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
-            form.fields.setdefault(key, value)
+            form.fields.setdefault(key, value.replace("\x00", ""))
         return form
     if media_type != b"multipart/form-data" or b"boundary" not in options:
         if media_type in (b"", b"application/json"):

@@ -77,16 +77,14 @@ def _jpeg_end(m: mmap.mmap) -> int | None:
     return None
 
 
+# In entropy-coded data FF is followed by 00 (stuffing), D0–D7 (restart) or FF (fill);
+# anything else is the next marker.
+NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _after_entropy(m: mmap.mmap, pos: int) -> int | None:
-    while True:
-        pos = m.find(b"\xff", pos)
-        if pos == -1 or pos + 1 >= len(m):
-            return None
-        following = m[pos + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-            pos += 1 if following == 0xFF else 2
-            continue
-        return pos
+    found = NEXT_MARKER.search(m, pos)  # type: ignore[call-overload]
+    return found.start() if found else None
 
 
 def _png_end(m: mmap.mmap) -> int | None:

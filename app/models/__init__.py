@@ -1,5 +1,6 @@
 """SQLAlchemy models. Importing this package registers every table on Base.metadata."""
 
+from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazard import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.org import (
     Enterprise,
@@ -10,19 +11,33 @@ from app.models.org import (
     unit_industry,
     unit_region,
 )
+from app.models.supervision import (
+    Extension,
+    InboxMessage,
+    Notice,
+    NoticeCounter,
+    SupervisionStep,
+)
 from app.models.user import LoginAttempt, User
 
 __all__ = [
     "Assignment",
+    "CriteriaDocument",
+    "Criterion",
     "Enterprise",
     "Event",
+    "Extension",
     "Hazard",
     "HazardCounter",
+    "InboxMessage",
     "Industry",
     "LoginAttempt",
+    "Notice",
+    "NoticeCounter",
     "Photo",
     "Region",
     "SpotCheckPolicy",
+    "SupervisionStep",
     "Unit",
     "User",
     "unit_industry",

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
@@ -38,6 +38,12 @@ class Hazard(Base):
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Outcome of the latest spot-check draw; null while no draw has been made.
     spot_check_drawn: Mapped[bool | None]
+    # Counted in working days past the known holiday calendar: to recompute (deadlines.py).
+    deadline_provisional: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Once overdue, always on record: an extension moves the deadline, never this.
+    was_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # 挂牌督办: {"level", "authority", "document_number", "listed_on"} while listed.
+    listing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     assignments: Mapped[list["Assignment"]] = relationship(

@@ -71,6 +71,9 @@ class HazardOut(BaseModel):
     deadline: date | None
     overdue: bool
     spot_check_drawn: bool | None
+    deadline_provisional: bool
+    was_overdue: bool
+    listing: dict[str, Any] | None
     plan: dict[str, Any] | None
     version: int
     assignments: list[AssignmentOut]

@@ -27,6 +27,7 @@ from app.services.regions import path_codes
 from app.services.routing import supervising_units
 from app.services.timeline import append_event
 from app.workflow import sampling
+from app.workflow.deadlines import Deadline, add_days
 from app.workflow.fields import (
     AssignFields,
     CloseFields,
@@ -124,23 +125,35 @@ def _assign(session: Session, hazard: Hazard, fields: AssignFields, actor: Actor
             now: datetime) -> Step:
     enterprise = session.get_one(Enterprise, hazard.enterprise_id)
     units = supervising_units(session, enterprise, fields.supervising_unit_id)
+    deadline = _assigned_deadline(fields, now)
+    hazard.deadline_provisional = deadline.provisional
     parties = [(PartyType.enterprise, enterprise.id, Duty.rectify)] + [
         (PartyType.unit, unit.id, Duty.supervise) for unit in units
     ]
     for party_type, party_id, duty in parties:
         session.add(
             Assignment(hazard=hazard, party_type=party_type, party_id=party_id, duty=duty,
-                       deadline=fields.deadline, created_at=now)
+                       deadline=deadline.on, created_at=now)
         )
-    hazard.deadline = fields.deadline
+    hazard.deadline = deadline.on
     step = Step()
     step.data = {
-        "deadline": fields.deadline.isoformat(),
+        "deadline": deadline.on.isoformat(),
+        "deadline_basis": {"days": fields.deadline_days, "unit": fields.deadline_unit,
+                           "provisional": deadline.provisional} if fields.deadline_days else None,
         "assignments": [
             {"party_type": t, "party_id": i, "duty": d} for t, i, d in parties
         ],
     }
     return step
+
+
+def _assigned_deadline(fields: AssignFields, now: datetime) -> Deadline:
+    if fields.deadline is not None:
+        return Deadline(fields.deadline, False)
+    assert fields.deadline_days is not None
+    today = now.astimezone(get_settings().tz).date()
+    return add_days(today, fields.deadline_days, fields.deadline_unit)
 
 
 def _reject(session: Session, hazard: Hazard, fields: ReasonFields, actor: Actor,

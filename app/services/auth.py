@@ -48,6 +48,9 @@ def _locked_for_seconds(session: Session, username: str, clock: Clock) -> int:
 def login(session: Session, *, username: str, password: str, clock: Clock) -> str:
     """A bearer token for valid credentials of an active, unlocked user."""
     username = username.strip()
+    if "\x00" in username or "\x00" in password:
+        # No stored username can contain NUL (PostgreSQL text cannot), so this is a miss.
+        raise Unauthorized("用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
     wait = _locked_for_seconds(session, username, clock)
     if wait:
         raise TooManyRequests(

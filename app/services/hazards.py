@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, local_today
 from app.config import get_settings
+from app.db import valid_id
 from app.errors import Forbidden, NotFound, Unprocessable
 from app.models import Assignment, Enterprise, Event, Hazard, HazardCounter, Region
 from app.models.enums import HazardLevel, PartyType, RegionLevel
@@ -31,6 +32,8 @@ def visible_hazard(
     session: Session, actor: Actor, hazard_id: int, *, for_update: bool = False
 ) -> Hazard:
     """The hazard if the actor may see it; 404 otherwise (never 403 for the unseen)."""
+    if not valid_id(hazard_id):
+        raise NotFound("隐患不存在")
     query = select(Hazard).where(Hazard.id == hazard_id, hazard_visibility(actor))
     if for_update:
         query = query.with_for_update(of=Hazard)
@@ -80,9 +83,10 @@ def _reporting_enterprise(
         )
         return None
     try:
-        enterprise = session.get(Enterprise, int(enterprise_id))
+        wanted = int(enterprise_id)
     except (TypeError, ValueError):
         return None  # the field parser reports the malformed id
+    enterprise = session.get(Enterprise, wanted) if valid_id(wanted) else None
     if enterprise is None:
         field_errors.append(
             {"loc": ["body", "enterprise_id"], "msg": "企业不存在", "type": "value_error"}
@@ -196,6 +200,9 @@ def decode_cursor(cursor: str) -> int:
 def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[Hazard]:
     """Visible hazards matching the list filters (shared by the list and, later, exports)."""
     query = select(Hazard).where(hazard_visibility(actor))
+    ids = (filters.enterprise_id, filters.region_id, filters.unit_id)
+    if any(i is not None and not valid_id(i) for i in ids):
+        return query.where(false())  # no row has such an id
     if filters.state is not None:
         query = query.where(Hazard.state == filters.state)
     if filters.level is not None:

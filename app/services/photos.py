@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import on_rollback
+from app.db import on_rollback, valid_id
 from app.errors import DomainError, NotFound, Unprocessable
 from app.imaging.process import VARIANT_SIDES, PhotoFacts, process_photo
 from app.imaging.staged import StagedFile
@@ -119,6 +119,8 @@ def _row(hazard: Hazard, action: str, photo: CheckedPhoto, flags: list[authentic
 
 def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
     """The photo if the actor may see its hazard; 404 otherwise."""
+    if not valid_id(photo_id):
+        raise NotFound("照片不存在")
     photo = session.scalars(
         select(Photo).join(Hazard, Hazard.id == Photo.hazard_id)
         .where(Photo.id == photo_id, hazard_visibility(actor))

@@ -15,10 +15,13 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    model_validator,
 )
 from pydantic import field_validator as validator
+from pydantic_core import PydanticCustomError
 
 from app.models.enums import HazardLevel
+from app.workflow.deadlines import DayUnit
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -67,9 +70,19 @@ class ReportFields(BaseModel):
 
 
 class AssignFields(ActionFields):
-    deadline: date
+    """交办: a deadline date (API.md), or a number of calendar or working days from today."""
+
+    deadline: date | None = None
+    deadline_days: int | None = Field(None, ge=1, le=366)
+    deadline_unit: DayUnit = DayUnit.calendar
     supervising_unit_id: int | None = None
     check_deadline = validator("deadline")(_not_past)
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> "AssignFields":
+        if (self.deadline is None) == (self.deadline_days is None):
+            raise PydanticCustomError("missing", "请填写整改期限 deadline（或 deadline_days）")
+        return self
 
 
 class ReasonFields(ActionFields):
@@ -100,6 +113,15 @@ class MajorAcceptFields(ActionFields):
     plan_deadline: date  # 时限
     plan_contingency: Text  # 应急预案
     check_deadline = validator("plan_deadline")(_not_past)
+
+
+class ExtensionFields(ActionFields):
+    """延期申请: the new deadline, why, and the interim control measures meanwhile."""
+
+    deadline: date
+    reason: Text
+    interim_measures: Text  # 临时管控措施
+    check_deadline = validator("deadline")(_not_past)
 
 
 ACTION_FIELDS: dict[str, type[ActionFields]] = {

@@ -1,0 +1,135 @@
+"""Supervision endpoints: notices, extensions, interview and listing records, inbox."""
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.clock import local_today
+from app.models.enums import PartyType
+from app.schemas.common import LocalDateTime
+from app.schemas.hazard import HazardOut
+from app.services import supervision as service
+
+router = APIRouter(tags=["supervision"])
+
+
+class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    hazard_id: int
+    recipient_type: PartyType
+    recipient_id: int
+    deadline: date
+    days_overdue: int
+    requirement: str
+    issued_at: LocalDateTime
+    acknowledged_at: LocalDateTime | None
+    acknowledged_by_id: int | None
+
+
+class ExtensionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    hazard_id: int
+    requested_by_id: int
+    requested_at: LocalDateTime
+    current_deadline: date
+    requested_deadline: date
+    reason: str
+    interim_measures: str
+    status: str
+    decided_by_id: int | None
+    decided_at: LocalDateTime | None
+    decision_note: str | None
+
+
+class InboxMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    hazard_id: int | None
+    kind: str
+    title: str
+    body: str
+    created_at: LocalDateTime
+    read_at: LocalDateTime | None
+
+
+@router.get("/notices", response_model=list[NoticeOut])
+def list_notices(actor: ActorDep, session: SessionDep) -> list[NoticeOut]:
+    """督办单 addressed to the caller's enterprise or unit (a committee: its region's)."""
+    return [NoticeOut.model_validate(n) for n in service.list_notices(session, actor=actor)]
+
+
+@router.post("/notices/{notice_id}/ack", response_model=NoticeOut)
+def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDep,
+                       clock: ClockDep) -> NoticeOut:
+    notice = service.acknowledge(session, actor=actor, notice_id=notice_id, now=clock.now())
+    return NoticeOut.model_validate(notice)
+
+
+@router.get("/hazards/{hazard_id}/extensions", response_model=list[ExtensionOut])
+def list_extensions(hazard_id: int, actor: ActorDep, session: SessionDep) -> list[ExtensionOut]:
+    """The deadline history: every extension request and its decision."""
+    rows = service.extensions_of(session, actor=actor, hazard_id=hazard_id)
+    return [ExtensionOut.model_validate(e) for e in rows]
+
+
+@router.post("/hazards/{hazard_id}/extensions", response_model=ExtensionOut, status_code=201)
+async def request_extension(hazard_id: int, actor: ActorDep, form: ActionFormDep,
+                            session: SessionDep, clock: ClockDep) -> ExtensionOut:
+    """延期申请 (form: deadline, reason, interim_measures; photos optional)."""
+    extension = await run_in_threadpool(
+        service.request_extension, session, actor=actor, hazard_id=hazard_id,
+        form=form.fields, uploads=form.photos, clock=clock)
+    return ExtensionOut.model_validate(extension)
+
+
+@router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision",
+             response_model=ExtensionOut)
+async def decide_extension(hazard_id: int, extension_id: int, actor: ActorDep,
+                           form: ActionFormDep, session: SessionDep,
+                           clock: ClockDep) -> ExtensionOut:
+    """The supervising unit approves or refuses (form: decision=approve|refuse, note)."""
+    extension = await run_in_threadpool(
+        service.decide_extension, session, actor=actor, hazard_id=hazard_id,
+        extension_id=extension_id, form=form.fields, clock=clock)
+    return ExtensionOut.model_validate(extension)
+
+
+@router.post("/hazards/{hazard_id}/interviews", response_model=HazardOut)
+async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
+                           session: SessionDep, clock: ClockDep) -> HazardOut:
+    """约谈/通报, recorded by the committee (form: kind=约谈|通报, document, note)."""
+    hazard = await run_in_threadpool(service.record_interview, session, actor=actor,
+                                     hazard_id=hazard_id, form=form.fields, clock=clock)
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.post("/hazards/{hazard_id}/listing", response_model=HazardOut)
+async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
+                      session: SessionDep, clock: ClockDep) -> HazardOut:
+    """挂牌督办 (form: level=province|city|county, authority, document_number)."""
+    hazard = await run_in_threadpool(service.list_hazard, session, actor=actor,
+                                     hazard_id=hazard_id, form=form.fields, clock=clock)
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.post("/hazards/{hazard_id}/delisting", response_model=HazardOut)
+async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
+                        session: SessionDep, clock: ClockDep) -> HazardOut:
+    """摘牌."""
+    hazard = await run_in_threadpool(service.delist_hazard, session, actor=actor,
+                                     hazard_id=hazard_id, form=form.fields, clock=clock)
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.get("/inbox", response_model=list[InboxMessageOut])
+def inbox(actor: ActorDep, session: SessionDep) -> list[InboxMessageOut]:
+    return [InboxMessageOut.model_validate(m) for m in service.inbox(session, actor=actor)]

@@ -1,0 +1,372 @@
+"""双重督办: the worker's scan (reminders, overdue notices, escalation), notices and their
+acknowledgement, extensions, and the committee's interview and listing records.
+
+The scan is idempotent and catch-up safe: every step is keyed by (hazard, kind, deadline) in
+supervision_step, inserted with ON CONFLICT DO NOTHING, so a re-run or a second worker finds
+the step taken and issues nothing; a missed run is simply caught up by the next. Each hazard
+is handled in its own short transaction under its row lock (SKIP LOCKED on PostgreSQL, so
+racing workers share the work instead of queueing on it).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.clock import Clock, local_today
+from app.config import get_settings
+from app.db import run_in_transaction, valid_id
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.models import Assignment, Hazard, Region
+from app.models.enums import Duty, PartyType, RegionLevel, Role
+from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
+from app.permissions import Actor, hazard_visibility, relations_to
+from app.services import photos as photo_service
+from app.services.hazards import visible_hazard
+from app.services.regions import ancestor_at_level
+from app.services.timeline import append_event
+from app.workflow.deadlines import working_days_between
+from app.workflow.fields import ExtensionFields, parse_fields
+from app.workflow.states import RECTIFICATION_OPEN
+from app.workflow.supervision import LABELS, SIDE_ACTION_ROLES, STEP_LABELS, due_steps, ladder_for
+from app.workflow.table import Relation
+
+REQUIREMENT = ("该隐患已超过整改期限。请接单后立即组织整改，落实临时管控措施；"
+               "监管单位督促整改并跟踪复核。")
+
+
+@dataclass
+class ScanReport:
+    hazards: int = 0
+    steps: list[tuple[int, str]] = field(default_factory=list)  # (hazard id, step kind)
+
+
+def scan(sessions: sessionmaker[Session], clock: Clock) -> ScanReport:
+    """One pass over every open hazard with a deadline; safe to run again at any time."""
+    report = ScanReport()
+    today = local_today(clock)
+    with sessions() as session:
+        ids = list(session.scalars(
+            select(Hazard.id).where(Hazard.state.in_(RECTIFICATION_OPEN),
+                                    Hazard.deadline.is_not(None)).order_by(Hazard.id)))
+    for hazard_id in ids:
+        with sessions() as session:
+            for tx in run_in_transaction(session):
+                taken = supervise_hazard(tx, hazard_id, now=clock.now(), today=today)
+        report.hazards += 1
+        report.steps += [(hazard_id, kind) for kind in taken]
+    return report
+
+
+def supervise_hazard(session: Session, hazard_id: int, *, now: datetime, today: date) -> list[str]:
+    """Take whatever supervision steps are due for one hazard; return their kinds."""
+    hazard = session.scalars(
+        select(Hazard).where(Hazard.id == hazard_id).with_for_update(skip_locked=True)
+    ).first()
+    if hazard is None or hazard.state not in RECTIFICATION_OPEN or hazard.deadline is None:
+        return []  # gone, moved on, or being handled by another worker right now
+    deadline = hazard.deadline
+    taken: list[str] = []
+    if deadline >= today:
+        ahead, _ = working_days_between(today, deadline)
+        if ahead <= get_settings().remind_working_days and _take(session, hazard, "reminder", now):
+            _remind(session, hazard, now, ahead)
+            taken.append("reminder")
+        return taken
+    if _take(session, hazard, "overdue", now):
+        _issue_notices(session, hazard, now, today)
+        taken.append("overdue")
+    overdue_working, _ = working_days_between(deadline, today)
+    settings = get_settings()
+    ladder = ladder_for(hazard.level, settings.escalation_general, settings.escalation_major)
+    for step in due_steps(ladder, overdue_working):
+        if _take(session, hazard, f"escalate:{step.step}", now):
+            _escalate(session, hazard, step.step, overdue_working, now)
+            taken.append(f"escalate:{step.step}")
+    return taken
+
+
+def _take(session: Session, hazard: Hazard, kind: str, now: datetime) -> bool:
+    """Record the step for the hazard's current deadline; False if it was already taken."""
+    assert hazard.deadline is not None
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(SupervisionStep)
+        .values(hazard_id=hazard.id, kind=kind, deadline=hazard.deadline, taken_at=now)
+        .on_conflict_do_nothing()
+        .returning(SupervisionStep.id)
+    ).first()
+    return inserted is not None
+
+
+def _remind(session: Session, hazard: Hazard, now: datetime, working_days_left: int) -> None:
+    note = f"整改期限 {hazard.deadline} 临近（剩余 {working_days_left} 个工作日）"
+    append_event(session, hazard=hazard, action="remind", from_state=hazard.state,
+                 to_state=hazard.state, actor=None, at=now, note=note,
+                 data={"deadline": str(hazard.deadline), "working_days_left": working_days_left})
+    _message(session, PartyType.enterprise, hazard.enterprise_id, hazard, "remind",
+             f"临期提醒：{hazard.code}", note, now)
+
+
+def _issue_notices(session: Session, hazard: Hazard, now: datetime, today: date) -> None:
+    """One numbered 督办单 to the enterprise and one to each supervising unit, together."""
+    assert hazard.deadline is not None
+    hazard.was_overdue = True
+    county = _county_of(session, hazard)
+    days_overdue = (today - hazard.deadline).days
+    recipients = [(PartyType.enterprise, hazard.enterprise_id)] + [
+        (PartyType.unit, a.party_id) for a in hazard.assignments if a.duty == Duty.supervise
+    ]
+    notices = []
+    for recipient_type, recipient_id in recipients:
+        notice = Notice(
+            number=_next_notice_number(session, county.code[:6], now.astimezone(
+                get_settings().tz).year),
+            hazard_id=hazard.id, recipient_type=recipient_type, recipient_id=recipient_id,
+            deadline=hazard.deadline, days_overdue=days_overdue, requirement=REQUIREMENT,
+            issued_at=now,
+        )
+        session.add(notice)
+        notices.append(notice)
+        _message(session, recipient_type, recipient_id, hazard, "supervision_notice",
+                 f"督办单 {notice.number}：{hazard.code}",
+                 f"整改期限 {hazard.deadline} 已超期 {days_overdue} 天。{REQUIREMENT}", now)
+    session.flush()
+    append_event(
+        session, hazard=hazard, action="supervision_notice", from_state=hazard.state,
+        to_state=hazard.state, actor=None, at=now,
+        note=f"超期 {days_overdue} 天，同时向企业和监管单位下发督办单",
+        data={"deadline": str(hazard.deadline), "days_overdue": days_overdue,
+              "notices": [{"id": n.id, "number": n.number, "recipient_type": n.recipient_type,
+                           "recipient_id": n.recipient_id} for n in notices]},
+    )
+
+
+def _escalate(session: Session, hazard: Hazard, step: str, overdue_working: int,
+              now: datetime) -> None:
+    label = STEP_LABELS[step]
+    note = f"超期 {overdue_working} 个工作日，应{label}"
+    append_event(session, hazard=hazard, action="escalate", from_state=hazard.state,
+                 to_state=hazard.state, actor=None, at=now, note=note,
+                 data={"step": step, "working_days_overdue": overdue_working})
+    county = _county_of(session, hazard)
+    _message(session, "region", county.id, hazard, "escalate", f"{label}提示：{hazard.code}",
+             note, now)
+
+
+def _county_of(session: Session, hazard: Hazard) -> Region:
+    township = session.get_one(Region, hazard.region_id)
+    county = ancestor_at_level(session, township, RegionLevel.county)
+    return county or township
+
+
+def _next_notice_number(session: Session, county_code: str, year: int) -> str:
+    bump = (update(NoticeCounter)
+            .where(NoticeCounter.county_code == county_code, NoticeCounter.year == year)
+            .values(last=NoticeCounter.last + 1).returning(NoticeCounter.last))
+    last = session.execute(bump).scalar()
+    if last is None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(NoticeCounter)
+                        .values(county_code=county_code, year=year, last=0)
+                        .on_conflict_do_nothing())
+        last = session.execute(bump).scalar_one()
+    return f"督办〔{year}〕第{last}号"
+
+
+def _message(session: Session, recipient_type: str, recipient_id: int, hazard: Hazard,
+             kind: str, title: str, body: str, now: datetime) -> None:
+    session.add(InboxMessage(recipient_type=str(recipient_type), recipient_id=recipient_id,
+                             hazard_id=hazard.id, kind=kind, title=title, body=body,
+                             data={"hazard_code": hazard.code}, created_at=now))
+
+
+# Notices: recipients list and acknowledge theirs.
+
+def _addressed_to(actor: Actor) -> tuple[PartyType, int] | None:
+    if actor.role == Role.enterprise and actor.enterprise_id is not None:
+        return PartyType.enterprise, actor.enterprise_id
+    if actor.role == Role.inspector and actor.unit_id is not None:
+        return PartyType.unit, actor.unit_id
+    return None
+
+
+def list_notices(session: Session, *, actor: Actor) -> list[Notice]:
+    """Notices addressed to the actor's enterprise or unit; a committee sees its region's."""
+    query = select(Notice).join(Hazard, Hazard.id == Notice.hazard_id)
+    party = _addressed_to(actor)
+    if party is not None:
+        query = query.where(Notice.recipient_type == party[0], Notice.recipient_id == party[1])
+    elif actor.role in (Role.committee, Role.admin):
+        query = query.where(hazard_visibility(actor))
+    else:
+        return []
+    return list(session.scalars(query.order_by(Notice.id.desc()).limit(500)))
+
+
+def acknowledge(session: Session, *, actor: Actor, notice_id: int, now: datetime) -> Notice:
+    """签收: only the recipient acknowledges; anyone else learns nothing (404)."""
+    party = _addressed_to(actor)
+    notice = session.get(Notice, notice_id) if valid_id(notice_id) else None
+    if notice is None or party is None or (notice.recipient_type, notice.recipient_id) != party:
+        raise NotFound("督办单不存在")
+    if notice.acknowledged_at is not None:
+        return notice
+    hazard = visible_hazard(session, actor, notice.hazard_id, for_update=True)
+    notice.acknowledged_at, notice.acknowledged_by_id = now, actor.id
+    append_event(session, hazard=hazard, action="notice_ack", from_state=hazard.state,
+                 to_state=hazard.state, actor=actor, at=now, note=f"签收督办单 {notice.number}",
+                 data={"notice_id": notice.id, "number": notice.number})
+    return notice
+
+
+# Extensions (延期申请).
+
+def _check_side_role(action: str, actor: Actor) -> None:
+    if actor.role not in SIDE_ACTION_ROLES[action]:
+        raise Forbidden(f"您的角色不能进行「{LABELS.get(action, action)}」操作")
+
+
+def request_extension(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
+                      uploads: list[photo_service.Upload], clock: Clock) -> Extension:
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    _check_side_role("extension_request", actor)
+    if hazard.state not in RECTIFICATION_OPEN or hazard.deadline is None:
+        raise Conflict("只有整改中的隐患可以申请延期")
+    if session.scalar(select(Extension.id).where(Extension.hazard_id == hazard.id,
+                                                 Extension.status == "pending")):
+        raise Conflict("已有待审批的延期申请")
+    if Relation.rectifier not in relations_to(session, actor, hazard):
+        raise Forbidden("只有负责整改的企业可以申请延期")
+    photos, upload_error = photo_service.inspect_uploads(uploads)
+    if upload_error is not None:
+        raise upload_error
+    fields, errors = parse_fields(ExtensionFields, form, today=local_today(clock))
+    if errors:
+        raise Unprocessable(errors)
+    assert isinstance(fields, ExtensionFields)
+    if fields.deadline <= hazard.deadline:
+        raise Unprocessable([{"loc": ["body", "deadline"], "msg": "延期后的期限应晚于当前期限",
+                              "type": "value_error"}])
+    now = clock.now()
+    extension = Extension(hazard_id=hazard.id, requested_by_id=actor.id, requested_at=now,
+                          current_deadline=hazard.deadline, requested_deadline=fields.deadline,
+                          reason=fields.reason, interim_measures=fields.interim_measures)
+    session.add(extension)
+    session.flush()
+    rows = photo_service.store_photos(session, hazard=hazard, action="extension_request",
+                                      photos=photos, uploaded_by_id=actor.id, at=now)
+    append_event(session, hazard=hazard, action="extension_request", from_state=hazard.state,
+                 to_state=hazard.state, actor=actor, at=now, note=fields.reason, photos=rows,
+                 data={"extension_id": extension.id, "from": str(hazard.deadline),
+                       "to": str(fields.deadline), "interim_measures": fields.interim_measures})
+    return extension
+
+
+def decide_extension(session: Session, *, actor: Actor, hazard_id: int, extension_id: int,
+                     form: dict[str, Any], clock: Clock) -> Extension:
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    _check_side_role("extension_decision", actor)
+    extension = session.get(Extension, extension_id) if valid_id(extension_id) else None
+    if extension is None or extension.hazard_id != hazard.id:
+        raise NotFound("延期申请不存在")
+    if extension.status != "pending":
+        raise Conflict("该延期申请已处理")
+    if Relation.supervisor not in relations_to(session, actor, hazard):
+        raise Forbidden("只有监管单位可以审批延期")
+    decision = form.get("decision")
+    if decision not in ("approve", "refuse"):
+        raise Unprocessable([{"loc": ["body", "decision"], "msg": "decision 应为 approve 或 refuse",
+                              "type": "enum"}])
+    now = clock.now()
+    extension.status = "approved" if decision == "approve" else "refused"
+    extension.decided_by_id, extension.decided_at = actor.id, now
+    extension.decision_note = (form.get("note") or "").strip() or None
+    data: dict[str, Any] = {"extension_id": extension.id}
+    if decision == "approve":
+        data["deadline"] = {"from": str(hazard.deadline), "to": str(extension.requested_deadline)}
+        hazard.deadline = extension.requested_deadline
+        for assignment in session.scalars(select(Assignment).where(
+                Assignment.hazard_id == hazard.id)):
+            assignment.deadline = extension.requested_deadline
+    append_event(session, hazard=hazard, action=f"extension_{decision}",
+                 from_state=hazard.state, to_state=hazard.state, actor=actor, at=now,
+                 note=extension.decision_note, data=data)
+    return extension
+
+
+def extensions_of(session: Session, *, actor: Actor, hazard_id: int) -> list[Extension]:
+    visible_hazard(session, actor, hazard_id)
+    return list(session.scalars(select(Extension).where(Extension.hazard_id == hazard_id)
+                                .order_by(Extension.id)))
+
+
+# The committee's records: 约谈/通报 and 挂牌督办.
+
+def record_interview(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
+                     clock: Clock) -> Hazard:
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    _check_side_role("interview", actor)
+    kind, document = (form.get("kind") or "").strip(), (form.get("document") or "").strip()
+    if kind not in ("约谈", "通报") or not document:
+        raise Unprocessable([{"loc": ["body", "kind" if not document else "document"],
+                              "msg": "kind 应为「约谈」或「通报」，并填写文书编号 document",
+                              "type": "value_error"}])
+    append_event(session, hazard=hazard, action="interview", from_state=hazard.state,
+                 to_state=hazard.state, actor=actor, at=clock.now(),
+                 note=(form.get("note") or "").strip() or None,
+                 data={"kind": kind, "document": document})
+    return hazard
+
+
+def list_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
+                clock: Clock) -> Hazard:
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    _check_side_role("listing", actor)
+    if hazard.listing is not None:
+        raise Conflict("该隐患已挂牌督办")
+    level = form.get("level")
+    authority = (form.get("authority") or "").strip()
+    number = (form.get("document_number") or "").strip()
+    if level not in ("province", "city", "county") or not authority or not number:
+        raise Unprocessable([{"loc": ["body"], "type": "value_error",
+                              "msg": "需填写挂牌级别 level（province/city/county）、"
+                                     "督办机关 authority 和文号 document_number"}])
+    now = clock.now()
+    hazard.listing = {"level": level, "authority": authority, "document_number": number,
+                      "listed_on": str(local_today(clock))}
+    append_event(session, hazard=hazard, action="listing", from_state=hazard.state,
+                 to_state=hazard.state, actor=actor, at=now, data=dict(hazard.listing))
+    return hazard
+
+
+def delist_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
+                  clock: Clock) -> Hazard:
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    _check_side_role("delisting", actor)
+    if hazard.listing is None:
+        raise Conflict("该隐患未挂牌")
+    previous = dict(hazard.listing)
+    hazard.listing = None
+    append_event(session, hazard=hazard, action="delisting", from_state=hazard.state,
+                 to_state=hazard.state, actor=actor, at=clock.now(),
+                 note=(form.get("note") or "").strip() or None, data={"listing": previous})
+    return hazard
+
+
+def inbox(session: Session, *, actor: Actor) -> list[InboxMessage]:
+    if actor.role == Role.enterprise:
+        recipient = ("enterprise", actor.enterprise_id)
+    elif actor.role == Role.inspector:
+        recipient = ("unit", actor.unit_id)
+    elif actor.role == Role.committee:
+        recipient = ("region", actor.region_id)
+    else:
+        return []
+    return list(session.scalars(
+        select(InboxMessage).where(InboxMessage.recipient_type == recipient[0],
+                                   InboxMessage.recipient_id == recipient[1])
+        .order_by(InboxMessage.id.desc()).limit(200)))

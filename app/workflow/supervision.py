@@ -1,0 +1,56 @@
+"""Rules of 双重督办: who may do what outside the state machine, and the escalation ladder."""
+
+from dataclasses import dataclass
+
+from app.models.enums import HazardLevel, Role
+
+# Actions that record something on a hazard without moving it, and who may take them.
+SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
+    "extension_request": frozenset({Role.enterprise}),
+    "extension_decision": frozenset({Role.inspector}),
+    "interview": frozenset({Role.committee}),  # 约谈/通报
+    "listing": frozenset({Role.committee}),  # 挂牌督办
+    "delisting": frozenset({Role.committee}),  # 摘牌
+    "notice_ack": frozenset({Role.enterprise, Role.inspector}),
+}
+
+LABELS = {
+    "remind": "临期提醒",
+    "supervision_notice": "超期督办",
+    "escalate": "升级督办",
+    "notice_ack": "签收督办单",
+    "extension_request": "延期申请",
+    "extension_approve": "同意延期",
+    "extension_refuse": "不同意延期",
+    "interview": "约谈/通报",
+    "listing": "挂牌督办",
+    "delisting": "摘牌",
+}
+
+STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    step: str  # "interview" or "listing"
+    working_days_overdue: int
+
+
+def parse_ladder(spec: str) -> tuple[LadderStep, ...]:
+    """'interview:5,listing:15' → the steps in order (ESCALATION_GENERAL / _MAJOR settings)."""
+    steps = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, days = part.partition(":")
+        if name not in STEP_LABELS or not days.isdigit():
+            raise ValueError(f"bad escalation step {part!r}: use interview:N or listing:N")
+        steps.append(LadderStep(name, int(days)))
+    return tuple(sorted(steps, key=lambda s: s.working_days_overdue))
+
+
+def ladder_for(level: HazardLevel, general: str, major: str) -> tuple[LadderStep, ...]:
+    return parse_ladder(major if level == HazardLevel.major else general)
+
+
+def due_steps(ladder: tuple[LadderStep, ...], working_days_overdue: int) -> list[LadderStep]:
+    """The escalation steps reached at this many working days overdue."""
+    return [s for s in ladder if working_days_overdue >= s.working_days_overdue]

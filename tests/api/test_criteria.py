@@ -1,0 +1,343 @@
+"""The criteria catalogue: what migration 0003 loaded, search, documents, admin import.
+
+Rows written by these tests are either copied from the packaged CSVs or marked as test text
+(「测试条目」): no criteria text is made up here.
+"""
+
+import csv
+import io
+from importlib.resources import files
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import CriteriaDocument, Criterion
+from app.services.criteria import COLUMNS, get_active_criterion
+from tests.api.helpers import Auth
+
+URL = "/api/v1/criteria"
+EXPECTED = {"GM2023": ("gongmao-2023.csv", 40), "HG2017": ("huagong-2017.csv", 20)}
+
+
+def csv_rows(name: str) -> list[dict[str, str]]:
+    data = files("app").joinpath("data", "criteria", name).read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(data, newline="")))
+
+
+def csv_bytes(rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS,
+              encoding: str = "utf-8") -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def upload(client: TestClient, auth: Auth, data: bytes, username: str = "admin",
+           **fields: str) -> Any:
+    return client.post(f"{URL}/import", files={"file": ("criteria.csv", data, "text/csv")},
+                       data=fields, headers=auth(username))
+
+
+def search(client: TestClient, auth: Auth, **params: Any) -> dict[str, Any]:
+    response = client.get(URL, params={"limit": 200, **params}, headers=auth("ent_a"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def documents(client: TestClient, auth: Auth) -> dict[str, dict[str, Any]]:
+    response = client.get(f"{URL}/documents", headers=auth("insp_town"))
+    assert response.status_code == 200, response.text
+    return {d["code"]: d for d in response.json()}
+
+
+def active_count(db: Session, code: str) -> int:
+    return db.scalar(
+        select(func.count()).select_from(Criterion).join(Criterion.document)
+        .where(CriteriaDocument.code == code, Criterion.superseded_at.is_(None))
+    ) or 0
+
+
+# --- what the migration loaded --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_the_migration_loaded_exactly_the_csv_rows(db: Session, code: str) -> None:
+    name, count = EXPECTED[code]
+    rows = csv_rows(name)
+    assert len(rows) == count
+    document = db.scalars(select(CriteriaDocument).where(CriteriaDocument.code == code)).one()
+    entries = [c for c in document.criteria if c.superseded_at is None]
+    assert len(entries) == count
+    for position, (row, entry) in enumerate(zip(rows, entries, strict=True), start=1):
+        assert entry.position == position
+        assert document.title == row["doc_title"]
+        assert (entry.article, entry.item, entry.industry, entry.text, entry.source_url) == (
+            row["article"], row["item"], row["industry"], row["text"], row["source_url"])
+        if row["verification"] == "two or more sources":
+            assert (entry.verification, entry.verification_note) == ("verified", row[
+                "verification"])
+        else:
+            reason = row["verification"].removeprefix("unverified:").strip()
+            assert (entry.verification, entry.verification_note) == ("unverified", reason)
+            assert reason
+
+
+def test_documents_show_completeness_and_verification_counts(client: TestClient,
+                                                             auth: Auth) -> None:
+    docs = documents(client, auth)
+    assert set(docs) >= {"GM2023", "HG2017"}
+    gm, hg = docs["GM2023"], docs["HG2017"]
+    assert (gm["completeness"], gm["issuing_number"]) == ("partial", "应急管理部令第10号")
+    assert "36" in gm["completeness_note"] and "第八条" in gm["completeness_note"]
+    assert gm["completeness_label"].startswith("不完整")
+    assert (gm["verified"], gm["unverified"], gm["superseded"]) == (17, 23, 0)
+    assert gm["industries"] == ["通用", "冶金", "有色", "建材", "机械", "烟草", "粉尘涉爆",
+                                "涉氨制冷", "有限空间"]
+    assert (hg["completeness"], hg["issuing_number"]) == ("complete", "安监总管三〔2017〕121号")
+    assert (hg["verified"], hg["unverified"], hg["superseded"]) == (14, 6, 0)
+    assert hg["title"] == "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）"
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def test_search_by_words_is_a_case_insensitive_substring_of_text_article_or_item(
+        client: TestClient, auth: Auth) -> None:
+    page = search(client, auth, q="特种作业人员未持证上岗")
+    assert [(i["document"]["code"], i["item"]) for i in page["items"]] == [("HG2017", "2")]
+    item = page["items"][0]
+    assert item["text"] == "特种作业人员未持证上岗"
+    assert item["verification"] == "verified" and item["verification_label"] == "已核实"
+    assert item["document"]["completeness"] == "complete"
+    assert item["citation"] == \
+        "《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》第2项"
+    assert item["source_url"].startswith("https://shanxi.news.163.com/")
+    assert item["superseded"] is False
+
+    lower = search(client, auth, q="aod炉")["items"]  # the text has 「AOD炉」
+    assert [(i["article"], i["item"]) for i in lower] == [("第四条", "（四）")]
+    assert lower[0]["verification"] == "unverified"
+    assert lower[0]["verification_note"] == "traditional-character mirror only"
+    assert lower[0]["citation"] == "《工贸企业重大事故隐患判定标准》第四条（四）"
+
+    both = search(client, auth, q="铝加工 浇铸炉")["items"]  # every word must occur
+    assert [i["item"] for i in both] == ["（八）", "（九）"]
+    assert [i["item"] for i in search(client, auth, q="第十一条")["items"]] == \
+        ["（一）", "（二）", "（三）", "（四）", "（五）", "（六）", "（七）", "（八）"]
+    assert [i["article"] for i in search(client, auth, q="（十三）")["items"]] == ["第五条"]
+    dust = search(client, auth, q="粉尘")
+    assert dust["total"] == len(dust["items"]) > 0
+    assert all("粉尘" in i["text"] for i in dust["items"])
+    assert search(client, auth, q="100%")["total"] == 0  # LIKE wildcards are literal
+
+
+def test_search_by_industry_and_document(client: TestClient, auth: Auth) -> None:
+    nonferrous = search(client, auth, industry="有色")
+    assert nonferrous["total"] == 6
+    assert {i["industry"] for i in nonferrous["items"]} == {"有色"}
+    assert search(client, auth, industry=["有色", "烟草"])["total"] == 8
+    assert search(client, auth, industry="有色", q="煤气")["total"] == 2
+    chemical = search(client, auth, document="hg2017")
+    assert chemical["total"] == 20
+    assert [i["item"] for i in chemical["items"]] == [str(n) for n in range(1, 21)]
+    page = search(client, auth, limit=5, offset=40)
+    assert page["total"] == 60
+    assert [(i["document"]["code"], i["item"]) for i in page["items"]] == \
+        [("HG2017", str(n)) for n in range(1, 6)]
+    assert search(client, auth, industry="不存在的行业")["total"] == 0
+
+
+def test_the_catalogue_needs_a_token(client: TestClient) -> None:
+    for path in ("", "/documents", "/1"):
+        assert client.get(URL + path).status_code == 401
+    assert client.post(f"{URL}/import", files={"file": ("a.csv", b"x", "text/csv")}
+                       ).status_code == 401
+
+
+def test_one_entry_by_id_and_unknown_ids(client: TestClient, auth: Auth, db: Session) -> None:
+    entry_id = db.scalar(select(Criterion.id).where(Criterion.text == "特种作业人员未持证上岗"))
+    response = client.get(f"{URL}/{entry_id}", headers=auth("anweiban"))
+    assert response.status_code == 200
+    assert response.json()["item"] == "2"
+    for unknown in (0, -1, 10**6, 2**31, 2**63):
+        assert client.get(f"{URL}/{unknown}", headers=auth("anweiban")).status_code == 404
+
+
+def test_search_refuses_control_characters(client: TestClient, auth: Auth) -> None:
+    response = client.get(URL, params={"q": "粉尘\x00"}, headers=auth("ent_a"))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+# --- admin import -----------------------------------------------------------------------------
+
+
+def test_an_import_replaces_the_entries_of_its_document_only(
+        client: TestClient, auth: Auth, db: Session) -> None:
+    hg = csv_rows("huagong-2017.csv")
+    before = {c.item: c.id for c in db.scalars(
+        select(Criterion).join(Criterion.document).where(CriteriaDocument.code == "HG2017"))}
+    gm_before = [(c.id, c.text, c.superseded_at) for c in db.scalars(
+        select(Criterion).join(Criterion.document).where(CriteriaDocument.code == "GM2023")
+        .order_by(Criterion.id))]
+    changed = dict(hg[0], text="测试条目：第1项改写后的文字（非标准原文）",
+                   verification="unverified: 测试")
+    confirmed = dict(hg[14], verification="verified: 测试用核对依据")
+    added = dict(hg[0], item="21", text="测试条目：新增的一项（非标准原文）",
+                 verification="unverified: 测试")
+    rows = [changed, *hg[1:14], confirmed, added]  # items 16-20 dropped
+
+    response = upload(client, auth, csv_bytes(rows), completeness="partial",
+                      completeness_note="测试：只导入部分条目")
+    assert response.status_code == 200, response.text
+    [result] = response.json()["documents"]
+    assert result["code"] == "HG2017" and result["created"] is False
+    assert (result["added"], result["kept"], result["superseded"]) == (2, 14, 6)
+    assert (result["verified"], result["unverified"]) == (14, 2)
+    assert (result["completeness"], result["completeness_note"]) == ("partial",
+                                                                       "测试：只导入部分条目")
+
+    page = search(client, auth, document="HG2017")
+    assert [i["item"] for i in page["items"]] == [str(n) for n in range(1, 16)] + ["21"]
+    ids = {i["item"]: i["id"] for i in page["items"]}
+    # Unchanged article, item and text: the same row, so citations stay on an active entry.
+    assert all(ids[str(n)] == before[str(n)] for n in range(2, 16))
+    assert ids["1"] != before["1"]
+    assert page["items"][14]["verification"] == "verified"
+    assert page["items"][14]["verification_note"] == "测试用核对依据"
+    # Replaced entries are kept, superseded, and hidden from search unless asked for.
+    assert search(client, auth, q="安全阀、爆破片")["total"] == 1  # item 15, kept
+    assert search(client, auth, q="未制定操作规程和工艺控制指标")["total"] == 0
+    old = search(client, auth, q="未制定操作规程和工艺控制指标", include_superseded=True)
+    assert [(i["id"], i["superseded"]) for i in old["items"]] == [(before["17"], True)]
+    assert search(client, auth, q=hg[0]["text"], include_superseded=True)["items"][0][
+        "id"] == before["1"]
+    gone = client.get(f"{URL}/{before['20']}", headers=auth("ent_a")).json()
+    assert gone["superseded"] is True and gone["superseded_at"].endswith("+08:00")
+    assert get_active_criterion(db, before["20"]) is None
+    assert get_active_criterion(db, ids["21"]).text.startswith("测试条目")
+    assert get_active_criterion(db, 2**63) is None
+
+    docs = documents(client, auth)
+    assert (docs["HG2017"]["verified"], docs["HG2017"]["unverified"],
+            docs["HG2017"]["superseded"]) == (14, 2, 6)
+    # The other document is untouched.
+    assert [(c.id, c.text, c.superseded_at) for c in db.scalars(
+        select(Criterion).join(Criterion.document).where(CriteriaDocument.code == "GM2023")
+        .order_by(Criterion.id))] == gm_before
+    assert (docs["GM2023"]["completeness"], docs["GM2023"]["verified"]) == ("partial", 17)
+
+
+def test_reimporting_the_same_file_changes_nothing_but_completeness(
+        client: TestClient, auth: Auth, db: Session) -> None:
+    data = files("app").joinpath("data", "criteria", "gongmao-2023.csv").read_bytes()
+    before = [c.id for c in db.scalars(select(Criterion).order_by(Criterion.id))]
+    response = upload(client, auth, data, completeness="complete")
+    assert response.status_code == 200, response.text
+    [result] = response.json()["documents"]
+    assert (result["added"], result["kept"], result["superseded"]) == (0, 40, 0)
+    assert (result["completeness"], result["completeness_note"]) == ("complete", "")
+    assert [c.id for c in db.scalars(select(Criterion).order_by(Criterion.id))] == before
+
+
+def test_an_import_may_add_a_new_document(client: TestClient, auth: Auth, db: Session) -> None:
+    rows = [{"doc_code": "test01", "doc_title": "测试文件", "article": "第一条", "item": "",
+             "industry": "测试", "text": "测试条目（非标准原文）", "source_url": "",
+             "verification": ""}]
+    response = upload(client, auth, csv_bytes(rows), issuing_number="测试〔2026〕1号")
+    assert response.status_code == 200, response.text
+    [result] = response.json()["documents"]
+    assert (result["code"], result["created"], result["added"]) == ("TEST01", True, 1)
+    # Nothing said about completeness: a new document is not presented as complete.
+    assert (result["completeness"], result["completeness_note"]) == ("partial",
+                                                                       "导入时未说明是否完整")
+    assert result["issuing_number"] == "测试〔2026〕1号"
+    [entry] = search(client, auth, document="TEST01")["items"]
+    assert (entry["verification"], entry["verification_note"]) == ("unverified", "")
+    assert entry["verification_label"].startswith("未核实")
+
+
+def test_a_bad_file_is_refused_whole_with_errors_by_row_and_column(
+        client: TestClient, auth: Auth, db: Session) -> None:
+    hg = csv_rows("huagong-2017.csv")
+    rows = [
+        hg[0],
+        dict(hg[1], text=" "),  # row 3
+        dict(hg[2], verification="checked"),  # row 4
+        dict(hg[3], item="1"),  # row 5: the same item as row 2
+        dict(hg[4], doc_title="另一个标题"),  # row 6
+        dict(hg[5], doc_code=""),  # row 7
+        dict(hg[6], doc_code="GM 2023"),  # row 8
+        dict(hg[7], industry="行" * 51),  # row 9
+    ]
+    response = upload(client, auth, csv_bytes(rows), completeness="complete")
+    assert response.status_code == 422, response.text
+    errors = {(e["row"], e["column"]): e for e in response.json()["detail"]}
+    assert set(errors) == {(3, "text"), (4, "verification"), (5, "item"), (6, "doc_title"),
+                           (7, "doc_code"), (8, "doc_code"), (9, "industry")}
+    assert errors[(3, "text")]["msg"] == "必填"
+    assert errors[(3, "text")]["loc"] == ["body", "file", 3, "text"]
+    assert "第 2 行" in errors[(5, "item")]["msg"]
+    # Nothing written, the good rows included.
+    assert active_count(db, "HG2017") == 20
+    assert db.scalar(select(func.count()).where(Criterion.superseded_at.is_not(None))) == 0
+    assert documents(client, auth)["HG2017"]["completeness"] == "complete"
+
+
+def test_rows_keep_their_numbers_across_blank_lines(client: TestClient, auth: Auth) -> None:
+    hg = csv_rows("huagong-2017.csv")
+    header, first, second = csv_bytes([hg[0], dict(hg[1], text="")]).split(b"\r\n")[:3]
+    data = b"\r\n".join([header, first, b"", b",,,,,,,", second, b""])
+    response = upload(client, auth, data)
+    assert response.status_code == 422, response.text
+    assert [(e["row"], e["column"]) for e in response.json()["detail"]] == [(5, "text")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (csv_bytes([{"doc_code": "T", "doc_title": "t", "text": "x"}], columns=COLUMNS[:-1]),
+     [(1, "verification")]),
+    (b"doc_code,doc_title,article,item,industry,text,source_url,verification,extra\r\n"
+     b"T,t,,,,x,,,y\r\n", [(1, "extra")]),
+    (b"doc_code,doc_title,article,item,industry,text,source_url,verification\r\nT,t,,1\r\n",
+     [(2, "")]),
+])
+def test_a_bad_header_or_row_shape_is_refused(client: TestClient, auth: Auth, data: bytes,
+                                              expected: list[tuple[int, str]]) -> None:
+    response = upload(client, auth, data)
+    assert response.status_code == 422, response.text
+    assert [(e["row"], e["column"]) for e in response.json()["detail"]] == expected
+
+
+def test_file_level_problems(client: TestClient, auth: Auth, db: Session) -> None:
+    hg = csv_rows("huagong-2017.csv")
+    gbk = upload(client, auth, csv_bytes(hg[:1], encoding="gbk"))
+    assert gbk.status_code == 422
+    assert "UTF-8" in gbk.json()["detail"][0]["msg"]
+    assert upload(client, auth, csv_bytes([])).status_code == 422  # header only
+    assert upload(client, auth, csv_bytes(hg[:1]), completeness="full").json()["detail"][0][
+        "loc"] == ["body", "completeness"]
+    missing = client.post(f"{URL}/import", data={"completeness": "complete"},
+                          headers=auth("admin"))
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "file"]
+    assert active_count(db, "HG2017") == 20
+    # Excel's "CSV UTF-8" starts with a byte-order mark: accepted.
+    bom = upload(client, auth, b"\xef\xbb\xbf" + csv_bytes(hg))
+    assert bom.status_code == 200, bom.text
+    assert bom.json()["documents"][0]["kept"] == 20
+
+
+@pytest.mark.parametrize("username", ["ent_a", "insp_dept", "anweiban"])
+def test_only_an_admin_may_import(client: TestClient, auth: Auth, db: Session,
+                                  username: str) -> None:
+    rows = [dict(r, text="测试条目（非标准原文）" + r["item"])
+            for r in csv_rows("huagong-2017.csv")]
+    response = upload(client, auth, csv_bytes(rows), username=username)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "只有系统管理员可以导入判定标准"
+    assert active_count(db, "HG2017") == 20
+    assert db.scalar(select(func.count()).where(Criterion.superseded_at.is_not(None))) == 0
