@@ -72,8 +72,9 @@ def store_photos(
             on_rollback(session, partial(storage.delete, sha))
         for variant, data in photo.facts.derivatives.items():
             storage.put_derived(sha, variant, data)
-        rows.append(_row(hazard, action, photo, photo_flags, uploaded_by_id, at))
-    session.add_all(rows)
+        row = _row(hazard, action, photo, photo_flags, uploaded_by_id, at)
+        session.add(row)
+        rows.append(row)
     session.flush()
     return rows
 
