@@ -188,7 +188,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "h":
+        if prefix != "h" or not valid_id(int(value)):
             raise ValueError(raw)
         return int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError):
