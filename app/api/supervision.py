@@ -1,8 +1,11 @@
 """Supervision endpoints: notices, extensions, interview and listing records, inbox."""
 
 from datetime import date
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
@@ -10,8 +13,11 @@ from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.clock import local_today
 from app.models.enums import PartyType
 from app.schemas.common import LocalDateTime
-from app.schemas.hazard import HazardOut
+from app.schemas.hazard import EventOut, HazardOut
+from app.services import dossier as dossier_service
+from app.services import evaluation
 from app.services import supervision as service
+from app.web import render
 
 router = APIRouter(tags=["supervision"])
 
@@ -128,6 +134,37 @@ async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     hazard = await run_in_threadpool(service.delist_hazard, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
     return HazardOut.of(hazard, local_today(clock))
+
+
+@router.post("/hazards/{hazard_id}/evaluations", response_model=HazardOut)
+async def evaluate(hazard_id: int, actor: ActorDep, form: ActionFormDep, session: SessionDep,
+                   clock: ClockDep) -> HazardOut:
+    """整改评估 of a listed major hazard, before review (form: kind=self|third_party, summary,
+    evaluator; the report as `photos`)."""
+    hazard = await run_in_threadpool(evaluation.evaluate, session, actor=actor,
+                                     hazard_id=hazard_id, form=form.fields,
+                                     uploads=form.photos, clock=clock)
+    return HazardOut.of(hazard, local_today(clock))
+
+
+@router.get("/hazards/{hazard_id}/dossier", response_model=None)
+def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep,
+            format: Literal["json", "html"] = "json") -> dict[str, Any] | HTMLResponse:
+    """重大事故隐患档案: `?format=html` gives the printable page (photos embedded)."""
+    record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
+    if format == "html":
+        page = render("dossier.html", **vars(record), write_off=record.write_off,
+                      thumbs=dossier_service.thumbnails(record.hazard.photos))
+        return HTMLResponse(page)
+    today = local_today(clock)
+    return {
+        "hazard": HazardOut.of(record.hazard, today).model_dump(mode="json"),
+        **jsonable_encoder(dossier_service.as_data(record)),
+        "notices": [NoticeOut.model_validate(n).model_dump(mode="json") for n in record.notices],
+        "extensions": [ExtensionOut.model_validate(e).model_dump(mode="json")
+                       for e in record.extensions],
+        "timeline": [EventOut.of(e).model_dump(mode="json") for e in record.events],
+    }
 
 
 @router.get("/inbox", response_model=list[InboxMessageOut])

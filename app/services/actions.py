@@ -21,6 +21,7 @@ from app.errors import Conflict, Forbidden
 from app.models import Assignment, Enterprise, Event, Hazard, Region, SpotCheckPolicy
 from app.models.enums import Duty, HazardLevel, PartyType, Role
 from app.permissions import Actor, relations_to
+from app.services import evaluation
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
 from app.services.regions import path_codes
@@ -76,12 +77,18 @@ def perform_action(
             relations=relations_to(session, actor, hazard),
             photo_count=len(uploads),
             spot_check_drawn=hazard.spot_check_drawn,
+            evaluation_missing=(evaluation.needs_evaluation(hazard)
+                                and evaluation.pending_evaluation(session, hazard) is None),
             upload_error=upload_error,
             field_errors=field_errors,
         ),
     )
     now = clock.now()
     step = EFFECTS[action](session, hazard, fields, actor, now)
+    if action in ("verify", "return"):
+        late = evaluation.review_lateness(session, hazard, now, get_settings().tz)
+        if late is not None:
+            step.data["review_late"] = late  # 复核超期, on record against the acting unit
     hazard.state = new_state
     hazard.updated_at = now
     rows = photo_service.store_photos(

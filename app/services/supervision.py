@@ -24,15 +24,16 @@ from app.models import Assignment, Hazard, Region
 from app.models.enums import Duty, PartyType, RegionLevel, Role
 from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
 from app.permissions import Actor, hazard_visibility, relations_to
+from app.services import evaluation
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
 from app.services.regions import ancestor_at_level
 from app.services.timeline import append_event
 from app.workflow.deadlines import working_days_between
 from app.workflow.fields import ExtensionFields, parse_fields
-from app.workflow.states import RECTIFICATION_OPEN
-from app.workflow.supervision import LABELS, SIDE_ACTION_ROLES, STEP_LABELS, due_steps, ladder_for
-from app.workflow.table import Relation
+from app.workflow.states import RECTIFICATION_OPEN, HazardState
+from app.workflow.supervision import SIDE_ACTION_ROLES, STEP_LABELS, due_steps, ladder_for
+from app.workflow.table import ACTION_LABELS, Relation
 
 REQUIREMENT = ("该隐患已超过整改期限。请接单后立即组织整改，落实临时管控措施；"
                "监管单位督促整改并跟踪复核。")
@@ -50,8 +51,10 @@ def scan(sessions: sessionmaker[Session], clock: Clock) -> ScanReport:
     today = local_today(clock)
     with sessions() as session:
         ids = list(session.scalars(
-            select(Hazard.id).where(Hazard.state.in_(RECTIFICATION_OPEN),
-                                    Hazard.deadline.is_not(None)).order_by(Hazard.id)))
+            select(Hazard.id).where(
+                (Hazard.state.in_(RECTIFICATION_OPEN) & Hazard.deadline.is_not(None))
+                | ((Hazard.state == HazardState.rectified) & Hazard.listing.is_not(None))
+            ).order_by(Hazard.id)))
     for hazard_id in ids:
         with sessions() as session:
             for tx in run_in_transaction(session):
@@ -66,6 +69,8 @@ def supervise_hazard(session: Session, hazard_id: int, *, now: datetime, today: 
     hazard = session.scalars(
         select(Hazard).where(Hazard.id == hazard_id).with_for_update(skip_locked=True)
     ).first()
+    if hazard is not None and hazard.state == HazardState.rectified:
+        return _check_review(session, hazard, now, today)
     if hazard is None or hazard.state not in RECTIFICATION_OPEN or hazard.deadline is None:
         return []  # gone, moved on, or being handled by another worker right now
     deadline = hazard.deadline
@@ -89,13 +94,37 @@ def supervise_hazard(session: Session, hazard_id: int, *, now: datetime, today: 
     return taken
 
 
-def _take(session: Session, hazard: Hazard, kind: str, now: datetime) -> bool:
-    """Record the step for the hazard's current deadline; False if it was already taken."""
-    assert hazard.deadline is not None
+def _check_review(session: Session, hazard: Hazard, now: datetime, today: date) -> list[str]:
+    """A listed major hazard's evaluation awaits review: flag the unit once it is late."""
+    pending = evaluation.pending_evaluation(session, hazard)
+    if pending is None or not evaluation.needs_evaluation(hazard):
+        return []
+    due = evaluation.review_due_on(pending, get_settings().tz)
+    if today <= due or not _take(session, hazard, "review_overdue", now, key=due):
+        return []
+    submitted = pending.at.astimezone(get_settings().tz).date()
+    note = f"评估报告已于 {submitted} 提交，监管单位应于 {due} 前复核，已超期"
+    append_event(session, hazard=hazard, action="review_overdue", from_state=hazard.state,
+                 to_state=hazard.state, actor=None, at=now, note=note,
+                 data={"evaluation_event_id": pending.id, "due_on": str(due),
+                       "supervising_units": [a.party_id for a in hazard.assignments
+                                             if a.duty == Duty.supervise]})
+    county = _county_of(session, hazard)
+    _message(session, "region", county.id, hazard, "review_overdue",
+             f"复核超期：{hazard.code}", note, now)
+    return ["review_overdue"]
+
+
+def _take(session: Session, hazard: Hazard, kind: str, now: datetime,
+          key: date | None = None) -> bool:
+    """Record the step for the hazard's current deadline (or another key date); False if it
+    was already taken."""
+    key = key or hazard.deadline
+    assert key is not None
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
         dialect.insert(SupervisionStep)
-        .values(hazard_id=hazard.id, kind=kind, deadline=hazard.deadline, taken_at=now)
+        .values(hazard_id=hazard.id, kind=kind, deadline=key, taken_at=now)
         .on_conflict_do_nothing()
         .returning(SupervisionStep.id)
     ).first()
@@ -227,7 +256,7 @@ def acknowledge(session: Session, *, actor: Actor, notice_id: int, now: datetime
 
 def _check_side_role(action: str, actor: Actor) -> None:
     if actor.role not in SIDE_ACTION_ROLES[action]:
-        raise Forbidden(f"您的角色不能进行「{LABELS.get(action, action)}」操作")
+        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS.get(action, action)}」操作")
 
 
 def request_extension(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],

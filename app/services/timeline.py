@@ -108,11 +108,12 @@ class BrokenEvent:
     problem: str
 
 
-def verify_chains(session: Session) -> Iterator[BrokenEvent]:
-    """Recompute every hazard's chain; yield each event that does not hold."""
-    rows = session.scalars(
-        select(Event).order_by(Event.hazard_id, Event.seq).execution_options(yield_per=1000)
-    )
+def verify_chains(session: Session, hazard_id: int | None = None) -> Iterator[BrokenEvent]:
+    """Recompute every hazard's chain (or one's); yield each event that does not hold."""
+    query = select(Event).order_by(Event.hazard_id, Event.seq)
+    if hazard_id is not None:
+        query = query.where(Event.hazard_id == hazard_id)
+    rows = session.scalars(query.execution_options(yield_per=1000))
     hazard_id, expected_prev, expected_seq = None, GENESIS, 1
     for event in rows:
         if event.hazard_id != hazard_id:

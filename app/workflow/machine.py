@@ -34,6 +34,7 @@ class Attempt:
     relations: frozenset[Relation]
     photo_count: int = 0
     spot_check_drawn: bool | None = None
+    evaluation_missing: bool = False  # a listed major hazard not yet evaluated (评估)
     # Problems found while reading the request, reported in the contract's order by the guards.
     upload_error: DomainError | None = None
     field_errors: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +47,12 @@ Guard = Callable[[Attempt, Rule], DomainError | None]
 def not_drawn_for_spot_check(attempt: Attempt, rule: Rule) -> DomainError | None:
     if rule.only_if_not_drawn and attempt.spot_check_drawn is not False:
         return Conflict("该隐患已被抽中，须先抽查后方可销号")
+    return None
+
+
+def evaluated_first(attempt: Attempt, rule: Rule) -> DomainError | None:
+    if rule.needs_evaluation and attempt.evaluation_missing:
+        return Conflict("挂牌督办的重大事故隐患须先提交整改评估（自评或第三方评估），再验收")
     return None
 
 
@@ -72,6 +79,7 @@ def fields_valid(attempt: Attempt, rule: Rule) -> DomainError | None:
 # Order matters: it is the order of the error statuses in API.md (409, 403, 413/415, 422).
 GUARDS: tuple[Guard, ...] = (
     not_drawn_for_spot_check,
+    evaluated_first,
     holds_duty,
     uploads_valid,
     evidence_present,

@@ -12,19 +12,7 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "listing": frozenset({Role.committee}),  # 挂牌督办
     "delisting": frozenset({Role.committee}),  # 摘牌
     "notice_ack": frozenset({Role.enterprise, Role.inspector}),
-}
-
-LABELS = {
-    "remind": "临期提醒",
-    "supervision_notice": "超期督办",
-    "escalate": "升级督办",
-    "notice_ack": "签收督办单",
-    "extension_request": "延期申请",
-    "extension_approve": "同意延期",
-    "extension_refuse": "不同意延期",
-    "interview": "约谈/通报",
-    "listing": "挂牌督办",
-    "delisting": "摘牌",
+    "evaluate": frozenset({Role.enterprise}),  # 评估 before review of a listed major hazard
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

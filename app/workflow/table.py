@@ -30,11 +30,14 @@ class Rule:
     party: Relation
     evidence: bool  # at least one photo is required
     only_if_not_drawn: bool = False  # close without a spot-check
+    needs_evaluation: bool = False  # a listed major hazard is evaluated (评估) first
 
 
 def _rule(action: str, source: S | None, dest: S, roles: set[Role], party: Relation,
-          evidence: bool = False, only_if_not_drawn: bool = False) -> Rule:
-    return Rule(action, source, dest, frozenset(roles), party, evidence, only_if_not_drawn)
+          evidence: bool = False, only_if_not_drawn: bool = False,
+          needs_evaluation: bool = False) -> Rule:
+    return Rule(action, source, dest, frozenset(roles), party, evidence, only_if_not_drawn,
+                needs_evaluation)
 
 
 ENT, INSP, COMM = Role.enterprise, Role.inspector, Role.committee
@@ -45,7 +48,8 @@ RULES: tuple[Rule, ...] = (
     _rule("reject", S.reported, S.rejected, {INSP, COMM}, Relation.router),
     _rule("accept", S.assigned, S.rectifying, {ENT}, Relation.rectifier),
     _rule("submit", S.rectifying, S.rectified, {ENT}, Relation.rectifier, evidence=True),
-    _rule("verify", S.rectified, S.verified, {INSP}, Relation.supervisor, evidence=True),
+    _rule("verify", S.rectified, S.verified, {INSP}, Relation.supervisor, evidence=True,
+          needs_evaluation=True),
     _rule("return", S.rectified, S.rectifying, {INSP}, Relation.supervisor, evidence=True),
     _rule("spot_check", S.verified, S.spot_checked, {COMM}, Relation.overseer, evidence=True),
     _rule("spot_check_fail", S.verified, S.rectifying, {COMM}, Relation.overseer, evidence=True),
@@ -79,6 +83,19 @@ ACTION_LABELS: dict[str, str] = {
     "close": "销号",
     # Events that record something without moving the hazard.
     "sample": "抽查抽签",
+    "remind": "临期提醒",
+    "supervision_notice": "超期督办",
+    "escalate": "升级督办",
+    "notice_ack": "签收督办单",
+    "extension_request": "延期申请",
+    "extension_approve": "同意延期",
+    "extension_refuse": "不同意延期",
+    "extension_decision": "延期审批",
+    "interview": "约谈/通报",
+    "listing": "挂牌督办",
+    "delisting": "摘牌",
+    "evaluate": "整改评估",
+    "review_overdue": "复核超期",
 }
 
 STATE_LABELS: dict[S, str] = {

@@ -1,0 +1,33 @@
+"""Server-rendered pages (templates under app/web/templates)."""
+
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.config import get_settings
+from app.workflow.states import HazardState
+from app.workflow.table import ACTION_LABELS, STATE_LABELS
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+    trim_blocks=True, lstrip_blocks=True,
+)
+environment.filters["local"] = _local
+environment.globals.update(
+    action_label=lambda a: ACTION_LABELS.get(a, a),
+    state_label=lambda s: STATE_LABELS.get(HazardState(s), s) if s else "",
+    role_label={"enterprise": "企业", "inspector": "监管人员", "committee": "安委办",
+                "admin": "管理员", "system": "系统"}.get,
+)
+
+
+def render(template: str, **context: object) -> str:
+    return environment.get_template(template).render(**context)
