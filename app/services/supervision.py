@@ -20,7 +20,7 @@ from app.clock import Clock, local_today
 from app.config import get_settings
 from app.db import run_in_transaction, valid_id
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.models import Assignment, Hazard, Region
+from app.models import Assignment, Event, Hazard, Region
 from app.models.enums import Duty, PartyType, RegionLevel, Role
 from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
 from app.permissions import Actor, hazard_visibility, relations_to
@@ -29,7 +29,7 @@ from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
 from app.services.regions import ancestor_at_level
 from app.services.timeline import append_event
-from app.workflow.deadlines import working_days_between
+from app.workflow.deadlines import DayUnit, add_days, working_days_between
 from app.workflow.fields import ExtensionFields, parse_fields
 from app.workflow.states import RECTIFICATION_OPEN, HazardState
 from app.workflow.supervision import SIDE_ACTION_ROLES, STEP_LABELS, due_steps, ladder_for
@@ -43,11 +43,13 @@ REQUIREMENT = ("该隐患已超过整改期限。请接单后立即组织整改�
 class ScanReport:
     hazards: int = 0
     steps: list[tuple[int, str]] = field(default_factory=list)  # (hazard id, step kind)
+    recomputed: list[int] = field(default_factory=list)  # provisional deadlines counted again
 
 
 def scan(sessions: sessionmaker[Session], clock: Clock) -> ScanReport:
     """One pass over every open hazard with a deadline; safe to run again at any time."""
     report = ScanReport()
+    report.recomputed = recompute_provisional_deadlines(sessions, clock)
     today = local_today(clock)
     with sessions() as session:
         ids = list(session.scalars(
@@ -399,3 +401,50 @@ def inbox(session: Session, *, actor: Actor) -> list[InboxMessage]:
         select(InboxMessage).where(InboxMessage.recipient_type == recipient[0],
                                    InboxMessage.recipient_id == recipient[1])
         .order_by(InboxMessage.id.desc()).limit(200)))
+
+
+def recompute_provisional_deadlines(sessions: sessionmaker[Session], clock: Clock) -> list[int]:
+    """Deadlines counted past the known holiday calendar, counted again with today's calendar.
+
+    Only a deadline still as assigned is recomputed (an extension or a return has set a
+    date of its own since). Returns the ids of hazards whose deadline changed or settled.
+    """
+    with sessions() as session:
+        ids = list(session.scalars(select(Hazard.id).where(
+            Hazard.deadline_provisional.is_(True), Hazard.state.in_(RECTIFICATION_OPEN))))
+    changed = []
+    for hazard_id in ids:
+        with sessions() as session:
+            for tx in run_in_transaction(session):
+                if _recompute(tx, hazard_id, clock.now()):
+                    changed.append(hazard_id)
+    return changed
+
+
+def _recompute(session: Session, hazard_id: int, now: datetime) -> bool:
+    hazard = session.scalars(select(Hazard).where(Hazard.id == hazard_id)
+                             .with_for_update(skip_locked=True)).first()
+    if hazard is None or not hazard.deadline_provisional:
+        return False
+    assign = session.scalars(select(Event).where(Event.hazard_id == hazard.id,
+                                                 Event.action == "assign")
+                             .order_by(Event.seq.desc()).limit(1)).first()
+    if assign is None:
+        return False
+    basis = assign.data.get("deadline_basis") or {}
+    if not basis or str(hazard.deadline) != assign.data.get("deadline"):
+        return False
+    assigned_on = assign.at.astimezone(get_settings().tz).date()
+    fresh = add_days(assigned_on, int(basis["days"]), DayUnit(basis["unit"]))
+    if fresh.provisional and fresh.on == hazard.deadline:
+        return False  # the calendar still does not reach that far
+    previous = hazard.deadline
+    hazard.deadline, hazard.deadline_provisional = fresh.on, fresh.provisional
+    for assignment in hazard.assignments:
+        assignment.deadline = fresh.on
+    append_event(session, hazard=hazard, action="deadline_recomputed", from_state=hazard.state,
+                 to_state=hazard.state, actor=None, at=now,
+                 note="节假日安排公布后重新计算整改期限",
+                 data={"deadline": {"from": str(previous), "to": str(fresh.on)},
+                       "provisional": fresh.provisional})
+    return True

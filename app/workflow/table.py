@@ -96,6 +96,7 @@ ACTION_LABELS: dict[str, str] = {
     "delisting": "摘牌",
     "evaluate": "整改评估",
     "review_overdue": "复核超期",
+    "deadline_recomputed": "期限重算",
 }
 
 STATE_LABELS: dict[S, str] = {

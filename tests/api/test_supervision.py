@@ -2,11 +2,12 @@
 
 from datetime import date, timedelta
 
+import chinese_calendar
 from sqlalchemy.orm import Session
 
 from app.clock import FixedClock, local_today
 from app.models import Unit
-from app.services.supervision import supervise_hazard
+from app.services.supervision import _recompute, supervise_hazard
 from tests.api.helpers import act, in_days, ok, report
 
 WEDNESDAY = date(2026, 11, 25)  # START is Monday 2026-11-23
@@ -185,3 +186,29 @@ def test_committee_records_interview_listing_and_delisting(client, auth) -> None
     assert delisted.json()["listing"] is None
     actions = [e["action"] for e in events(client, auth, hid)]
     assert actions[-3:] == ["interview", "listing", "delisting"]
+
+
+def test_a_provisional_deadline_is_recomputed_when_the_calendar_knows_the_year(
+        client, auth, db, clock, monkeypatch) -> None:
+    at_day(clock, date(2026, 12, 28))  # Monday; 2027's holidays are not yet known
+    hid = report(client, auth, "ent_a")["id"]
+    hazard = ok(act(client, auth, "insp_dept", hid, "assign",
+                    {"deadline_days": 5, "deadline_unit": "working"}))
+    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-04", True)
+    assert not _recompute(db, hid, clock.now())  # nothing new to count with
+
+    known = chinese_calendar.is_workday
+
+    def newer_calendar(day: date) -> bool:  # as if 2027's holidays were published
+        if day.year == 2027:
+            return day.weekday() < 5 and day != date(2027, 1, 1)
+        return known(day)
+
+    monkeypatch.setattr(chinese_calendar, "is_workday", newer_calendar)
+    assert _recompute(db, hid, clock.now())
+    hazard = client.get(f"/api/v1/hazards/{hid}", headers=auth("ent_a")).json()
+    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-05", False)
+    assert {a["deadline"] for a in hazard["assignments"]} == {"2027-01-05"}
+    last = events(client, auth, hid)[-1]
+    assert last["action"] == "deadline_recomputed"
+    assert last["data"]["deadline"] == {"from": "2027-01-04", "to": "2027-01-05"}
