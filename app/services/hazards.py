@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import Clock, local_today
@@ -19,6 +18,7 @@ from app.models.enums import HazardLevel, PartyType, RegionLevel
 from app.permissions import Actor, enterprise_in_scope, hazard_visibility
 from app.services import photos as photo_service
 from app.services.regions import ancestor_at_level
+from app.services.sequences import next_number
 from app.services.timeline import append_event, events_of
 from app.workflow.fields import ReportFields, parse_fields
 from app.workflow.machine import Attempt, check_report
@@ -54,22 +54,7 @@ def is_overdue(hazard: Hazard, today: date) -> bool:
 def _next_code(session: Session, county: Region, year: int) -> str:
     """YH-<6-digit county code>-<year>-<seq>, the sequence counted per county and year."""
     county_code = county.code[:6]
-    bump = (
-        update(HazardCounter)
-        .where(HazardCounter.county_code == county_code, HazardCounter.year == year)
-        .values(last=HazardCounter.last + 1)
-        .returning(HazardCounter.last)
-    )
-    last = session.execute(bump).scalar()
-    if last is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(
-            dialect.insert(HazardCounter.__table__)
-            .values(county_code=county_code, year=year, last=0)
-            .on_conflict_do_nothing()
-        )
-        last = session.execute(bump).scalar_one()
-    return f"YH-{county_code}-{year}-{last:05d}"
+    return f"YH-{county_code}-{year}-{next_number(session, HazardCounter, county_code, year):05d}"
 
 
 def _reporting_enterprise(

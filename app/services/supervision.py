@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from app.services import evaluation
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
 from app.services.regions import ancestor_at_level
+from app.services.sequences import next_number
 from app.services.timeline import append_event
 from app.workflow.deadlines import DayUnit, add_days, working_days_between
 from app.workflow.fields import ExtensionFields, parse_fields
@@ -195,17 +196,7 @@ def _county_of(session: Session, hazard: Hazard) -> Region:
 
 
 def _next_notice_number(session: Session, county_code: str, year: int) -> str:
-    bump = (update(NoticeCounter)
-            .where(NoticeCounter.county_code == county_code, NoticeCounter.year == year)
-            .values(last=NoticeCounter.last + 1).returning(NoticeCounter.last))
-    last = session.execute(bump).scalar()
-    if last is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(NoticeCounter)
-                        .values(county_code=county_code, year=year, last=0)
-                        .on_conflict_do_nothing())
-        last = session.execute(bump).scalar_one()
-    return f"督办〔{year}〕第{last}号"
+    return f"督办〔{year}〕第{next_number(session, NoticeCounter, county_code, year)}号"
 
 
 def _message(session: Session, recipient_type: str, recipient_id: int, hazard: Hazard,
