@@ -253,19 +253,28 @@ def worker(
     interval: Annotated[float | None, typer.Option(
         help="Seconds between scans (default: WORKER_INTERVAL_SECONDS).")] = None,
 ) -> None:
-    """Supervision worker: reminders, overdue notices to both sides, escalation.
+    """Supervision worker: reminders, overdue notices to both sides, escalation; then the
+    outbox: webhook deliveries (with retries) and SMS of committed events.
 
     Safe to run several at once on PostgreSQL (each step is taken once); one on SQLite.
     """
+    import logging
     import time
 
+    from app.services.outbox import deliver_due
     from app.services.supervision import scan
 
+    # The SMS gateway (a logging one for now) reports through the log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     pause = interval or get_settings().worker_interval_seconds
     while True:
         report = scan(get_sessionmaker(), get_clock())
         for hazard_id, kind in report.steps:
             typer.echo(f"hazard {hazard_id}: {kind}")
+        sent = deliver_due(get_sessionmaker(), get_clock())
+        if once or sent.sms or sent.delivered or sent.retrying or sent.dead:
+            typer.echo(f"outbox: {sent.dispatched} messages, {sent.sms} SMS; webhooks "
+                       f"{sent.delivered} delivered, {sent.retrying} to retry, {sent.dead} dead")
         if once:
             typer.echo(f"scanned {report.hazards} hazards, took {len(report.steps)} steps")
             return

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(60, alias="WORKER_INTERVAL_SECONDS", gt=0)
     escalation_general: str = Field("interview:5,listing:15", alias="ESCALATION_GENERAL")
     escalation_major: str = Field("interview:1,listing:3", alias="ESCALATION_MAJOR")
+    # Webhooks: retry n waits base * 2**(n-1) seconds (at most the cap); dead after max tries.
+    webhook_max_attempts: int = Field(8, alias="WEBHOOK_MAX_ATTEMPTS", gt=0, le=100)
+    webhook_retry_base_seconds: float = Field(30, alias="WEBHOOK_RETRY_BASE_SECONDS", gt=0)
+    webhook_retry_cap_seconds: float = Field(6 * 3600, alias="WEBHOOK_RETRY_CAP_SECONDS", gt=0)
+    webhook_timeout_seconds: float = Field(10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0)
     # Photo storage: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object store).
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

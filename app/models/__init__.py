@@ -11,6 +11,7 @@ from app.models.org import (
     unit_industry,
     unit_region,
 )
+from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
 from app.models.supervision import (
     Extension,
     InboxMessage,
@@ -34,12 +35,15 @@ __all__ = [
     "LoginAttempt",
     "Notice",
     "NoticeCounter",
+    "OutboxMessage",
     "Photo",
     "Region",
     "SpotCheckPolicy",
     "SupervisionStep",
     "Unit",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "unit_industry",
     "unit_region",
 ]

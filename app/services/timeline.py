@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Event, Hazard, Photo
 from app.permissions import Actor
+from app.services import outbox
 
 GENESIS = "0" * 64
 
@@ -91,6 +92,7 @@ def append_event(
     session.flush()
     for photo in photos or []:
         photo.event_id = event.id
+    outbox.enqueue(session, hazard=hazard, event=event)  # same transaction as the event
     return event
 
 

@@ -1,0 +1,310 @@
+"""The outbox on committed data, delivered to a webhook receiver on loopback.
+
+The receiver is a real HTTP server on 127.0.0.1; time is the injected clock, so the retry
+schedule is checked by moving the clock, never by sleeping.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Barrier
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.clock import FixedClock
+from app.db import run_in_transaction
+from app.models import Event, OutboxMessage, Region, WebhookDelivery
+from app.services import actions
+from app.services.actions import perform_action
+from app.services.outbox import create_webhook, deliver_due
+from app.services.supervision import scan
+from tests.conftest import START
+from tests.database_fixtures import DEADLINE, actor_of, committed_report
+
+OTHER_TOWNSHIP = "339901101000"  # 清溪镇: ent_a's hazards are in 城关镇
+
+
+class Receiver:
+    """Records every request; answers 500 while `failures` lasts, then 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, Message, bytes]] = []
+        self.failures = 0
+        self.delay = 0.0
+        self.url = ""
+        self.lock = threading.Lock()
+
+    def headers(self, name: str) -> list[str]:
+        return [str(h[name]) for _, h, _ in self.requests]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(state.delay)
+            with state.lock:
+                state.requests.append((self.path, self.headers, body))
+                failing = state.failures > 0
+                state.failures -= failing
+            self.send_response(500 if failing else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def webhook(engine: Engine, url: str, *, region_code: str | None = None,
+            topics: tuple[str, ...] = ()) -> tuple[int, str]:
+    """A committed subscription made by the demo admin; (id, secret)."""
+    admin = actor_of(engine, "admin")  # before the transaction: SQLite has one writer
+    with Session(engine, expire_on_commit=False) as session:
+        for tx in run_in_transaction(session):
+            region_id = (tx.scalar(select(Region.id).where(Region.code == region_code))
+                         if region_code else None)
+            hook = create_webhook(tx, actor=admin, url=url, topics=list(topics),
+                                  region_id=region_id, now=START)
+    return hook.id, hook.secret
+
+
+def assign(engine: Engine, hazard_id: int, clock: FixedClock, deadline: str = DEADLINE) -> None:
+    with Session(engine) as session:
+        for tx in run_in_transaction(session):
+            perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=hazard_id,
+                           action="assign", form={"deadline": deadline}, uploads=[],
+                           clock=clock)
+
+
+def delivery(engine: Engine) -> WebhookDelivery:
+    with Session(engine) as session:
+        return session.scalars(select(WebhookDelivery)).one()
+
+
+def count(engine: Engine, model: type) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_message_commits_with_its_event_small_and_without_photos(loaded: Engine) -> None:
+    hazard_id = committed_report(loaded, FixedClock(START))
+    with Session(loaded) as session:
+        message = session.scalars(select(OutboxMessage)).one()
+        event = session.scalars(select(Event)).one()
+    assert (message.topic, message.hazard_id, message.event_id) == ("report", hazard_id, event.id)
+    assert message.dispatched_at is None
+    assert set(message.payload) == {"hazard", "event"}
+    assert message.payload["hazard"]["state"] == "reported"
+    assert message.payload["event"]["actor_role"] == "enterprise"
+    assert "photos" not in json.dumps(message.payload) and len(json.dumps(message.payload)) < 600
+
+
+def test_an_action_failing_midway_leaves_no_message_and_sends_nothing(
+        loaded: Engine, receiver: Receiver, monkeypatch) -> None:
+    clock = FixedClock(START)
+    webhook(loaded, receiver.url)
+    hazard_id = committed_report(loaded, clock)
+    real_append = actions.append_event
+
+    def append_then_fail(session: Session, **kwargs: object) -> None:
+        real_append(session, **kwargs)  # type: ignore[arg-type]
+        session.flush()
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        raise RuntimeError("disk full after the event was written")
+
+    monkeypatch.setattr(actions, "append_event", append_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        assign(loaded, hazard_id, clock)
+    assert count(loaded, OutboxMessage) == 1
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    assert deliver_due(sessions, clock).delivered == 1
+    assert receiver.headers("X-Bihuan-Topic") == ["report"]
+
+
+def test_delivery_is_signed_over_the_exact_body(loaded: Engine, receiver: Receiver) -> None:
+    clock = FixedClock(START)
+    hook_id, secret = webhook(loaded, receiver.url)
+    hazard_id = committed_report(loaded, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    report = deliver_due(sessions, clock)
+    assert (report.dispatched, report.delivered, report.retrying, report.dead) == (1, 1, 0, 0)
+
+    [(_, headers, body)] = receiver.requests
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Bihuan-Signature"], expected)
+    forged = "sha256=" + hmac.new(b"another secret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Bihuan-Signature"] != forged
+    row = delivery(loaded)
+    assert headers["X-Bihuan-Delivery"] == str(row.id)
+    assert headers["X-Bihuan-Topic"] == "report"
+    assert headers["X-Bihuan-Timestamp"] == str(int(START.timestamp()))
+    assert headers["Content-Type"].startswith("application/json")
+    payload = json.loads(body)
+    assert payload["hazard"]["id"] == hazard_id and payload["event"]["action"] == "report"
+    assert payload["delivery_id"] == row.id and payload["timestamp"] == int(START.timestamp())
+    assert (row.webhook_id, row.status, row.attempts, row.last_status_code) == \
+        (hook_id, "delivered", 1, 200)
+    assert row.delivered_at == START and len(row.log) == 1
+    with Session(loaded) as session:
+        assert session.scalars(select(OutboxMessage)).one().dispatched_at == START
+    # Delivered once: later runs send nothing.
+    clock.advance(timedelta(days=1))
+    assert deliver_due(sessions, clock).delivered == 0
+    assert len(receiver.requests) == 1
+
+
+def test_retries_follow_the_exponential_backoff(loaded: Engine, receiver: Receiver) -> None:
+    clock = FixedClock(START)
+    webhook(loaded, receiver.url)
+    committed_report(loaded, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    receiver.failures = 2
+
+    assert deliver_due(sessions, clock).retrying == 1  # t: 500
+    assert delivery(loaded).next_attempt_at == START + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=29))
+    deliver_due(sessions, clock)
+    assert len(receiver.requests) == 1  # not due yet
+    clock.advance(timedelta(seconds=1))
+    assert deliver_due(sessions, clock).retrying == 1  # t+30: 500, next wait 60 s
+    assert delivery(loaded).next_attempt_at == START + timedelta(seconds=90)
+    clock.advance(timedelta(seconds=59))
+    deliver_due(sessions, clock)
+    assert len(receiver.requests) == 2
+    clock.advance(timedelta(seconds=1))
+    assert deliver_due(sessions, clock).delivered == 1  # t+90: 200
+
+    at = int(START.timestamp())
+    assert receiver.headers("X-Bihuan-Timestamp") == [str(at), str(at + 30), str(at + 90)]
+    assert len(set(receiver.headers("X-Bihuan-Delivery"))) == 1
+    row = delivery(loaded)
+    assert (row.status, row.attempts, row.last_error) == ("delivered", 3, None)
+    assert [a["status_code"] for a in row.log] == [500, 500, 200]
+
+
+def test_dead_letter_after_the_last_attempt(loaded: Engine, receiver: Receiver,
+                                            settings) -> None:
+    settings.webhook_max_attempts = 3
+    clock = FixedClock(START)
+    webhook(loaded, receiver.url)
+    committed_report(loaded, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    receiver.failures = 100
+
+    reports = []
+    for wait in (0, 30, 60):
+        clock.advance(timedelta(seconds=wait))
+        reports.append(deliver_due(sessions, clock))
+    assert [(r.retrying, r.dead) for r in reports] == [(1, 0), (1, 0), (0, 1)]
+    row = delivery(loaded)
+    assert (row.status, row.attempts, row.last_status_code, row.last_error) == \
+        ("dead", 3, 500, "HTTP 500")
+    assert [a["at"] for a in row.log] == [
+        (START + timedelta(seconds=s)).isoformat() for s in (0, 30, 90)]
+    clock.advance(timedelta(days=7))
+    deliver_due(sessions, clock)
+    assert len(receiver.requests) == 3  # the dead letter is kept, never sent again
+
+
+def test_unreachable_and_slow_receivers_are_failed_attempts(
+        loaded: Engine, receiver: Receiver, settings) -> None:
+    settings.webhook_timeout_seconds = 0.3
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    clock = FixedClock(START)
+    webhook(loaded, f"http://127.0.0.1:{closed_port}/hook")
+    webhook(loaded, receiver.url)
+    receiver.delay = 1.0
+    committed_report(loaded, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    assert deliver_due(sessions, clock).retrying == 2
+    with Session(loaded) as session:
+        rows = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(r.status, r.attempts, r.last_status_code) for r in rows] == \
+        [("pending", 1, None)] * 2
+    assert "refused" in (rows[0].last_error or "").lower()
+    assert "timed out" in (rows[1].last_error or "").lower()
+
+
+def test_a_webhook_hears_only_its_region_and_topics(loaded: Engine, receiver: Receiver) -> None:
+    clock = FixedClock(START)
+    webhook(loaded, receiver.url + "/county")
+    webhook(loaded, receiver.url + "/other-township", region_code=OTHER_TOWNSHIP)
+    webhook(loaded, receiver.url + "/assign-only", topics=("assign",))
+    hazard_id = committed_report(loaded, clock)
+    assign(loaded, hazard_id, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    assert deliver_due(sessions, clock).delivered == 3
+    heard = sorted((path, headers["X-Bihuan-Topic"]) for path, headers, _ in receiver.requests)
+    assert heard == [("/hook/assign-only", "assign"), ("/hook/county", "assign"),
+                     ("/hook/county", "report")]
+
+
+def test_racing_workers_send_each_delivery_once(loaded: Engine, receiver: Receiver) -> None:
+    clock = FixedClock(START)
+    webhook(loaded, receiver.url)
+    for _ in range(4):
+        committed_report(loaded, clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    barrier = Barrier(3)
+
+    def worker(_: int) -> int:
+        barrier.wait()
+        return deliver_due(sessions, clock).delivered
+
+    with ThreadPoolExecutor(3) as pool:
+        assert sum(pool.map(worker, range(3))) == 4
+    assert len(receiver.requests) == 4
+    assert len(set(receiver.headers("X-Bihuan-Delivery"))) == 4
+    assert count(loaded, WebhookDelivery) == 4
+
+
+def test_supervision_notices_go_out_by_sms_after_commit(loaded: Engine, caplog) -> None:
+    clock = FixedClock(START)
+    hazard_id = committed_report(loaded, clock)
+    assign(loaded, hazard_id, clock, deadline="2026-11-25")
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    overdue = FixedClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
+    assert [kind for _, kind in scan(sessions, overdue).steps] == ["overdue"]
+
+    caplog.set_level(logging.INFO, logger="app.services.notify")
+    assert deliver_due(sessions, overdue).sms == 3  # the enterprise and both units
+    sent = [r.getMessage() for r in caplog.records if r.name == "app.services.notify"]
+    assert len(sent) == 3 and all("督办〔2026〕第" in line for line in sent)
+    assert any(line.startswith("SMS to enterprise:") for line in sent)
+    assert deliver_due(sessions, overdue).sms == 0  # each message is dispatched once
+
+
+def test_worker_command_delivers_the_outbox(loaded: Engine, cli_on: CliRunner,
+                                            receiver: Receiver, monkeypatch) -> None:
+    webhook(loaded, receiver.url)
+    committed_report(loaded, FixedClock(START))
+    monkeypatch.setattr("app.cli.get_clock", lambda: FixedClock(START))
+    result = cli_on.invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "webhooks 1 delivered, 0 to retry, 0 dead" in result.output
+    assert len(receiver.requests) == 1
