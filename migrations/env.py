@@ -29,8 +29,19 @@ def run_migrations_online() -> None:
     url = context.config.attributes.get("url") or get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables (copy, drop, rename); with foreign keys enforced
+            # SQLite would refuse to drop a table that other rows refer to. Switch enforcement
+            # off for the migration (it only takes effect outside a transaction), then check.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         _run(conn)
         conn.commit()
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     engine.dispose()
 
 

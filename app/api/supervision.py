@@ -13,6 +13,7 @@ from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.clock import local_today
 from app.models.enums import PartyType
 from app.schemas.common import LocalDateTime
+from app.schemas.criteria import citation
 from app.schemas.hazard import EventOut, HazardOut
 from app.services import dossier as dossier_service
 from app.services import evaluation
@@ -154,6 +155,8 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
     record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
     if format == "html":
         page = render("dossier.html", **vars(record), write_off=record.write_off,
+                      citation=(citation(record.criterion.document, record.criterion)
+                                if record.criterion else None),
                       thumbs=dossier_service.thumbnails(record.hazard.photos))
         return HTMLResponse(page)
     today = local_today(clock)

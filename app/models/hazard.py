@@ -24,6 +24,8 @@ class Hazard(Base):
     location: Mapped[str] = mapped_column(String(300))
     category: Mapped[str | None] = mapped_column(String(100))
     major_clause: Mapped[str | None] = mapped_column(String(500))
+    # The catalogue entry the hazard matches (重大事故隐患判定标准), when it is in the catalogue.
+    criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"), index=True)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)

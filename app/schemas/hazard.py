@@ -61,6 +61,7 @@ class HazardOut(BaseModel):
     location: str
     category: str | None
     major_clause: str | None
+    criterion_id: int | None
     lat: float | None
     lon: float | None
     enterprise_id: int

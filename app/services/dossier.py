@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Enterprise, Event, Hazard, Industry, Photo, Region
+from app.models import Criterion, Enterprise, Event, Hazard, Industry, Photo, Region
 from app.models.enums import HazardLevel
 from app.models.supervision import Extension, Notice
 from app.permissions import Actor
+from app.schemas.criteria import citation
 from app.services import photos as photo_service
+from app.services.criteria import get_criterion
 from app.services.hazards import visible_hazard
 from app.services.timeline import events_of, verify_chains
 
@@ -27,6 +29,7 @@ class Dossier:
     events: list[Event]
     notices: list[Notice]
     extensions: list[Extension]
+    criterion: Criterion | None
     chain_intact: bool
     generated_at: datetime
 
@@ -54,6 +57,8 @@ def build(session: Session, *, actor: Actor, hazard_id: int, now: datetime) -> D
                                      .order_by(Notice.id))),
         extensions=list(session.scalars(select(Extension).where(
             Extension.hazard_id == hazard.id).order_by(Extension.id))),
+        criterion=(get_criterion(session, hazard.criterion_id)
+                   if hazard.criterion_id is not None else None),
         chain_intact=not any(True for _ in verify_chains(session, hazard.id)),
         generated_at=now,
     )
@@ -71,7 +76,8 @@ def as_data(dossier: Dossier) -> dict[str, Any]:
         "enterprise": {"id": enterprise.id, "name": enterprise.name, "uscc": enterprise.uscc,
                        "address": enterprise.address, "township": dossier.township.name,
                        "industry": dossier.industry.name},
-        "criterion": {"major_clause": dossier.hazard.major_clause},
+        "criterion": {"major_clause": dossier.hazard.major_clause,
+                      "entry": _criterion(dossier.criterion)},
         "plan": dossier.hazard.plan,
         "listing": dossier.hazard.listing,
         "evaluations": [_event_brief(e) for e in dossier.events_of("evaluate")],
@@ -82,6 +88,14 @@ def as_data(dossier: Dossier) -> dict[str, Any]:
         "chain_intact": dossier.chain_intact,
         "generated_at": dossier.generated_at,
     }
+
+
+def _criterion(entry: Criterion | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {"id": entry.id, "citation": citation(entry.document, entry), "text": entry.text,
+            "verification": entry.verification, "superseded": entry.superseded_at is not None,
+            "document_completeness": entry.document.completeness}
 
 
 def _event_brief(event: Event) -> dict[str, Any]:

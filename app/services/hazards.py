@@ -17,6 +17,7 @@ from app.models import Assignment, Enterprise, Event, Hazard, HazardCounter, Reg
 from app.models.enums import HazardLevel, PartyType, RegionLevel
 from app.permissions import Actor, enterprise_in_scope, hazard_visibility
 from app.services import photos as photo_service
+from app.services.criteria import get_active_criterion
 from app.services.regions import ancestor_at_level
 from app.services.sequences import next_number
 from app.services.timeline import append_event, events_of
@@ -108,6 +109,10 @@ def report_hazard(
         )
     )
     assert isinstance(parsed, ReportFields) and enterprise is not None
+    if parsed.criterion_id is not None and get_active_criterion(session,
+                                                                parsed.criterion_id) is None:
+        raise Unprocessable([{"loc": ["body", "criterion_id"], "type": "value_error",
+                              "msg": "判定标准条目不存在或已被新文本取代"}])
     county = ancestor_at_level(session, enterprise.region, RegionLevel.county)
     if county is None:
         raise Unprocessable("企业所在乡镇未挂在任何县级行政区下，无法编号")
@@ -120,6 +125,7 @@ def report_hazard(
         location=parsed.location,
         category=parsed.category or None,
         major_clause=parsed.major_clause or None,
+        criterion_id=parsed.criterion_id,
         lat=parsed.lat,
         lon=parsed.lon,
         enterprise_id=enterprise.id,
@@ -144,7 +150,8 @@ def report_hazard(
         at=now,
         note=parsed.description,
         data={"level": parsed.level, "title": parsed.title, "location": parsed.location,
-              "major_clause": parsed.major_clause, "enterprise_id": enterprise.id},
+              "major_clause": parsed.major_clause, "criterion_id": parsed.criterion_id,
+              "enterprise_id": enterprise.id},
         photos=rows,
     )
     return hazard

@@ -65,6 +65,7 @@ class ReportFields(BaseModel):
     enterprise_id: int | None = None
     category: Annotated[str | None, StringConstraints(max_length=100)] = None
     major_clause: Annotated[str | None, StringConstraints(max_length=500)] = None
+    criterion_id: int | None = None
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
 

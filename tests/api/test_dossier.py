@@ -86,3 +86,18 @@ def test_dossier_json_and_printable_page(client, auth) -> None:
     general = report(client, auth, "ent_a")["id"]
     assert client.get(f"/api/v1/hazards/{general}/dossier",
                       headers=auth("ent_a")).status_code == 404
+
+
+def test_a_report_may_cite_a_catalogue_entry(client, auth) -> None:
+    found = client.get("/api/v1/criteria", params={"q": "特种作业人员"},
+                       headers=auth("ent_a")).json()["items"]
+    entry = found[0]
+    hazard = report(client, auth, "ent_a", level="major", criterion_id=str(entry["id"]))
+    assert hazard["criterion_id"] == entry["id"]
+    report(client, auth, "ent_a", level="major", criterion_id="999999", expect=422)
+    data = client.get(f"/api/v1/hazards/{hazard['id']}/dossier", headers=auth("ent_a")).json()
+    assert data["criterion"]["entry"]["citation"] == entry["citation"]
+    assert data["criterion"]["entry"]["text"] == entry["text"]
+    page = client.get(f"/api/v1/hazards/{hazard['id']}/dossier", params={"format": "html"},
+                      headers=auth("ent_a")).text
+    assert entry["text"] in page
