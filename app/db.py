@@ -88,8 +88,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Keep about as many connections as a worker has requests in flight: overflow connections
+    # are closed on return, and reopening them costs PostgreSQL more than the queries do
+    # (bench/bench_assign.py). Mind max_connections: workers × (pool + overflow).
+    kwargs.setdefault("pool_size", get_settings().db_pool_size)
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

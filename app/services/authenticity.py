@@ -111,14 +111,20 @@ def _reuse_flags(session: Session, hazard: Hazard, action: str, sha256: str,
 
 
 def _similar_photos(session: Session, hazard: Hazard, phash: str) -> list[Photo]:
+    """Photos of the enterprise within the distance: ids and hashes are scanned (cheap
+    tuples, not ORM rows); only the matches are loaded."""
     limit = get_settings().photo_similarity_bits
-    candidates = session.scalars(
-        select(Photo)
+    candidates = session.execute(
+        select(Photo.id, Photo.phash)
         .join(Hazard, Hazard.id == Photo.hazard_id)
         .where(Hazard.enterprise_id == hazard.enterprise_id, Photo.phash.is_not(None))
         .order_by(Photo.id)
     )
-    return [p for p in candidates if p.phash and hamming(p.phash, phash) <= limit]
+    matches = [pid for pid, other in candidates if other and hamming(other, phash) <= limit]
+    if not matches:
+        return []
+    return list(session.scalars(select(Photo).where(Photo.id.in_(matches[:20]))
+                                .order_by(Photo.id)))
 
 
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -38,7 +38,9 @@ def visible_hazard(
     query = select(Hazard).where(Hazard.id == hazard_id, hazard_visibility(actor))
     if for_update:
         query = query.with_for_update(of=Hazard)
-    hazard = session.scalars(query.options(selectinload(Hazard.assignments))).first()
+    # Photos too: the response shows them, and a lazy load there would run on the event loop.
+    hazard = session.scalars(query.options(selectinload(Hazard.assignments),
+                                           selectinload(Hazard.photos))).first()
     if hazard is None:
         raise NotFound("隐患不存在")
     return hazard
