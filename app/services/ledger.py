@@ -29,11 +29,10 @@ from app.clock import Clock, local_today
 from app.config import get_settings
 from app.errors import Unprocessable
 from app.models import Enterprise, Event, Hazard, Industry, Region
-from app.models.enums import HazardLevel, Role
 from app.permissions import Actor
 from app.services.hazards import HazardFilters, filtered_query, is_overdue
 from app.workflow.states import HazardState
-from app.workflow.table import STATE_LABELS
+from app.workflow.table import LEVEL_LABELS, ROLE_LABELS, STATE_LABELS
 
 if TYPE_CHECKING:  # openpyxl's private module: for the annotation only
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -75,11 +74,6 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("整改资金（元）", 14),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _ in COLUMNS)
-LEVEL_LABELS: dict[HazardLevel, str] = {HazardLevel.general: "一般", HazardLevel.major: "重大"}
-ROLE_LABELS: dict[str, str] = {
-    Role.enterprise: "企业", Role.inspector: "监管人员", Role.committee: "安委办",
-    Role.admin: "管理员",
-}
 YES, NO = "是", "否"
 TOO_MANY_ROWS = "超过 Excel 的行数上限，请缩小筛选范围或导出 CSV"
 

@@ -7,7 +7,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import get_settings
 from app.workflow.states import HazardState
-from app.workflow.table import ACTION_LABELS, STATE_LABELS
+from app.workflow.table import ACTION_LABELS, ROLE_LABELS, STATE_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -24,8 +24,7 @@ environment.filters["local"] = _local
 environment.globals.update(
     action_label=lambda a: ACTION_LABELS.get(a, a),
     state_label=lambda s: STATE_LABELS.get(HazardState(s), s) if s else "",
-    role_label={"enterprise": "企业", "inspector": "监管人员", "committee": "安委办",
-                "admin": "管理员", "system": "系统"}.get,
+    role_label=ROLE_LABELS.get,
 )
 
 

@@ -111,6 +111,14 @@ STATE_LABELS: dict[S, str] = {
 }
 
 
+# Who acted, and how grave: the words users see (the timeline's "system" is the worker).
+ROLE_LABELS: dict[str, str] = {
+    Role.enterprise: "企业", Role.inspector: "监管人员", Role.committee: "安委办",
+    Role.admin: "管理员", "system": "系统",
+}
+LEVEL_LABELS: dict[str, str] = {"general": "一般", "major": "重大"}
+
+
 def mermaid_diagram() -> str:
     """The state diagram for the docs, rendered from the same rows as the machine."""
     lines = ["stateDiagram-v2", "    [*] --> reported: report 上报"]
