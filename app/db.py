@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -22,6 +23,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+# Execution option marking a transaction that only reads (SQLite begins it without the lock).
+READ_ONLY = "bihuan_read_only"
 
 # Primary keys are INTEGER (int4 on PostgreSQL): an id outside this range names no row, and
 # SQLite cannot even bind one beyond 64 bits. Lookups answer "not found" for them up front.
@@ -75,7 +79,10 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only request (GET) reads a WAL snapshot without taking the write lock, so a
+        # long read (a ledger export) never stalls writers.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -148,6 +155,8 @@ def on_rollback(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault("on_rollback", []).append(action)
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     with get_sessionmaker()() as session:
+        if request.method in ("GET", "HEAD"):
+            session.connection(execution_options={READ_ONLY: True})
         yield from run_in_transaction(session)

@@ -1,5 +1,6 @@
 """Behaviour that needs committed data in a database of its own: races, migrations, audit."""
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -9,8 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 from typer.testing import CliRunner
 
+from app import db as app_db
 from app.cli import alembic_config, cli
 from app.clock import FixedClock
 from app.db import Base, make_engine, run_in_transaction
@@ -201,3 +204,38 @@ def test_migrations_keep_existing_data(fresh_url: str) -> None:
         assert session.get(Hazard, hazard_id) is not None
         assert len(list(verify_chains(session))) == 0
     engine.dispose()
+
+
+def test_a_read_only_request_does_not_hold_the_write_lock(loaded: Engine,
+                                                          cli_on: CliRunner) -> None:
+    """GET requests read a snapshot; on SQLite a long read (an export) must not stall writers,
+    while a write request takes the lock up front (so racing writers queue, not fail)."""
+
+    def request(method: str) -> Request:
+        return Request({"type": "http", "method": method, "headers": [], "query_string": b""})
+
+    update_user = "UPDATE \"user\" SET display_name = 'x' WHERE id = 1"
+
+    def write_with_short_timeout() -> None:
+        if loaded.dialect.name != "sqlite":
+            with loaded.begin() as conn:
+                conn.execute(text(update_user))
+            return
+        raw = sqlite3.connect(loaded.url.database or "", timeout=0.2)
+        try:
+            raw.execute(update_user)
+            raw.commit()
+        finally:
+            raw.close()
+
+    reading = app_db.get_session(request("GET"))
+    next(reading).execute(select(User.id)).all()
+    write_with_short_timeout()  # gets through at once
+    reading.close()
+    if loaded.dialect.name != "sqlite":
+        return  # PostgreSQL readers never block writers; the lock question is SQLite's
+    writing = app_db.get_session(request("POST"))
+    next(writing).execute(select(User.id)).all()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        write_with_short_timeout()
+    writing.close()
