@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -12,8 +12,12 @@ from app.clock import Clock, get_clock
 from app.config import get_settings
 from app.db import get_session
 from app.errors import PayloadTooLarge
+from app.models.enums import HazardLevel
 from app.permissions import Actor
+from app.schemas.common import NO_NUL
 from app.services.auth import authenticate
+from app.services.hazards import HazardFilters
+from app.workflow.states import HazardState
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -60,3 +64,22 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
 
 
 ActionFormDep = Annotated[StagedForm, Depends(read_action_form, scope="function")]
+
+
+def hazard_filters(
+    state: HazardState | None = None,
+    level: HazardLevel | None = None,
+    enterprise_id: int | None = None,
+    region_id: int | None = None,
+    unit_id: int | None = None,
+    overdue: bool | None = None,
+    listed: Annotated[bool | None, Query(description="挂牌督办中的隐患")] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+) -> HazardFilters:
+    """The hazard list's filters, as query parameters (the same as GET /hazards)."""
+    return HazardFilters(state=state, level=level, enterprise_id=enterprise_id,
+                         region_id=region_id, unit_id=unit_id, overdue=overdue,
+                         listed=listed, q=q)
+
+
+HazardFiltersDep = Annotated[HazardFilters, Depends(hazard_filters)]

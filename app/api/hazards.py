@@ -5,14 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.api.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, SessionDep
 from app.clock import local_today
-from app.models.enums import HazardLevel
 from app.schemas.common import NO_NUL
 from app.schemas.hazard import EventOut, HazardOut, HazardPage
 from app.services import actions as action_service
 from app.services import hazards as hazard_service
-from app.workflow.states import HazardState
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 
@@ -34,20 +32,10 @@ def list_hazards(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
-    state: HazardState | None = None,
-    level: HazardLevel | None = None,
-    enterprise_id: int | None = None,
-    region_id: int | None = None,
-    unit_id: int | None = None,
-    overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    filters: HazardFiltersDep,
     limit: Annotated[int, Query(ge=1, le=hazard_service.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
 ) -> HazardPage:
-    filters = hazard_service.HazardFilters(
-        state=state, level=level, enterprise_id=enterprise_id, region_id=region_id,
-        unit_id=unit_id, overdue=overdue, q=q,
-    )
     items, next_cursor = hazard_service.list_hazards(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
     )

@@ -8,35 +8,17 @@ from collections.abc import Iterator
 from typing import IO, Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
+from app.api.deps import ActorDep, ClockDep, HazardFiltersDep, SessionDep
 from app.clock import local_today
-from app.models.enums import HazardLevel
-from app.schemas.common import NO_NUL
 from app.services import ledger as ledger_service
-from app.services.hazards import HazardFilters
-from app.workflow.states import HazardState
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 
 CHUNK = 256 * 1024
-
-
-def hazard_filters(
-    state: HazardState | None = None,
-    level: HazardLevel | None = None,
-    enterprise_id: int | None = None,
-    region_id: int | None = None,
-    unit_id: int | None = None,
-    overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
-) -> HazardFilters:
-    """The hazard list's filters, as query parameters (the same as GET /hazards)."""
-    return HazardFilters(state=state, level=level, enterprise_id=enterprise_id,
-                         region_id=region_id, unit_id=unit_id, overdue=overdue, q=q)
 
 
 @router.get(
@@ -51,7 +33,7 @@ def export_ledger(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
-    filters: Annotated[HazardFilters, Depends(hazard_filters)],
+    filters: HazardFiltersDep,
     fmt: Annotated[ledger_service.LedgerFormat, Query(alias="format")] = (
         ledger_service.LedgerFormat.xlsx
     ),

@@ -37,7 +37,7 @@ class Hazard(Base):
     # The current rectification deadline (the rectify assignment's); null until assigned.
     deadline: Mapped[date | None] = mapped_column(Date)
     # The five-determination plan (五定) filed when a major hazard is accepted.
-    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # Outcome of the latest spot-check draw; null while no draw has been made.
     spot_check_drawn: Mapped[bool | None]
     # Counted in working days past the known holiday calendar: to recompute (deadlines.py).
@@ -45,7 +45,7 @@ class Hazard(Base):
     # Once overdue, always on record: an extension moves the deadline, never this.
     was_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
     # 挂牌督办: {"level", "authority", "document_number", "listed_on"} while listed.
-    listing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    listing: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     assignments: Mapped[list["Assignment"]] = relationship(

@@ -167,6 +167,7 @@ class HazardFilters:
     region_id: int | None = None
     unit_id: int | None = None
     overdue: bool | None = None
+    listed: bool | None = None  # under 挂牌督办
     q: str | None = None
 
 
@@ -223,6 +224,9 @@ def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[
     if filters.overdue is not None:
         late = Hazard.state.in_(RECTIFICATION_OPEN) & (Hazard.deadline < today)
         query = query.where(late if filters.overdue else ~late | Hazard.deadline.is_(None))
+    if filters.listed is not None:
+        query = query.where(Hazard.listing.is_not(None) if filters.listed
+                            else Hazard.listing.is_(None))
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip().lower())}%"
         query = query.where(

@@ -212,3 +212,20 @@ def test_a_provisional_deadline_is_recomputed_when_the_calendar_knows_the_year(
     last = events(client, auth, hid)[-1]
     assert last["action"] == "deadline_recomputed"
     assert last["data"]["deadline"] == {"from": "2027-01-04", "to": "2027-01-05"}
+
+
+def test_listed_hazards_are_on_the_committees_list_until_delisted(client, auth) -> None:
+    listed = assigned(client, auth)
+    other = assigned(client, auth)
+    assert client.post(f"/api/v1/hazards/{listed}/listing", data={
+        "level": "county", "authority": "演示县安委办", "document_number": "演安委〔2026〕10号"},
+        headers=auth("anweiban")).status_code == 200
+
+    def ids(**params: str) -> set[int]:
+        page = client.get("/api/v1/hazards", params=params, headers=auth("anweiban")).json()
+        return {h["id"] for h in page["items"]}
+
+    assert listed in ids(listed="true") and other not in ids(listed="true")
+    assert other in ids(listed="false") and listed not in ids(listed="false")
+    client.post(f"/api/v1/hazards/{listed}/delisting", headers=auth("anweiban"))
+    assert listed not in ids(listed="true") and listed in ids(listed="false")
