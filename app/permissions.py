@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.errors import Forbidden
 from app.models import Assignment, Enterprise, Hazard, Region, Unit, User
 from app.models.enums import Duty, PartyType, Role, UnitKind
-from app.workflow.table import Relation
+from app.workflow.supervision import SIDE_ACTION_ROLES
+from app.workflow.table import ACTION_LABELS, Relation
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class Actor:
     unit_kind: UnitKind | None
     unit_region_paths: tuple[str, ...]  # inspector: regions the unit supervises
     unit_industry_ids: frozenset[int]  # inspector (department): industries it supervises
+
+
+def require_role(actor: Actor, action: str) -> None:
+    """403 unless the actor's role may take this action outside the state machine."""
+    if actor.role not in SIDE_ACTION_ROLES[action]:
+        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS.get(action, action)}」操作")
 
 
 def load_actor(session: Session, user: User) -> Actor:

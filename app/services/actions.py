@@ -19,8 +19,8 @@ from app.clock import Clock, local_today
 from app.config import get_settings
 from app.errors import Conflict, Forbidden
 from app.models import Assignment, Enterprise, Event, Hazard, Region, SpotCheckPolicy
-from app.models.enums import Duty, HazardLevel, PartyType, Role
-from app.permissions import Actor, relations_to
+from app.models.enums import Duty, HazardLevel, PartyType
+from app.permissions import Actor, relations_to, require_role
 from app.services import evaluation
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
@@ -291,8 +291,9 @@ def set_spot_check_rate(
     session: Session, *, actor: Actor, rate: Decimal, at: datetime
 ) -> SpotCheckPolicy:
     """A committee sets the draw rate for general hazards in its own region."""
-    if actor.role != Role.committee or actor.region_id is None:
-        raise Forbidden("只有安委办可以设置抽查比例")
+    require_role(actor, "spot_check_policy")
+    if actor.region_id is None:
+        raise Forbidden("该账号未设置所辖区域")
     policy = session.scalars(
         select(SpotCheckPolicy).where(SpotCheckPolicy.region_id == actor.region_id)
     ).first()

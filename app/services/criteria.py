@@ -19,12 +19,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from app.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from app.errors import NotFound, PayloadTooLarge, Unprocessable
 from app.imaging.staged import StagedFile
 from app.models import CriteriaDocument, Criterion
 from app.models.criteria import Completeness, Verification
-from app.models.enums import Role
-from app.permissions import Actor
+from app.permissions import Actor, require_role
 
 COLUMNS = ("doc_code", "doc_title", "article", "item", "industry", "text", "source_url",
            "verification")
@@ -43,7 +42,6 @@ MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id cannot exist
 VERIFIED_MARK = "two or more sources"
 
 MESSAGES = {
-    "forbidden": "只有系统管理员可以导入判定标准",
     "not_found": "判定标准条目不存在",
     "too_large": f"文件超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB 上限",
     "no_file": "请上传 CSV 文件（表单字段 file）",
@@ -241,8 +239,7 @@ def list_documents(session: Session) -> list[DocumentSummary]:
 
 def check_may_import(actor: Actor) -> None:
     """Only an admin loads text into the catalogue (it is shared by every region)."""
-    if actor.role != Role.admin:
-        raise Forbidden(MESSAGES["forbidden"])
+    require_role(actor, "criteria_import")
 
 
 def parse_completeness(value: str | None) -> Completeness | None:

@@ -15,12 +15,11 @@ from app.config import get_settings
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.models import Event, Hazard
 from app.models.enums import HazardLevel
-from app.permissions import Actor, relations_to
+from app.permissions import Actor, relations_to, require_role
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
 from app.services.timeline import append_event
 from app.workflow.states import HazardState
-from app.workflow.supervision import SIDE_ACTION_ROLES
 from app.workflow.table import Relation
 
 REVIEW_DAYS = 10  # calendar days, as the rules count them
@@ -62,8 +61,7 @@ def review_lateness(session: Session, hazard: Hazard, now: datetime,
 def evaluate(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
              uploads: list[photo_service.Upload], clock: Clock) -> Hazard:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    if actor.role not in SIDE_ACTION_ROLES["evaluate"]:
-        raise Forbidden("您的角色不能提交整改评估")
+    require_role(actor, "evaluate")
     if hazard.state != HazardState.rectified or not needs_evaluation(hazard):
         raise Conflict("只有已挂牌的重大事故隐患在整改完成后需要提交评估")
     if Relation.rectifier not in relations_to(session, actor, hazard):

@@ -34,8 +34,7 @@ from app.config import get_settings
 from app.db import run_in_transaction, valid_id
 from app.errors import Forbidden, NotFound
 from app.models import Event, Hazard, OutboxMessage, Region, Webhook, WebhookDelivery
-from app.models.enums import Role
-from app.permissions import Actor
+from app.permissions import Actor, require_role
 from app.services.notify import LoggingSmsGateway, SmsGateway, notice_sms
 
 BATCH = 100
@@ -224,8 +223,9 @@ def urllib_post(url: str, body: bytes, headers: dict[str, str], timeout: float) 
 # Subscriptions: an admin manages the webhooks of the region subtree they answer for.
 
 def _admin_scope(actor: Actor) -> str:
-    if actor.role != Role.admin or not actor.region_path:
-        raise Forbidden("只有管理员可以管理 Webhook")
+    require_role(actor, "webhooks")
+    if not actor.region_path:
+        raise Forbidden("该账号未设置所辖区域")
     return actor.region_path
 
 

@@ -23,7 +23,7 @@ from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.models import Assignment, Event, Hazard, Region
 from app.models.enums import Duty, PartyType, RegionLevel, Role
 from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
-from app.permissions import Actor, hazard_visibility, relations_to
+from app.permissions import Actor, hazard_visibility, relations_to, require_role
 from app.services import evaluation
 from app.services import photos as photo_service
 from app.services.hazards import visible_hazard
@@ -33,8 +33,8 @@ from app.services.timeline import append_event
 from app.workflow.deadlines import DayUnit, add_days, working_days_between
 from app.workflow.fields import ExtensionFields, parse_fields
 from app.workflow.states import RECTIFICATION_OPEN, HazardState
-from app.workflow.supervision import SIDE_ACTION_ROLES, STEP_LABELS, due_steps, ladder_for
-from app.workflow.table import ACTION_LABELS, Relation
+from app.workflow.supervision import STEP_LABELS, due_steps, ladder_for
+from app.workflow.table import Relation
 
 REQUIREMENT = ("该隐患已超过整改期限。请接单后立即组织整改，落实临时管控措施；"
                "监管单位督促整改并跟踪复核。")
@@ -247,15 +247,10 @@ def acknowledge(session: Session, *, actor: Actor, notice_id: int, now: datetime
 
 # Extensions (延期申请).
 
-def _check_side_role(action: str, actor: Actor) -> None:
-    if actor.role not in SIDE_ACTION_ROLES[action]:
-        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS.get(action, action)}」操作")
-
-
 def request_extension(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
                       uploads: list[photo_service.Upload], clock: Clock) -> Extension:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    _check_side_role("extension_request", actor)
+    require_role(actor, "extension_request")
     if hazard.state not in RECTIFICATION_OPEN or hazard.deadline is None:
         raise Conflict("只有整改中的隐患可以申请延期")
     if session.scalar(select(Extension.id).where(Extension.hazard_id == hazard.id,
@@ -291,7 +286,7 @@ def request_extension(session: Session, *, actor: Actor, hazard_id: int, form: d
 def decide_extension(session: Session, *, actor: Actor, hazard_id: int, extension_id: int,
                      form: dict[str, Any], clock: Clock) -> Extension:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    _check_side_role("extension_decision", actor)
+    require_role(actor, "extension_decision")
     extension = session.get(Extension, extension_id) if valid_id(extension_id) else None
     if extension is None or extension.hazard_id != hazard.id:
         raise NotFound("延期申请不存在")
@@ -331,7 +326,7 @@ def extensions_of(session: Session, *, actor: Actor, hazard_id: int) -> list[Ext
 def record_interview(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
                      clock: Clock) -> Hazard:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    _check_side_role("interview", actor)
+    require_role(actor, "interview")
     kind, document = (form.get("kind") or "").strip(), (form.get("document") or "").strip()
     if kind not in ("约谈", "通报") or not document:
         raise Unprocessable([{"loc": ["body", "kind" if not document else "document"],
@@ -347,7 +342,7 @@ def record_interview(session: Session, *, actor: Actor, hazard_id: int, form: di
 def list_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
                 clock: Clock) -> Hazard:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    _check_side_role("listing", actor)
+    require_role(actor, "listing")
     if hazard.listing is not None:
         raise Conflict("该隐患已挂牌督办")
     level = form.get("level")
@@ -368,7 +363,7 @@ def list_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[st
 def delist_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, Any],
                   clock: Clock) -> Hazard:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    _check_side_role("delisting", actor)
+    require_role(actor, "delisting")
     if hazard.listing is None:
         raise Conflict("该隐患未挂牌")
     previous = dict(hazard.listing)

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from app.models.enums import HazardLevel, Role
 
-# Actions that record something on a hazard without moving it, and who may take them.
+# Actions outside the state machine (records on a hazard, settings, administration) and the
+# roles that may take them; permissions.require_role reads this table.
 SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "extension_request": frozenset({Role.enterprise}),
     "extension_decision": frozenset({Role.inspector}),
@@ -13,6 +14,9 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "delisting": frozenset({Role.committee}),  # 摘牌
     "notice_ack": frozenset({Role.enterprise, Role.inspector}),
     "evaluate": frozenset({Role.enterprise}),  # 评估 before review of a listed major hazard
+    "spot_check_policy": frozenset({Role.committee}),  # the draw rate for its region
+    "criteria_import": frozenset({Role.admin}),  # the catalogue is shared by every region
+    "webhooks": frozenset({Role.admin}),  # subscriptions of the admin's region
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

@@ -338,6 +338,6 @@ def test_only_an_admin_may_import(client: TestClient, auth: Auth, db: Session,
             for r in csv_rows("huagong-2017.csv")]
     response = upload(client, auth, csv_bytes(rows), username=username)
     assert response.status_code == 403
-    assert response.json()["detail"] == "只有系统管理员可以导入判定标准"
+    assert response.json()["detail"] == "您的角色不能进行「导入判定标准」操作"
     assert active_count(db, "HG2017") == 20
     assert db.scalar(select(func.count()).where(Criterion.superseded_at.is_not(None))) == 0
