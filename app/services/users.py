@@ -23,6 +23,7 @@ def create_user(
     enterprise_id: int | None = None,
     unit_id: int | None = None,
     region_id: int | None = None,
+    phone: str | None = None,
 ) -> User:
     """An active user; the scope must match the role (enterprise / unit / region)."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -43,6 +44,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name or username,
+        phone=phone,
         password_hash=hash_password(password),
         role=role,
         enterprise_id=enterprise_id,
