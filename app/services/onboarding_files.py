@@ -56,12 +56,13 @@ class Sheet:
     rows: list[Row] = field(default_factory=list)
 
     def problem(self, code: str, message: str, *, row: int | None = None,
-                key: str | None = None, value: str | None = None) -> Problem:
-        """A problem located on this sheet (and row, and column when given)."""
+                key: str | None = None, value: str | None = None,
+                index: int | None = None) -> Problem:
+        """A problem located on this sheet (and row, and column by key or index, if given)."""
         column = self.spec.column(key) if key else None
-        cell = None
-        if key in self.positions and row is not None:
-            cell = f"{get_column_letter(self.positions[key] + 1)}{row}"
+        if key in self.positions:
+            index = self.positions[key]
+        cell = f"{get_column_letter(index + 1)}{row}" if index is not None and row else None
         return Problem(code=code, message=message, kind=self.spec.kind.value, sheet=self.title,
                        row=row, column=key, header=column.label if column else None,
                        cell=cell, value=value[:100] if value else None)
@@ -213,11 +214,11 @@ def _read_records(records: Iterator[list[str]], spec: KindSpec, title: str | Non
         if key is None:
             upload.problems.append(sheet.problem(
                 "unknown_column", MESSAGES["unknown_column"].format(text=text), row=1,
-                value=text))
+                value=text, index=index))
         elif key in sheet.positions:
             upload.problems.append(sheet.problem(
                 "duplicate_column", MESSAGES["duplicate_column"].format(text=text), row=1,
-                value=text))
+                value=text, index=index))
         else:
             sheet.positions[key] = index
     for column in spec.columns:
