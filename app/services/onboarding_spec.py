@@ -167,7 +167,7 @@ class Problem:
 MESSAGES = {
     "required": "必填",
     "too_long": "不能超过 {limit} 个字符",
-    "control": "含有控制字符",
+    "control": "含有换行或其他控制字符",
     "formula": "单元格是公式（导入时不计算公式），请粘贴为数值",
     "unknown_sheet": "无法识别的工作表「{title}」，"
                      "工作表应为：区划、监管单位、企业、用户（或说明）",

@@ -165,8 +165,8 @@ def test_the_xlsx_template_round_trips(client: TestClient, auth: Auth, db: Sessi
 
 def test_a_csv_template_round_trips(client: TestClient, auth: Auth, db: Session) -> None:
     template = client.get(f"{URL}/templates/enterprises.csv", headers=auth("admin")).content
-    data = template + "城关精工有限公司,{},339901100000,jixie,城关镇东路1号,,\r\n".format(
-        USCC_4).encode()
+    row = f"城关精工有限公司,{USCC_4},339901100000,jixie,城关镇东路1号,,\r\n"
+    data = template + row.encode()
     response = upload(client, auth, data, dry_run=False, kind="enterprises", name="e.csv")
     assert response.status_code == 201, response.text
     enterprise = db.scalars(select(Enterprise).where(Enterprise.uscc == USCC_4)).one()
@@ -362,7 +362,8 @@ def test_a_dry_run_reports_every_problem_by_sheet_row_and_column(
     }
     by_place = {(p["sheet"], p["row"], p["column"]): p for p in body["problems"]}
     assert by_place[("企业", 3, "uscc")] == {
-        "code": "uscc_invalid", "message": "统一社会信用代码不正确：校验位（第 18 位）应为 M，实际为 N",
+        "code": "uscc_invalid",
+        "message": "统一社会信用代码不正确：校验位（第 18 位）应为 M，实际为 N",
         "kind": "enterprises", "sheet": "企业", "row": 3, "column": "uscc",
         "header": "统一社会信用代码", "cell": "B3", "value": "91339901MA2B00003N"}
     assert by_place[("企业", 4, "uscc")]["message"] == "与第 2 行重复"
@@ -479,7 +480,8 @@ def test_a_users_limit_per_file(client: TestClient, auth: Auth, settings) -> Non
     settings.import_max_users = 1
     response = upload(client, auth, xlsx(good_workbook()))
     assert response.status_code == 422
-    assert response.json()["detail"] == "用户超过 1 个上限（每个用户的密码哈希需要时间），请分批导入"
+    assert response.json()["detail"] == (
+        "用户超过 1 个上限（每个用户的密码哈希需要时间），请分批导入")
 
 
 # --- who may import -------------------------------------------------------------------------
@@ -539,3 +541,42 @@ def test_the_admin_of_another_county_cannot_import_into_this_one(
     assert response.status_code == 201, response.text
     assert response.json()["created"] == {"regions": 1, "units": 0, "enterprises": 1,
                                           "users": 0}
+
+
+def test_kind_limits_a_workbook_to_one_sheet(client: TestClient, auth: Auth, db: Session) -> None:
+    """With kind=regions only the 区划 sheet is read: the rest of the workbook is ignored."""
+    sheets = good_workbook()
+    sheets["企业"].append(["坏码公司", "91339901MA2B00004R", "339901100000", "机械", "", "", ""])
+    response = upload(client, auth, xlsx(sheets), dry_run=False, kind="regions")
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] == {"regions": 1, "units": 0, "enterprises": 0,
+                                          "users": 0}
+    assert db.scalar(select(Region.name).where(Region.code == BAISHA)) == "白沙镇"
+
+
+def test_numbers_typed_into_code_cells_and_full_width_codes_are_read_as_codes(
+    client: TestClient, auth: Auth, db: Session
+) -> None:
+    """Excel keeps 339901102000 typed into a General cell as a number; a full-width Ｍ typed
+    with a Chinese input method is the letter M."""
+    sheets = {
+        "区划": [REGION_HEADERS, [339901102000, "白沙镇", "township", 339901000000]],
+        "企业": [ENTERPRISE_HEADERS,
+               ["白沙建材有限公司", "９１３３９９０１ＭＡ２Ｂ００００３Ｍ", 339901102000, "jiancai",
+                "", "", ""]],
+        "用户": [USER_HEADERS, ["baisha_jc", "安全员", "enterprise", USCC_3.lower(), "", "",
+                              13800000000]],
+    }
+    response = upload(client, auth, xlsx(sheets), dry_run=False)
+    assert response.status_code == 201, response.text
+    enterprise = db.scalars(select(Enterprise).where(Enterprise.uscc == USCC_3)).one()
+    assert enterprise.region.code == BAISHA
+    user = db.scalars(select(User).where(User.username == "baisha_jc")).one()
+    assert (user.enterprise_id, user.phone) == (enterprise.id, "13800000000")
+
+
+def test_a_line_break_in_a_name_is_reported(client: TestClient, auth: Auth) -> None:
+    data = csv_file([REGION_HEADERS]) + f'{BAISHA},"白沙\n镇",乡镇,339901000000\r\n'.encode()
+    response = upload(client, auth, data, kind="regions", name="r.csv")
+    assert [(p["row"], p["column"], p["code"]) for p in response.json()["problems"]] == [
+        (2, "name", "control")]
