@@ -16,7 +16,7 @@ enterprises spread over them, and --users enterprise users. It times, in one pro
 
 and reports the peak RSS (VmHWM) of the whole run.
 
-Usage:  .venv/bin/python bench/bench_onboarding.py [--enterprises 19000] [--users 500]
+Usage:  .venv/bin/python bench/bench_onboarding.py [--enterprises 19760] [--users 200]
         [--townships 20] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
 """
 
@@ -85,8 +85,8 @@ def workbook(townships: int, enterprises: int, users: int) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--townships", type=int, default=20)
-    parser.add_argument("--enterprises", type=int, default=19_460)
-    parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--enterprises", type=int, default=19_760)
+    parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--pg-url")
     args = parser.parse_args()
 
