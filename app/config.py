@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     # Share of verified general hazards drawn for a spot-check when the committee set none.
     default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)
+    # Onboarding import: file size (413 above), data rows and users per file (422 above). Each
+    # user costs one argon2 hash, ~0.2 s of CPU (bench/bench_onboarding.py): 200 users keep a
+    # commit well under a minute on two cores.
+    import_max_bytes: int = Field(10 * 1024 * 1024, alias="IMPORT_MAX_BYTES", gt=0)
+    import_max_rows: int = Field(20_000, alias="IMPORT_MAX_ROWS", gt=0)
+    import_max_users: int = Field(200, alias="IMPORT_MAX_USERS", gt=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)

@@ -7,10 +7,18 @@ class DomainError(Exception):
     status_code = 400
     keeps_transaction = False
 
-    def __init__(self, detail: Any, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: Any,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers
+        # Fields the JSON body carries beside "detail" (e.g. a refused import's problem list).
+        self.extra = extra or {}
 
 
 class Unauthorized(DomainError):

@@ -3,7 +3,17 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.api import auth, criteria, hazards, ledger, photos, policy, supervision, webhooks
+from app.api import (
+    auth,
+    criteria,
+    hazards,
+    ledger,
+    onboarding,
+    photos,
+    policy,
+    supervision,
+    webhooks,
+)
 from app.errors import DomainError
 
 
@@ -14,13 +24,16 @@ def create_app() -> FastAPI:
         "spot-check and write-off of workplace-safety hazards",
         version="1.0.0",
     )
-    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks):
+    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks,
+                   onboarding):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(
-            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            {"detail": error.detail, **error.extra},
+            status_code=error.status_code,
+            headers=error.headers,
         )
 
     @app.get("/healthz", include_in_schema=False)

@@ -15,6 +15,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    # For 督办单 SMS and for colleagues to call; optional (onboarding import fills it).
+    phone: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(16))
     # Scope: exactly one of these applies, by role (enterprise / inspector / committee+admin).

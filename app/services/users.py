@@ -23,8 +23,13 @@ def create_user(
     enterprise_id: int | None = None,
     unit_id: int | None = None,
     region_id: int | None = None,
+    phone: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """An active user; the scope must match the role (enterprise / unit / region)."""
+    """An active user; the scope must match the role (enterprise / unit / region).
+
+    `password_hash`, when given, is the hash of `password` computed by the caller (the
+    onboarding import hashes many passwords in parallel)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Unprocessable(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
     required = {
@@ -43,7 +48,8 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        phone=phone,
+        password_hash=password_hash or hash_password(password),
         role=role,
         enterprise_id=enterprise_id,
         unit_id=unit_id,

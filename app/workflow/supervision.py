@@ -17,6 +17,7 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "spot_check_policy": frozenset({Role.committee}),  # the draw rate for its region
     "criteria_import": frozenset({Role.admin}),  # the catalogue is shared by every region
     "webhooks": frozenset({Role.admin}),  # subscriptions of the admin's region
+    "onboarding_import": frozenset({Role.admin}),  # regions, units, enterprises, users
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

@@ -94,6 +94,7 @@ ACTION_LABELS: dict[str, str] = {
     "spot_check_policy": "设置抽查比例",
     "criteria_import": "导入判定标准",
     "webhooks": "管理 Webhook",
+    "onboarding_import": "初始化导入",
     "interview": "约谈/通报",
     "listing": "挂牌督办",
     "delisting": "摘牌",

@@ -1,6 +1,6 @@
 import pytest
 
-from app.services.uscc import check_character, is_valid_uscc
+from app.services.uscc import check_character, is_valid_uscc, uscc_problem
 
 
 @pytest.mark.parametrize("code", [
@@ -25,3 +25,14 @@ def test_invalid_codes(code: str) -> None:
 def test_check_character_follows_gb32100() -> None:
     # Weighted sum modulo 31 over the 31-character alphabet.
     assert check_character("91339901MA2B00002") == "J"
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("91339901MA2B00001G", "校验位（第 18 位）应为 F，实际为 G"),
+    ("91339901MA2B0001F", "应为 18 位，实际为 17 位"),
+    ("91339901MI2B0O001F",
+     "含有不允许的字符 'I'、'O'（只用数字和除 I、O、S、V、Z 以外的大写字母）"),
+    ("91339901MA2B00001F", None),
+])
+def test_the_reason_names_what_is_wrong(code: str, reason: str | None) -> None:
+    assert uscc_problem(code) == reason
