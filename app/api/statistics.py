@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from app.api.deps import ActorDep, ClockDep, SessionDep, action_form_limits
 from app.api.uploads import read_streaming_form
 from app.config import get_settings
-from app.errors import PayloadTooLarge, Unprocessable
+from app.errors import PayloadTooLarge
 from app.permissions import Actor, require_role
 from app.schemas.statistics import FilingOut, QuarterlyOut
 from app.services import quarterly as service
@@ -89,9 +89,9 @@ async def read_fields(request: Request) -> AsyncIterator[dict[str, Any]]:
         try:
             data = json.loads(raw)
         except ValueError:
-            raise Unprocessable("JSON 格式错误") from None
+            raise service.invalid("body", "json", "JSON 格式错误") from None
         if not isinstance(data, dict):
-            raise Unprocessable("请求体应为 JSON 对象")
+            raise service.invalid("body", "json", "请求体应为 JSON 对象")
         yield data
         return
     settings = get_settings()

@@ -377,9 +377,17 @@ class Report:
     funds_unit: str = FUNDS_UNIT
 
 
+def invalid(where: str, name: str, message: str) -> Unprocessable:
+    """A 422 in the shape FastAPI gives its own validation errors."""
+    return Unprocessable([{"loc": [where, name], "msg": message, "type": "value_error"}])
+
+
 def _check_quarter(year: int, quarter: int) -> Quarter:
-    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= quarter <= 4):
-        raise Unprocessable(f"年度应在 {MIN_YEAR}–{MAX_YEAR} 之间，季度应为 1–4")
+    # The router's Query bounds already say this; the service does not rely on them.
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise invalid("query", "year", f"年度应在 {MIN_YEAR}–{MAX_YEAR} 之间")
+    if not 1 <= quarter <= 4:
+        raise invalid("query", "quarter", "季度应为 1–4")
     return Quarter(year, quarter)
 
 
@@ -457,7 +465,7 @@ def quarterly_report(
     now = clock.now()
     today = _local_date(now)
     if q.first_day > today:
-        raise Unprocessable("该季度尚未开始")
+        raise invalid("query", "quarter", "该季度尚未开始")
     region = _region(session, actor, region_id) if region_id is not None else None
     if by == GroupBy.region and region is None:
         region = _default_root(session, actor)
@@ -553,7 +561,7 @@ def file_quarterly(
         raise Unprocessable(errors)
     q = Quarter(fields_.year, fields_.quarter)
     if q.end_at() > now:
-        raise Unprocessable("该季度尚未结束，结束后才能上报")
+        raise invalid("body", "quarter", "该季度尚未结束，结束后才能上报")
     report = quarterly_report(session, actor=actor, year=q.year, quarter=q.quarter, by=by,
                               region_id=None, clock=clock)
     row = next(r for r in report.rows if r.id == party_id)

@@ -323,7 +323,9 @@ def test_filing_refuses_bad_input_roles_and_open_quarters(client, auth, clock) -
     assert file(client, auth, "anweiban", 403)["detail"] == "您的角色不能进行「上报季度统计」操作"
     file(client, auth, "admin", 403, quarter="x")  # the role is refused before the body
     at(clock, 11, 23)
-    assert "尚未结束" in file(client, auth, "ent_a", 422, quarter=4)["detail"]
+    assert file(client, auth, "ent_a", 422, quarter=4)["detail"] == [
+        {"loc": ["body", "quarter"], "msg": "该季度尚未结束，结束后才能上报",
+         "type": "value_error"}]
     file(client, auth, "ent_a", 422, quarter=5)
     file(client, auth, "ent_a", 422, year=1999)
     file(client, auth, "ent_a", 422, quarter="三")
