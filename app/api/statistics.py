@@ -15,12 +15,11 @@ from app.config import get_settings
 from app.errors import PayloadTooLarge
 from app.permissions import Actor, require_role
 from app.schemas.statistics import FilingOut, QuarterlyOut
-from app.services import quarterly as service
-from app.services import quarterly_xlsx
+from app.services import quarterly, quarterly_filing, quarterly_report, quarterly_xlsx
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
 
-Year = Annotated[int, Query(ge=service.MIN_YEAR, le=service.MAX_YEAR, description="年度")]
+Year = Annotated[int, Query(ge=quarterly.MIN_YEAR, le=quarterly.MAX_YEAR, description="年度")]
 QuarterNo = Annotated[int, Query(ge=1, le=4, description="季度 1–4")]
 MAX_JSON_BYTES = 64 * 1024
 
@@ -42,8 +41,8 @@ def quarterly_statistics(
     clock: ClockDep,
     year: Year,
     quarter: QuarterNo,
-    by: Annotated[service.GroupBy, Query(description="按企业、监管单位或区域汇总")] = (
-        service.GroupBy.enterprise
+    by: Annotated[quarterly_report.GroupBy, Query(description="按企业、监管单位或区域汇总")] = (
+        quarterly_report.GroupBy.enterprise
     ),
     region_id: Annotated[
         int | None, Query(description="限定区域（含下级）；按区域汇总时为起始区域")
@@ -53,8 +52,8 @@ def quarterly_statistics(
     """季度统计分析 of what the caller may see: an enterprise user its own enterprise, an
     inspector its unit's enterprises, a committee or admin its region; with the due date, each
     filer's filing status and who has not filed."""
-    report = service.quarterly_report(session, actor=actor, year=year, quarter=quarter, by=by,
-                                      region_id=region_id, clock=clock)
+    report = quarterly_report.quarterly_report(
+        session, actor=actor, year=year, quarter=quarter, by=by, region_id=region_id, clock=clock)
     if fmt == StatisticsFormat.json:
         return QuarterlyOut.of(report)
     name, ascii_name = quarterly_xlsx.file_names(report)
@@ -89,9 +88,9 @@ async def read_fields(request: Request) -> AsyncIterator[dict[str, Any]]:
         try:
             data = json.loads(raw)
         except ValueError:
-            raise service.invalid("body", "json", "JSON 格式错误") from None
+            raise quarterly.invalid("body", "json", "JSON 格式错误") from None
         if not isinstance(data, dict):
-            raise service.invalid("body", "json", "请求体应为 JSON 对象")
+            raise quarterly.invalid("body", "json", "请求体应为 JSON 对象")
         yield data
         return
     settings = get_settings()
@@ -103,7 +102,7 @@ async def read_fields(request: Request) -> AsyncIterator[dict[str, Any]]:
         form.discard()
 
 
-FILING_SCHEMA = service.FilingFields.model_json_schema()
+FILING_SCHEMA = quarterly_filing.FilingFields.model_json_schema()
 FILING_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     media_type: {"schema": FILING_SCHEMA}
     for media_type in ("application/json", "application/x-www-form-urlencoded",
@@ -121,7 +120,7 @@ def file_quarterly(
 ) -> FilingOut:
     """上报季度统计: an enterprise user files its enterprise's figures, an inspector its unit's,
     for a quarter that has ended. Filing again adds a new version (201); the latest counts."""
-    filing = service.file_quarterly(session, actor=actor, data=fields, clock=clock)
+    filing = quarterly_filing.file_quarterly(session, actor=actor, data=fields, clock=clock)
     return FilingOut.of(filing)
 
 
@@ -130,5 +129,5 @@ def list_filings(
     actor: ActorDep, session: SessionDep, year: Year, quarter: QuarterNo
 ) -> list[FilingOut]:
     """Every filing (all versions) for the quarter by the enterprises and units in scope."""
-    filings = service.list_filings(session, actor=actor, year=year, quarter=quarter)
+    filings = quarterly_filing.list_filings(session, actor=actor, year=year, quarter=quarter)
     return [FilingOut.of(f) for f in filings]

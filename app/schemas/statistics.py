@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.models import QuarterlyFiling
 from app.models.enums import PartyType
 from app.schemas.common import LocalDateTime
-from app.services.quarterly import FilingState, GroupBy, Report, Row
+from app.services.quarterly_filing import FilingState
+from app.services.quarterly_report import GroupBy, Report, Row
 
 
 class FiguresOut(BaseModel):

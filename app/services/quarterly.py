@@ -30,59 +30,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.clock import Clock
 from app.config import get_settings
-from app.db import valid_id
-from app.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.models import Enterprise, Event, Hazard, QuarterlyFiling, Region, Unit
-from app.models.enums import HazardLevel, PartyType, Role
+from app.errors import Unprocessable
+from app.models import Event, Hazard, Region
+from app.models.enums import HazardLevel
 from app.permissions import (
     Actor,
-    quarterly_filing_visibility,
-    require_role,
-    statistics_enterprises,
     statistics_hazards,
-    statistics_region_paths,
-    statistics_units,
-    unit_enterprise_pairs,
 )
-from app.schemas.common import NO_NUL
-from app.workflow.fields import parse_fields
 from app.workflow.states import HazardState
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 DONE_STATES = (HazardState.verified, HazardState.spot_checked, HazardState.closed)
 FUNDS_UNIT = "元"
 CENT = Decimal("0.01")
-
-
-class GroupBy(StrEnum):
-    enterprise = "enterprise"
-    unit = "unit"
-    region = "region"
-
-
-class FilingState(StrEnum):
-    on_time = "on_time"  # 已按时上报
-    late = "late"  # 逾期上报
-    pending = "pending"  # 未上报 (the due date has not passed)
-    overdue = "overdue"  # 逾期未上报
-
-
-FILING_STATE_LABELS = {
-    FilingState.on_time: "已按时上报",
-    FilingState.late: "逾期上报",
-    FilingState.pending: "未上报",
-    FilingState.overdue: "逾期未上报",
-}
 
 
 @dataclass(frozen=True)
@@ -120,7 +86,7 @@ def _local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=get_settings().tz).astimezone(UTC)
 
 
-def _local_date(at: datetime) -> date:
+def local_date(at: datetime) -> date:
     return at.astimezone(get_settings().tz).date()
 
 
@@ -284,97 +250,11 @@ def hazard_figures(
     return result
 
 
-def _sum(figures: Iterable[Figures]) -> Figures:
+def sum_figures(figures: Iterable[Figures]) -> Figures:
     total = Figures()
     for item in figures:
         total.add(item)
     return total
-
-
-# --- filings -------------------------------------------------------------------------------
-
-
-@dataclass
-class FilingStatus:
-    state: FilingState
-    version: int | None = None
-    first_filed_at: datetime | None = None
-    filed_at: datetime | None = None  # the latest filing, the one that counts
-
-    @property
-    def filed(self) -> bool:
-        return self.version is not None
-
-    @property
-    def late(self) -> bool | None:
-        return self.state == FilingState.late if self.filed else None
-
-    @property
-    def label(self) -> str:
-        return FILING_STATE_LABELS[self.state]
-
-
-def filing_statuses(
-    session: Session, *, actor: Actor, quarter: Quarter
-) -> dict[tuple[PartyType, int], FilingStatus]:
-    """Every filing party in the actor's scope that has filed for the quarter, with its status;
-    a party that is missing has not filed. Late is judged on the first filing: a correction
-    filed after the due date does not make an on-time filing late."""
-    query = (
-        select(QuarterlyFiling.party_type, QuarterlyFiling.party_id,
-               func.max(QuarterlyFiling.version), func.min(QuarterlyFiling.filed_at),
-               func.max(QuarterlyFiling.filed_at))
-        .where(QuarterlyFiling.year == quarter.year, QuarterlyFiling.quarter == quarter.quarter,
-               quarterly_filing_visibility(actor))
-        .group_by(QuarterlyFiling.party_type, QuarterlyFiling.party_id)
-    )
-    statuses = {}
-    for party_type, party_id, version, first, latest in session.execute(query):
-        state = FilingState.late if _local_date(first) > quarter.due_on else FilingState.on_time
-        statuses[(PartyType(party_type), party_id)] = FilingStatus(state, version, first, latest)
-    return statuses
-
-
-def not_filed_status(quarter: Quarter, today: date) -> FilingStatus:
-    return FilingStatus(FilingState.overdue if today > quarter.due_on else FilingState.pending)
-
-
-# --- the report ----------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One line of the report: an enterprise, a unit or a region."""
-
-    kind: str  # enterprise / unit / region
-    id: int
-    name: str
-    figures: Figures
-    code: str | None = None  # 统一社会信用代码, or the region's 区划代码
-    region_name: str | None = None  # an enterprise's township
-    region_path: str | None = None
-    filing: FilingStatus | None = None  # enterprises and units: they file
-    enterprises: int | None = None  # regions: enterprises in scope, and how many filed
-    enterprises_filed: int | None = None
-
-
-@dataclass
-class Party:
-    party_type: PartyType
-    id: int
-    name: str
-
-
-@dataclass
-class Report:
-    quarter: Quarter
-    by: GroupBy
-    region_id: int | None
-    ended: bool
-    total: Figures
-    rows: list[Row]
-    not_filed: list[Party]
-    funds_unit: str = FUNDS_UNIT
 
 
 def invalid(where: str, name: str, message: str) -> Unprocessable:
@@ -382,7 +262,7 @@ def invalid(where: str, name: str, message: str) -> Unprocessable:
     return Unprocessable([{"loc": [where, name], "msg": message, "type": "value_error"}])
 
 
-def _check_quarter(year: int, quarter: int) -> Quarter:
+def check_quarter(year: int, quarter: int) -> Quarter:
     # The router's Query bounds already say this; the service does not rely on them.
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise invalid("query", "year", f"年度应在 {MIN_YEAR}–{MAX_YEAR} 之间")
@@ -391,213 +271,3 @@ def _check_quarter(year: int, quarter: int) -> Quarter:
     return Quarter(year, quarter)
 
 
-def _region(session: Session, actor: Actor, region_id: int) -> Region:
-    """A region the actor may narrow its statistics to; 404 for any other."""
-    region = session.get(Region, region_id) if valid_id(region_id) else None
-    paths = statistics_region_paths(session, actor)
-    if region is None or not any(region.path.startswith(p) for p in paths):
-        raise NotFound("区域不存在")
-    return region
-
-
-def _default_root(session: Session, actor: Actor) -> Region | None:
-    """Where a by-region report starts: a committee's region, an inspector's unit's."""
-    if actor.role == Role.inspector and actor.unit_id is not None:
-        unit = session.get(Unit, actor.unit_id)
-        return unit and session.get(Region, unit.region_id)
-    return session.get(Region, actor.region_id) if actor.region_id is not None else None
-
-
-def _enterprises(session: Session, actor: Actor, region_path: str | None) -> list[Row]:
-    enterprise, township = aliased(Enterprise), aliased(Region)
-    query = (
-        select(enterprise.id, enterprise.name, enterprise.uscc, township.name, township.path)
-        .join(township, township.id == enterprise.region_id)
-        .where(enterprise.id.in_(statistics_enterprises(actor)))
-        .order_by(township.path, enterprise.name, enterprise.id)
-    )
-    if region_path is not None:
-        query = query.where(township.path.startswith(region_path, autoescape=True))
-    return [Row("enterprise", id_, name, Figures(), code=uscc, region_name=township_name,
-                region_path=path)
-            for id_, name, uscc, township_name, path in session.execute(query)]
-
-
-def _units(
-    session: Session, actor: Actor, region_path: str | None, enterprise_ids: set[int]
-) -> tuple[list[Row], dict[int, set[int]]]:
-    """The units in scope and the in-scope enterprises each supervises. With a region, the
-    units located in it and those supervising an enterprise in it."""
-    unit, area = aliased(Unit), aliased(Region)
-    units = session.execute(
-        select(unit.id, unit.name, area.path)
-        .join(area, area.id == unit.region_id)
-        .where(unit.id.in_(statistics_units(actor)))
-        .order_by(area.path, unit.id)
-    ).all()
-    supervised: dict[int, set[int]] = {}
-    for unit_id, enterprise_id in session.execute(unit_enterprise_pairs(statistics_units(actor))):
-        if enterprise_id in enterprise_ids:
-            supervised.setdefault(unit_id, set()).add(enterprise_id)
-    rows = [
-        Row("unit", unit_id, name, Figures())
-        for unit_id, name, path in units
-        if region_path is None or path.startswith(region_path) or unit_id in supervised
-    ]
-    return rows, supervised
-
-
-def quarterly_report(
-    session: Session,
-    *,
-    actor: Actor,
-    year: int,
-    quarter: int,
-    by: GroupBy,
-    region_id: int | None,
-    clock: Clock,
-) -> Report:
-    """The quarter's figures for what the actor may see, one row per enterprise, unit or
-    region (a region's row covers its subtree), with each filer's filing status."""
-    q = _check_quarter(year, quarter)
-    if by != GroupBy.enterprise:
-        require_role(actor, "quarterly_rollup")
-    now = clock.now()
-    today = _local_date(now)
-    if q.first_day > today:
-        raise invalid("query", "quarter", "该季度尚未开始")
-    region = _region(session, actor, region_id) if region_id is not None else None
-    if by == GroupBy.region and region is None:
-        region = _default_root(session, actor)
-    region_path = region.path if region is not None else None
-
-    cells = hazard_figures(session, actor=actor, quarter=q, region_path=region_path)
-    statuses = filing_statuses(session, actor=actor, quarter=q)
-    missing = not_filed_status(q, today)
-    enterprises = _enterprises(session, actor, region_path)
-    units, supervised = _units(session, actor, region_path, {e.id for e in enterprises})
-    by_enterprise: dict[int, Figures] = {}
-    for (enterprise_id, _), figures in cells.items():
-        by_enterprise.setdefault(enterprise_id, Figures()).add(figures)
-    for row in enterprises:
-        row.figures = by_enterprise.get(row.id, Figures())
-        row.filing = statuses.get((PartyType.enterprise, row.id), missing)
-    for row in units:
-        row.figures = _sum(by_enterprise.get(e, Figures()) for e in supervised.get(row.id, ()))
-        row.filing = statuses.get((PartyType.unit, row.id), missing)
-
-    if by == GroupBy.enterprise:
-        rows = enterprises
-    elif by == GroupBy.unit:
-        rows = units
-    else:
-        rows = _region_rows(session, region, cells, enterprises, statuses)
-    not_filed = [
-        Party(PartyType(row.kind), row.id, row.name)
-        for row in (*enterprises, *units)
-        if row.filing is not None and not row.filing.filed
-    ]
-    return Report(
-        quarter=q, by=by, region_id=region.id if region is not None else None,
-        ended=q.end_at() <= now, total=_sum(cells.values()), rows=rows, not_filed=not_filed,
-    )
-
-
-def _region_rows(
-    session: Session,
-    root: Region | None,
-    cells: dict[Cell, Figures],
-    enterprises: list[Row],
-    statuses: dict[tuple[PartyType, int], FilingStatus],
-) -> list[Row]:
-    """The root's children (each its subtree), or the root alone when it has none."""
-    if root is None:
-        return []
-    children = session.scalars(
-        select(Region).where(Region.parent_id == root.id).order_by(Region.code)
-    ).all() or [root]
-    rows = []
-    for region in children:
-        inside = [e.id for e in enterprises if (e.region_path or "").startswith(region.path)]
-        rows.append(Row(
-            "region", region.id, region.name, code=region.code,
-            figures=_sum(f for (_, path), f in cells.items() if path.startswith(region.path)),
-            enterprises=len(inside),
-            enterprises_filed=sum((PartyType.enterprise, e) in statuses for e in inside),
-        ))
-    return rows
-
-
-# --- filing --------------------------------------------------------------------------------
-
-
-class FilingFields(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
-    quarter: int = Field(ge=1, le=4)
-    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
-
-
-def file_quarterly(
-    session: Session, *, actor: Actor, data: dict[str, Any], clock: Clock
-) -> QuarterlyFiling:
-    """上报季度统计: snapshot the filer's figures for an ended quarter as its next version.
-
-    An enterprise user files for its enterprise, an inspector for its unit. Filing again is
-    allowed (a correction): it adds a version and the latest counts; lateness is recorded on
-    each filing, and a party's status is judged on its first one.
-    """
-    require_role(actor, "quarterly_filing")
-    if actor.role == Role.enterprise and actor.enterprise_id is not None:
-        party_type, party_id, by = PartyType.enterprise, actor.enterprise_id, GroupBy.enterprise
-    elif actor.role == Role.inspector and actor.unit_id is not None:
-        party_type, party_id, by = PartyType.unit, actor.unit_id, GroupBy.unit
-    else:
-        raise Forbidden("您的账号未关联企业或监管单位，不能上报季度统计")
-    now = clock.now()
-    fields_, errors = parse_fields(FilingFields, data, today=_local_date(now))
-    if not isinstance(fields_, FilingFields):
-        raise Unprocessable(errors)
-    q = Quarter(fields_.year, fields_.quarter)
-    if q.end_at() > now:
-        raise invalid("body", "quarter", "该季度尚未结束，结束后才能上报")
-    report = quarterly_report(session, actor=actor, year=q.year, quarter=q.quarter, by=by,
-                              region_id=None, clock=clock)
-    row = next(r for r in report.rows if r.id == party_id)
-    last = session.scalar(
-        select(func.max(QuarterlyFiling.version)).where(
-            QuarterlyFiling.party_type == party_type, QuarterlyFiling.party_id == party_id,
-            QuarterlyFiling.year == q.year, QuarterlyFiling.quarter == q.quarter,
-        )
-    )
-    filing = QuarterlyFiling(
-        party_type=party_type, party_id=party_id, year=q.year, quarter=q.quarter,
-        version=(last or 0) + 1, figures=_snapshot(row.figures), note=fields_.note or None,
-        filed_by_id=actor.id, filed_at=now, due_on=q.due_on,
-        late=_local_date(now) > q.due_on,
-    )
-    try:
-        with session.begin_nested():
-            session.add(filing)
-    except IntegrityError as exc:
-        # Two filings raced for the same version (PostgreSQL; SQLite writers are serialised).
-        raise Conflict("同一季度的另一份上报正在提交，请刷新后重试") from exc
-    return filing
-
-
-def _snapshot(figures: Figures) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in figures.as_dict().items()}
-
-
-def list_filings(
-    session: Session, *, actor: Actor, year: int, quarter: int
-) -> list[QuarterlyFiling]:
-    """Every version filed for the quarter by the parties in the actor's scope, oldest first."""
-    q = _check_quarter(year, quarter)
-    return list(session.scalars(
-        select(QuarterlyFiling)
-        .where(QuarterlyFiling.year == q.year, QuarterlyFiling.quarter == q.quarter,
-               quarterly_filing_visibility(actor))
-        .order_by(QuarterlyFiling.id)
-    ))

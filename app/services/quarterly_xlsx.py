@@ -20,7 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.config import get_settings
 from app.models.enums import PartyType
 from app.services.ledger import XLSX_DATE_FORMAT, XLSX_DATETIME_FORMAT, XLSX_MONEY_FORMAT
-from app.services.quarterly import FIGURE_LABELS, FUNDS_UNIT, GroupBy, Report, Row
+from app.services.quarterly import FIGURE_LABELS, FUNDS_UNIT
+from app.services.quarterly_report import GroupBy, Report, Row
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET, NOT_FILED_SHEET, ABOUT_SHEET = "季度统计", "未上报名单", "说明"
