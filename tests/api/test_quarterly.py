@@ -17,8 +17,11 @@ from sqlalchemy import select
 
 from app.clock import FixedClock
 from app.models import Enterprise, Region, Unit
+from app.models.enums import Role
 from app.permissions import load_actor, supervised_enterprises, unit_enterprise_pairs
+from app.security import issue_token
 from app.services.quarterly import Quarter, parse_funds
+from app.services.users import create_user
 from tests.api.helpers import PLAN, act, ok, report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -435,3 +438,32 @@ def test_due_dates_roll_into_the_next_year() -> None:
     assert Quarter(2026, 4).last_day == date(2026, 12, 31)
     # Midnight in Shanghai is 16:00 UTC the day before.
     assert Quarter(2026, 3).start_at() == datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
+
+
+def test_a_township_committee_counts_only_its_township(client, story, db, clock) -> None:
+    user = create_user(db, username="anweiban_town1", password="town1-pass-2026",
+                       role=Role.committee, clock=clock, region_id=ids(db)["town1"])
+    headers = {"Authorization": f"Bearer {issue_token(user.id, clock.now())}"}
+    params = {"year": 2026, "quarter": 3}
+    body = client.get(URL, params=params, headers=headers).json()
+    assert list(rows(body)) == ["演示机械制造有限公司"] and body["total"] == ENT_A_Q3
+    regions = client.get(URL, params={**params, "by": "region"}, headers=headers).json()
+    assert list(rows(regions)) == ["城关镇"] and regions["total"] == ENT_A_Q3
+    # Its units are those of its township; the county's department is not among them.
+    units = client.get(URL, params={**params, "by": "unit"}, headers=headers).json()
+    assert list(rows(units)) == ["城关镇安全生产办公室"]
+    assert client.get(URL, params={**params, "region_id": ids(db)["town2"]},
+                      headers=headers).status_code == 404
+
+
+def test_xlsx_keeps_a_name_that_looks_like_a_formula_as_text(client, auth, db) -> None:
+    db.add(Enterprise(name="=HYPERLINK(\"http://x\")", uscc="91339901MA2B00003X",
+                      region_id=ids(db)["town1"],
+                      industry_id=db.scalar(select(Enterprise.industry_id).limit(1))))
+    db.flush()
+    response = client.get(URL, params={"year": 2026, "quarter": 3, "format": "xlsx"},
+                          headers=auth("anweiban"))
+    sheet = load_workbook(io.BytesIO(response.content))["季度统计"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    formula = next(c for c in cells if str(c.value).startswith("="))
+    assert formula.data_type == "s" and formula.value == "=HYPERLINK(\"http://x\")"
