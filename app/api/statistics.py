@@ -87,7 +87,7 @@ async def read_fields(request: Request) -> AsyncIterator[dict[str, Any]]:
                 raise PayloadTooLarge("请求内容过大")
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise quarterly.invalid("body", "json", "JSON 格式错误") from None
         if not isinstance(data, dict):
             raise quarterly.invalid("body", "json", "请求体应为 JSON 对象")
