@@ -11,6 +11,7 @@ from app.api import (
     onboarding,
     photos,
     policy,
+    statistics,
     supervision,
     webhooks,
 )
@@ -25,7 +26,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
     )
     for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks,
-                   onboarding):
+                   onboarding, statistics):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.exception_handler(DomainError)

@@ -37,6 +37,15 @@ def get_actor(
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
+def action_form_limits() -> Limits:
+    settings = get_settings()
+    return Limits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_request_bytes=settings.max_request_bytes,
+        max_files=settings.max_photos_per_action,
+    )
+
+
 async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
     """The form's fields and its staged files; the files are deleted when the request ends.
 
@@ -45,11 +54,7 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
     API.md allows 413 to answer before the rest of the body is read.
     """
     settings = get_settings()
-    limits = Limits(
-        max_file_bytes=settings.max_upload_bytes,
-        max_request_bytes=settings.max_request_bytes,
-        max_files=settings.max_photos_per_action,
-    )
+    limits = action_form_limits()
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_request_bytes:
         raise PayloadTooLarge("上传内容超过单次请求的大小上限")

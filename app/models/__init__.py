@@ -12,6 +12,7 @@ from app.models.org import (
     unit_region,
 )
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
+from app.models.statistics import QuarterlyFiling
 from app.models.supervision import (
     Extension,
     InboxMessage,
@@ -37,6 +38,7 @@ __all__ = [
     "NoticeCounter",
     "OutboxMessage",
     "Photo",
+    "QuarterlyFiling",
     "Region",
     "SpotCheckPolicy",
     "SupervisionStep",

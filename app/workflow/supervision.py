@@ -18,6 +18,10 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "criteria_import": frozenset({Role.admin}),  # the catalogue is shared by every region
     "webhooks": frozenset({Role.admin}),  # subscriptions of the admin's region
     "onboarding_import": frozenset({Role.admin}),  # regions, units, enterprises, users
+    # 季度统计: an enterprise files its own, an inspector its unit's (2007 rules, art. 14).
+    "quarterly_filing": frozenset({Role.enterprise, Role.inspector}),
+    # Quarterly figures rolled up by unit or region; an enterprise user sees only its own row.
+    "quarterly_rollup": frozenset({Role.inspector, Role.committee, Role.admin}),
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

@@ -95,6 +95,8 @@ ACTION_LABELS: dict[str, str] = {
     "criteria_import": "导入判定标准",
     "webhooks": "管理 Webhook",
     "onboarding_import": "初始化导入",
+    "quarterly_filing": "上报季度统计",
+    "quarterly_rollup": "按单位或区域汇总季度统计",
     "interview": "约谈/通报",
     "listing": "挂牌督办",
     "delisting": "摘牌",

@@ -1,0 +1,41 @@
+"""Racing filings of the same quarter (committed data, real concurrency on both databases)."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from threading import Barrier
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.clock import FixedClock
+from app.db import run_in_transaction
+from app.errors import Conflict
+from app.models import QuarterlyFiling
+from app.services.quarterly_filing import file_quarterly
+from tests.database_fixtures import actor_of
+
+AFTER_Q3 = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
+
+
+def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
+    actor = actor_of(loaded, "ent_a")
+    barrier = Barrier(4)
+
+    def run(_: int) -> str:
+        barrier.wait()
+        try:
+            with Session(loaded) as session:
+                for tx in run_in_transaction(session):
+                    file_quarterly(tx, actor=actor, data={"year": 2026, "quarter": 3},
+                                   clock=FixedClock(AFTER_Q3))
+            return "ok"
+        except Conflict:
+            return "409"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(4)))
+    assert set(results) <= {"ok", "409"} and "ok" in results
+    with Session(loaded) as session:
+        versions = session.scalars(select(QuarterlyFiling.version)
+                                   .order_by(QuarterlyFiling.version)).all()
+    assert versions == list(range(1, results.count("ok") + 1))
