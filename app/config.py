@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
     # Unreferenced blobs younger than this are kept by `bihuan media gc` (uploads in flight).
     media_gc_grace_hours: int = Field(24, alias="MEDIA_GC_GRACE_HOURS", ge=0)
+    # Idempotency-Key records are kept this long (an offline draft may wait days for a signal),
+    # then deleted by `bihuan worker`.
+    idempotency_key_hours: float = Field(7 * 24, alias="IDEMPOTENCY_KEY_HOURS", gt=0)
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     # Share of verified general hazards drawn for a spot-check when the committee set none.
     default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)
