@@ -7,13 +7,25 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test lint bench clean
 
-install: $(VENV)/.installed
+# Apache ECharts (npm registry, pinned by package-lock.json) for the committee's board: the
+# "common" build (bar, line, tooltip, legend; 0.7 MB) served from /static/vendor/. Without
+# npm the board still shows its tables and says charts are unavailable.
+ECHARTS := app/web/static/vendor/echarts.min.js
+
+install: $(VENV)/.installed $(ECHARTS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+$(ECHARTS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && mkdir -p $(@D) && \
+	  cp node_modules/echarts/dist/echarts.common.min.js $@ && \
+	  cp node_modules/echarts/LICENSE $(@D)/echarts.LICENSE; \
+	else echo "npm not found: the board will show its tables without charts"; fi
 
 run: install
 	$(BIN)/bihuan migrate
@@ -27,4 +39,4 @@ test: lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules app/web/static/vendor

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from app.api import auth, criteria, hazards, ledger, photos, policy, supervision, webhooks
 from app.errors import DomainError
+from app.web import pwa
 
 
 def create_app() -> FastAPI:
@@ -16,6 +17,7 @@ def create_app() -> FastAPI:
     )
     for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(pwa.router)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
