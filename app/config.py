@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     media_root: Path = Field(DEFAULT_DATA_DIR / "media", alias="MEDIA_ROOT")
     secret_key: str = Field("", alias="SECRET_KEY")
     token_ttl_minutes: int = Field(8 * 60, alias="TOKEN_TTL_MINUTES", gt=0)
+    # Web pages: a session ends after this long without a request (and at the latest
+    # TOKEN_TTL_MINUTES after login).
+    session_timeout_minutes: int = Field(120, alias="SESSION_TIMEOUT_MINUTES", gt=0)
     db_pool_size: int = Field(20, alias="DB_POOL_SIZE", gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)

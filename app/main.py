@@ -1,11 +1,13 @@
 """The ASGI application."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from app.api import auth, criteria, hazards, ledger, photos, policy, supervision, webhooks
 from app.errors import DomainError
-from app.web import pwa
+from app.web import STATIC, hazard_pages, pages, pwa
+from app.web.responses import error_response, is_page
 
 
 def create_app() -> FastAPI:
@@ -17,10 +19,16 @@ def create_app() -> FastAPI:
     )
     for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks):
         app.include_router(module.router, prefix="/api/v1")
+    # The pages, at the site root (server-rendered; app/web).
+    app.include_router(pages.router)
+    app.include_router(hazard_pages.router)
     app.include_router(pwa.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if is_page(request):
+            return error_response(request, error)
         return JSONResponse(
             {"detail": error.detail}, status_code=error.status_code, headers=error.headers
         )

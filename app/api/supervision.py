@@ -164,11 +164,7 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
     """重大事故隐患档案: `?format=html` gives the printable page (photos embedded)."""
     record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
     if format == "html":
-        page = render("dossier.html", **vars(record), write_off=record.write_off,
-                      citation=(citation(record.criterion.document, record.criterion)
-                                if record.criterion else None),
-                      thumbs=dossier_service.thumbnails(record.hazard.photos))
-        return HTMLResponse(page)
+        return dossier_page(record)
     today = local_today(clock)
     return {
         "hazard": HazardOut.of(record.hazard, today).model_dump(mode="json"),
@@ -178,6 +174,15 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
                        for e in record.extensions],
         "timeline": [EventOut.of(e).model_dump(mode="json") for e in record.events],
     }
+
+
+def dossier_page(record: dossier_service.Dossier) -> HTMLResponse:
+    """The printable dossier (photos embedded), for the API and for the pages alike."""
+    page = render("dossier.html", **vars(record), write_off=record.write_off,
+                  citation=(citation(record.criterion.document, record.criterion)
+                            if record.criterion else None),
+                  thumbs=dossier_service.thumbnails(record.hazard.photos))
+    return HTMLResponse(page)
 
 
 @router.get("/inbox", response_model=list[InboxMessageOut])
