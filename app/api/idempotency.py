@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -43,15 +43,15 @@ class Idempotency:
         return Response(result.body, status_code=result.status_code,
                         media_type="application/json", headers=self._headers(result))
 
-    async def redirect(self, work: Callable[[], str], *,
-                       form: StagedForm | None = None) -> Response:
-        """Run `work` (in the thread pool) once; it returns the URL to answer 303 with."""
+    async def location(self, work: Callable[[], str], *,
+                       form: StagedForm | None = None) -> str:
+        """Run `work` (in the thread pool) once; it returns the URL a page redirects to
+        (303) after the POST, and a retry gets that same URL."""
         if self.key is None:
-            return RedirectResponse(await run_in_threadpool(work), status_code=303)
+            return await run_in_threadpool(work)
         result = await self._run(lambda: Outcome(303, location=work()), form)
         assert result.location is not None
-        return RedirectResponse(result.location, status_code=result.status_code,
-                                headers=self._headers(result))
+        return result.location
 
     async def _run(self, work: Callable[[], Outcome], form: StagedForm | None) -> Outcome:
         assert self.key is not None

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ClockDep, SessionDep
 from app.api.supervision import dossier_page
@@ -23,6 +22,7 @@ from app.services import dossier as dossier_service
 from app.services import hazards as hazard_service
 from app.services import supervision as supervision_service
 from app.web import labels
+from app.web.idempotency import WebIdempotencyDep
 from app.web.responses import page, redirect, reject
 from app.web.session import CsrfFormDep, WebActorDep
 from app.web.views import hazard_view
@@ -53,15 +53,18 @@ def report_form(request: Request, actor: WebActorDep, session: SessionDep) -> Re
 
 @router.post("/hazards/new")
 async def report(request: Request, actor: WebActorDep, form: CsrfFormDep, session: SessionDep,
-                 clock: ClockDep) -> Response:
+                 clock: ClockDep, once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        hazard = hazard_service.report_hazard(
+            session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard.id}"
+
     try:
-        hazard = await run_in_threadpool(
-            hazard_service.report_hazard, session, actor=actor, form=form.fields,
-            uploads=form.photos, clock=clock)
+        target = await once.location(work, form=form)
     except DomainError as error:
         raise reject(request, error, "report.html", values=_typed(form),
                      **_report_context(session, actor)) from None
-    return redirect(request, f"/hazards/{hazard.id}")
+    return redirect(request, target)
 
 
 # The hazard page
@@ -100,15 +103,20 @@ def action_form(request: Request, hazard_id: int, action: str, actor: WebActorDe
 
 @router.post("/hazards/{hazard_id:int}/actions/{action}")
 async def take_action(request: Request, hazard_id: int, action: str, actor: WebActorDep,
-                      form: CsrfFormDep, session: SessionDep, clock: ClockDep) -> Response:
+                      form: CsrfFormDep, session: SessionDep, clock: ClockDep,
+                      once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        action_service.perform_action(
+            session, actor=actor, hazard_id=hazard_id, action=action, form=form.fields,
+            uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard_id}"
+
     try:
-        await run_in_threadpool(
-            action_service.perform_action, session, actor=actor, hazard_id=hazard_id,
-            action=action, form=form.fields, uploads=form.photos, clock=clock)
+        target = await once.location(work, form=form)
     except DomainError as error:
         context = _action_context(session, actor, hazard_id, action)
         raise reject(request, error, "action.html", values=_typed(form), **context) from None
-    return redirect(request, f"/hazards/{hazard_id}")
+    return redirect(request, target)
 
 
 # 延期申请 and its decision
@@ -122,16 +130,21 @@ def extension_form(request: Request, hazard_id: int, actor: WebActorDep,
 
 @router.post("/hazards/{hazard_id:int}/extension")
 async def request_extension(request: Request, hazard_id: int, actor: WebActorDep,
-                            form: CsrfFormDep, session: SessionDep, clock: ClockDep) -> Response:
+                            form: CsrfFormDep, session: SessionDep, clock: ClockDep,
+                            once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        supervision_service.request_extension(
+            session, actor=actor, hazard_id=hazard_id, form=form.fields, uploads=form.photos,
+            clock=clock)
+        return f"/hazards/{hazard_id}"
+
     try:
-        await run_in_threadpool(
-            supervision_service.request_extension, session, actor=actor, hazard_id=hazard_id,
-            form=form.fields, uploads=form.photos, clock=clock)
+        target = await once.location(work, form=form)
     except DomainError as error:
         hazard = hazard_service.visible_hazard(session, actor, hazard_id)
         raise reject(request, error, "extension.html", hazard=hazard,
                      values=_typed(form)) from None
-    return redirect(request, f"/hazards/{hazard_id}")
+    return redirect(request, target)
 
 
 @router.post("/hazards/{hazard_id:int}/extensions/{extension_id:int}/decision")

@@ -58,7 +58,11 @@ def login(request: Request, form: CsrfFormDep, session: SessionDep, clock: Clock
 @router.post("/logout")
 def logout(request: Request, _form: CsrfFormDep) -> Response:
     end_session(request)
-    return redirect(request, "/login?bye=1")
+    response = redirect(request, "/login?bye=1")
+    # The browser's HTTP cache holds this user's photos (immutable, private): drop it, so the
+    # next user of the device cannot open them. Offline drafts (IndexedDB) are kept.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @router.get("/")

@@ -62,10 +62,11 @@ async function shellFirst(request) {
 async function networkFirst(request) {
   try {
     const response = await fetch(request);
-    // A page that redirected (to the login page) or asks not to be stored is not kept.
+    // Pages answer no-store (kept out of the HTTP cache and the back-forward cache); this
+    // cache is the worker's own, and it is emptied at sign-out. A page that redirected (to
+    // the login page) or failed is not kept.
     const type = response.headers.get("Content-Type") || "";
-    const noStore = /no-store/.test(response.headers.get("Cache-Control") || "");
-    if (response.ok && !response.redirected && !noStore && type.startsWith("text/html")) {
+    if (response.ok && !response.redirected && type.startsWith("text/html")) {
       const copy = response.clone();
       caches.open(PAGES).then((cache) => cache.put(request, copy));
     }
