@@ -142,13 +142,16 @@
     } finally {
       inFlight.delete(draft.id);
     }
-    const landed = new URL(response.url, location.href);
-    if (response.ok && !landed.pathname.startsWith("/login")) {
+    // Success is the POST's 303 (or a plain 200); fetch follows the redirect, so it is seen
+    // as a redirected response, whatever the target page then answers. A redirect to the
+    // login page means the session had ended and nothing was done.
+    const toLogin = new URL(response.url, location.href).pathname.startsWith("/login");
+    if ((response.redirected || response.ok) && !toLogin) {
       await deleteDraft(draft.id);
       render();
       return { done: response.url };
     }
-    if (response.ok || response.status === 401 || response.status === 403) {
+    if (toLogin || response.status === 401 || response.status === 403) {
       return finish(draft, "login", await errorText(response, TEXT.login));
     }
     if (response.status >= 500) return finish(draft, "waiting", TEXT.serverError);
