@@ -9,7 +9,6 @@ from app.api.deps import ActorDep, ClockDep, SessionDep
 from app.clock import local_today
 from app.models.enums import HazardLevel
 from app.schemas.board import BoardOut, RankingOut
-from app.schemas.common import NO_NUL
 from app.services import board as board_service
 from app.services import ranking as ranking_service
 
@@ -40,7 +39,7 @@ def get_ranking(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
-    month: Annotated[str | None, Query(max_length=7, pattern=NO_NUL,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
                                        description="YYYY-MM；默认：上个月")] = None,
     region_id: Annotated[int | None, Query(description="只排该区域内的乡镇")] = None,
 ) -> RankingOut:

@@ -73,7 +73,8 @@ FIRST_MONTH = date(2000, 1, 1)
 class Window:
     month: str
     start: datetime  # S
-    cutoff: datetime  # C: the month's end, or now for a month not yet ended
+    cutoff: datetime  # C (exclusive): the month's end, or just after now if not yet ended
+    as_of: datetime  # the month's end, or now
     cutoff_day: date  # C's local date: a deadline before it is overdue at C
     provisional: bool
 
@@ -91,8 +92,10 @@ def month_window(month: str | None, clock: Clock) -> Window:
     if start > now:
         raise Unprocessable([{"loc": ["query", "month"], "type": "value_error",
                               "msg": "该月份尚未开始"}])
-    cutoff = min(end, now)
-    return Window(f"{first:%Y-%m}", start, cutoff, cutoff.astimezone(tz).date(), end > now)
+    as_of = min(end, now)
+    # Exclusive bound: a provisional ranking includes what happened at this very instant.
+    cutoff = min(end, now + timedelta(microseconds=1))
+    return Window(f"{first:%Y-%m}", start, cutoff, as_of, as_of.astimezone(tz).date(), end > now)
 
 
 def _parse_month(month: str) -> date:
@@ -128,7 +131,7 @@ def ranking(session: Session, *, actor: Actor, month: str | None, region_id: int
                                           if k != "region_id"})
     weights = get_settings().ranking_weights()
     rows = _score(townships, counts, weights)
-    return {"month": window.month, "provisional": window.provisional, "as_of": window.cutoff,
+    return {"month": window.month, "provisional": window.provisional, "as_of": window.as_of,
             "weights": weights, "formula": FORMULA, "labels": LABELS, "townships": rows}
 
 
@@ -163,9 +166,10 @@ def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Selec
                Hazard.reported_at, state_at_cutoff.label("state"))
         .outerjoin(ending, and_(ending.hazard_id == Hazard.id,
                                 ending.action.in_(ENDING_ACTIONS)))
+        # Not ended before S, and not rejected before C (spelt out: NULLs never negate).
         .where(_in_scope(actor, township_ids), Hazard.reported_at < cutoff,
-               or_(ending.at.is_(None), ending.at >= start),
-               ~and_(ending.action == "reject", ending.at < cutoff))
+               or_(ending.at.is_(None),
+                   and_(ending.at >= start, or_(ending.action == "close", ending.at >= cutoff))))
         # Computed once per hazard: the outer query reads `state` in several sums.
         .cte("base").prefix_with("MATERIALIZED", dialect="postgresql")
     )
