@@ -4,7 +4,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from app.api import auth, criteria, hazards, ledger, photos, policy, supervision, webhooks
+from app.api import (
+    auth,
+    board,
+    criteria,
+    hazards,
+    ledger,
+    photos,
+    policy,
+    supervision,
+    webhooks,
+)
 from app.errors import DomainError
 from app.web import STATIC, hazard_pages, pages, pwa
 from app.web.responses import error_response, is_page
@@ -17,7 +27,8 @@ def create_app() -> FastAPI:
         "spot-check and write-off of workplace-safety hazards",
         version="1.0.0",
     )
-    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks):
+    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks,
+                   board):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(pages.router)
