@@ -16,7 +16,7 @@ from app.api import (
     webhooks,
 )
 from app.errors import DomainError
-from app.web import STATIC, hazard_pages, pages, pwa
+from app.web import STATIC, board_pages, hazard_pages, pages, pwa
 from app.web.responses import error_response, is_page
 
 
@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(pages.router)
     app.include_router(hazard_pages.router)
+    app.include_router(board_pages.router)
     app.include_router(pwa.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
