@@ -27,6 +27,7 @@
         name: labels[s.key] || s.key, type, data: s.values,
         itemStyle: { color: COLORS[s.key] }, lineStyle: { color: COLORS[s.key] },
         emphasis: { focus: "series" }, cursor: "pointer",
+        ...(type === "line" ? { showSymbol: true, symbolSize: 8 } : {}),
       })),
     });
     chart.on("click", (event) => {
