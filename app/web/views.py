@@ -90,7 +90,8 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
 def _names(session: Session, model: Any, column: Any, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(model.id, column).where(model.id.in_(ids))).tuples())
+    rows = session.execute(select(model.id, column).where(model.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
 
 
 def deadline_history(events: list[Event]) -> list[DeadlineChange]:
