@@ -1,11 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    install, migrate, load the demo county, serve on http://127.0.0.1:8000
-#   make test   install, lint, run the test suite (SQLite; PostgreSQL with TEST_DATABASE_URL)
+#   make test   install, lint, run the test suite (SQLite; PostgreSQL with TEST_DATABASE_URL),
+#               browser tests included (installs Debian's chromium and CJK fonts when missing)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint browser-deps bench clean
 
 # Apache ECharts (npm registry, pinned by package-lock.json) for the committee's board: the
 # "common" build (bar, line, tooltip, legend; 0.7 MB) served from /static/vendor/. Without
@@ -35,7 +36,18 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: lint
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work
+# here); without fonts-noto-cjk every Chinese character renders as a box.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "browser tests need the Debian packages $(BROWSER_PACKAGES):" \
+	       "run as root: apt-get install -y $(BROWSER_PACKAGES)" >&2; exit 1; \
+	fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES)
+
+test: lint browser-deps
 	$(BIN)/pytest
 
 clean:

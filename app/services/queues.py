@@ -103,8 +103,8 @@ def inspector_queues(session: Session, actor: Actor, today: date) -> Queues:
     pending = session.execute(
         select(Extension, Hazard).join(Hazard, Hazard.id == Extension.hazard_id)
         .where(Extension.status == "pending", hazard_visibility(actor), supervises)
-        .order_by(Extension.id).limit(QUEUE_LIMIT)).tuples().all()
-    return Queues(lists=lists, extensions=list(pending),
+        .order_by(Extension.id).limit(QUEUE_LIMIT)).all()
+    return Queues(lists=lists, extensions=[(e, h) for e, h in pending],
                   unacknowledged_notices=_unacknowledged(session, actor))
 
 

@@ -75,9 +75,14 @@ def messages(detail: Any) -> tuple[dict[str, str], list[str]]:
 def reject(request: Request, error: DomainError, template: str, **context: Any) -> PageRejected:
     """The form again, with what was typed and the refusal's messages, at the refusal's status."""
     field_errors, general = messages(error.detail)
-    response = page(request, template, status=error.status_code, errors=field_errors,
-                    general_errors=general, **context)
+    response = page(request, template, status=error.status_code, headers=_retry_after(error),
+                    errors=field_errors, general_errors=general, **context)
     return PageRejected(response, error)
+
+
+def _retry_after(error: DomainError) -> dict[str, str]:
+    """The refusal's Retry-After (a locked login); its WWW-Authenticate is for the API."""
+    return {k: v for k, v in (error.headers or {}).items() if k.lower() == "retry-after"}
 
 
 def error_response(request: Request, error: DomainError) -> Response:
@@ -86,6 +91,5 @@ def error_response(request: Request, error: DomainError) -> Response:
     if isinstance(error, LoginRequired):
         return redirect(request, login_url(request))
     _, general = messages(error.detail)
-    headers = {k: v for k, v in (error.headers or {}).items() if k.lower() == "retry-after"}
-    return page(request, "error.html", status=error.status_code, headers=headers,
+    return page(request, "error.html", status=error.status_code, headers=_retry_after(error),
                 title=ERROR_TITLES.get(error.status_code, "出错了"), general_errors=general)
