@@ -89,3 +89,23 @@ def test_an_offline_report_survives_a_reload_and_is_sent_once(
     assert retry.headers["location"] == f"/hazards/{sent[0]['id']}"
     assert len(api.hazards_titled(TITLE)) == 1
     assert api.events(sent[0]["id"]) == ["report"]
+
+
+def test_signing_out_forgets_the_pages_kept_for_offline_use(phone) -> None:
+    page = phone("insp_dept")
+    page.goto("/hazards/new")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    kept = page.evaluate("""async () => {
+        const cache = await caches.open("bihuan-pages");
+        return (await cache.keys()).map((r) => new URL(r.url).pathname); }""")
+    assert "/hazards/new" in kept
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login?bye=1")
+    page.wait_for_function("async () => !(await caches.has('bihuan-pages'))")
+    # The next person offline with this phone gets the offline page, not the last user's.
+    page.context.set_offline(True)
+    page.goto("/hazards/new")
+    expect(page.get_by_role("heading", name="网络不可用")).to_be_visible()
+    expect(page.get_by_text("上报隐患", exact=True)).to_have_count(0)

@@ -119,11 +119,10 @@
   const inFlight = new Set();
 
   /** POST one draft. Returns {done: url} on success, otherwise the draft's new status. */
-  async function send(draft) {
+  async function send(draft, token) {
     inFlight.add(draft.id);
     render();
     const body = new FormData();
-    const token = csrfToken();
     for (const [name, value] of draft.fields) {
       if (name !== "csrf_token") body.append(name, value);
     }
@@ -183,15 +182,38 @@
 
   let flushing = false;
 
+  /** The signed-in user and a fresh CSRF token from the server: a page opened from the
+   * offline cache may carry an old token. "login" when the session has ended. */
+  async function whoami() {
+    try {
+      const response = await fetch("/whoami", { credentials: "same-origin",
+        headers: { Accept: "application/json" } });
+      if (response.redirected || response.status === 401) return "login";
+      return response.ok ? await response.json() : null;
+    } catch (error) {
+      return null; // offline
+    }
+  }
+
   /** Send every waiting draft of the signed-in user, oldest first. */
   async function flush() {
-    const user = currentUser();
-    if (flushing || !user || !navigator.onLine) return render();
+    if (flushing || !navigator.onLine) return render();
     flushing = true;
     try {
-      for (const draft of await allDrafts()) {
-        if (draft.user !== user || draft.status === "error") continue;
-        const result = await send(draft);
+      const drafts = (await allDrafts()).filter((d) => d.status !== "error");
+      if (!drafts.length) return;
+      const who = await whoami();
+      if (who === "login") {
+        const mine = currentUser();
+        for (const draft of drafts) {
+          if (!mine || draft.user === mine) await finish(draft, "login", TEXT.login);
+        }
+        return;
+      }
+      if (!who) return;
+      for (const draft of drafts) {
+        if (draft.user !== String(who.id)) continue;
+        const result = await send(draft, who.csrf_token);
         if (result && result.done) sentNotes.push({ label: draft.label, url: result.done });
         else if (result && result.status === "waiting" && !navigator.onLine) break;
       }
@@ -305,7 +327,7 @@
     try {
       const draft = draftFrom(form, event.submitter);
       await putDraft(draft); // kept before the first byte is sent
-      const result = await send(draft);
+      const result = await send(draft, csrfToken());
       if (result && result.done) {
         location.assign(result.done);
         return;
