@@ -18,7 +18,7 @@ STATIC = Path(__file__).parent / "static"
 SERVICE_WORKER = STATIC / "js" / "sw.js"
 OFFLINE_URL = "/offline"
 MANIFEST_URL = "/manifest.webmanifest"
-THEME_COLOR = "#c82424"
+THEME_COLOR = "#0b4f8a"  # the pages' header (base.html)
 
 router = APIRouter(include_in_schema=False)
 

@@ -28,7 +28,7 @@
     confirmRemove: "删除后这条草稿（含照片）将无法恢复，确定删除吗？",
     waiting: "等待网络",
     sending: "正在发送…",
-    login: "登录已过期，请重新登录后发送",
+    login: "登录已过期或页面已失效：请重新登录，然后点“立即重试”发送",
     loginLink: "重新登录",
     refused: "未能提交：",
     serverError: "服务器暂时无法处理，稍后自动重试",
@@ -195,18 +195,20 @@
     }
   }
 
-  /** Send every waiting draft of the signed-in user, oldest first. */
-  async function flush() {
+  /** Send the signed-in user's drafts, oldest first: on their own only those waiting for
+   * the network; with the retry button (`manual`) also those refused or stopped at a 403
+   * (after signing in again), which the user has then chosen to send. */
+  async function flush(manual = false) {
     if (flushing || !navigator.onLine) return render();
     flushing = true;
     try {
-      const drafts = (await allDrafts()).filter((d) => d.status !== "error");
+      const drafts = (await allDrafts()).filter((d) => manual || d.status === "waiting");
       if (!drafts.length) return;
       const who = await whoami();
       if (who === "login") {
         const mine = currentUser();
         for (const draft of drafts) {
-          if (!mine || draft.user === mine) await finish(draft, "login", TEXT.login);
+          if (mine === null || draft.user === mine) await finish(draft, "login", TEXT.login);
         }
         return;
       }
@@ -294,7 +296,7 @@
     if (drafts.length) {
       parts.push(element("div", { class: "outbox" },
         element("p", {}, element("strong", {}, TEXT.title(drafts.length)), " ", TEXT.hint, " ",
-          element("button", { type: "button", class: "outbox-retry", onclick: () => flush() },
+          element("button", { type: "button", class: "outbox-retry", onclick: () => flush(true) },
             TEXT.retry)),
         element("ul", { class: "outbox-list" }, ...drafts.map((d) => item(d, user)))));
     }
@@ -327,7 +329,9 @@
     try {
       const draft = draftFrom(form, event.submitter);
       await putDraft(draft); // kept before the first byte is sent
-      const result = await send(draft, csrfToken());
+      // Sent as the form holds it; drafts sent later take a fresh token from /whoami.
+      const field = form.querySelector('input[name="csrf_token"]');
+      const result = await send(draft, field ? field.value : csrfToken());
       if (result && result.done) {
         location.assign(result.done);
         return;
