@@ -4,6 +4,7 @@ import httpx
 from playwright.sync_api import expect
 
 from app.services.demo import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.browser.photos import phone_photo
 
 TITLE = "离线上报：危化品仓库门锁损坏"
@@ -109,3 +110,30 @@ def test_signing_out_forgets_the_pages_kept_for_offline_use(phone) -> None:
     page.goto("/hazards/new")
     expect(page.get_by_role("heading", name="网络不可用")).to_be_visible()
     expect(page.get_by_text("上报隐患", exact=True)).to_have_count(0)
+
+
+def test_a_draft_stopped_by_an_ended_session_is_sent_after_signing_in_again(
+        phone, live_server, tmp_path) -> None:
+    title = "会话过期后补发：配电室门未关"
+    api = Api(live_server)
+    page = phone("ent_a")
+    page.goto("/hazards/new")
+    page.get_by_label("现场照片").set_input_files(str(phone_photo(tmp_path, "door.jpg", 43)))
+    page.get_by_label("隐患名称").fill(title)
+    page.get_by_label("所在位置").fill("配电室")
+    page.get_by_label("隐患描述").fill("配电室门未关闭，无人值守")
+    page.context.clear_cookies()  # the session ends while the form is open
+    page.get_by_role("button", name="上报").click()
+    outbox = page.locator("#outbox-status")
+    expect(outbox.locator(".outbox-item")).to_contain_text("请重新登录")
+    expect(page.get_by_role("alert")).to_contain_text("请重新登录")
+    assert api.hazards_titled(title) == []
+
+    sign_in(page, "ent_a")
+    # Kept, and not sent by itself: the user chooses to send it once signed in again.
+    expect(outbox.locator(".outbox-item")).to_contain_text("上报隐患")
+    assert api.hazards_titled(title) == []
+    outbox.get_by_role("button", name="立即重试").click()
+    expect(outbox.locator(".outbox-list")).to_have_count(0)
+    expect(outbox).to_contain_text("已发送：上报隐患")
+    assert len(api.hazards_titled(title)) == 1

@@ -150,7 +150,8 @@
       render();
       return { done: response.url };
     }
-    if (toLogin || response.status === 401 || response.status === 403) {
+    if (toLogin) return finish(draft, "login", TEXT.login);
+    if (response.status === 401 || response.status === 403) {
       return finish(draft, "login", await errorText(response, TEXT.login));
     }
     if (response.status >= 500) return finish(draft, "waiting", TEXT.serverError);
