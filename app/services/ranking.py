@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_start
@@ -49,7 +49,13 @@ from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
 from app.permissions import Actor, hazard_visibility, require_role
 from app.workflow.deadlines import DEADLINE_ACTIONS
-from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, RECTIFIED_STATES, HazardState
+from app.workflow.states import (
+    ENDED_STATES,
+    ENDING_ACTIONS,
+    RECTIFICATION_OPEN,
+    RECTIFIED_STATES,
+    HazardState,
+)
 
 COMPONENTS = ("rectification", "on_time", "overdue", "spot_check", "self_found")
 LABELS: dict[str, str] = {
@@ -153,26 +159,31 @@ def _in_scope(actor: Actor, township_ids: list[int]) -> ColumnElement[bool]:
 def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: base, rectified, overdue, found in the month, self-found."""
     start, cutoff = window.start, window.cutoff
-    ending = aliased(Event)
     latest = aliased(Event)
-    state_at_cutoff = case(
-        (and_(ending.action == "close", ending.at < cutoff), literal(HazardState.closed.value)),
-        else_=select(latest.to_state)
-        .where(latest.hazard_id == Hazard.id, latest.at < cutoff)
-        .order_by(latest.seq.desc()).limit(1).scalar_subquery(),
+
+    def state_before_cutoff() -> ColumnElement[str]:
+        return (select(latest.to_state)
+                .where(latest.hazard_id == Hazard.id, latest.at < cutoff)
+                .order_by(latest.seq.desc()).limit(1).scalar_subquery())
+
+    columns = (Hazard.id.label("hazard_id"), Hazard.region_id, Hazard.reporter_role,
+               Hazard.reported_at)
+    scope = (_in_scope(actor, township_ids), Hazard.reported_at < cutoff)
+    # The base in two parts, each an indexed read at scale. Hazards not ended yet: they have
+    # no ending event (the state says so, and an index finds them).
+    not_ended = (select(*columns, state_before_cutoff().label("state"))
+                 .where(*scope, Hazard.state.not_in(ENDED_STATES)))
+    # Hazards ended on or after S, unless rejected before C; closed before C means closed.
+    ending = aliased(Event)
+    ended = (
+        select(*columns, case((ending.at < cutoff, literal(HazardState.closed.value)),
+                              else_=state_before_cutoff()).label("state"))
+        .join(ending, and_(ending.hazard_id == Hazard.id, ending.action.in_(ENDING_ACTIONS)))
+        .where(*scope, ending.at >= start, or_(ending.action == "close", ending.at >= cutoff))
     )
-    base = (
-        select(Hazard.id.label("hazard_id"), Hazard.region_id, Hazard.reporter_role,
-               Hazard.reported_at, state_at_cutoff.label("state"))
-        .outerjoin(ending, and_(ending.hazard_id == Hazard.id,
-                                ending.action.in_(ENDING_ACTIONS)))
-        # Not ended before S, and not rejected before C (spelt out: NULLs never negate).
-        .where(_in_scope(actor, township_ids), Hazard.reported_at < cutoff,
-               or_(ending.at.is_(None),
-                   and_(ending.at >= start, or_(ending.action == "close", ending.at >= cutoff))))
-        # Computed once per hazard: the outer query reads `state` in several sums.
-        .cte("base").prefix_with("MATERIALIZED", dialect="postgresql")
-    )
+    # Computed once per hazard: the outer query reads `state` in several sums.
+    base = (union_all(not_ended, ended).cte("base")
+            .prefix_with("MATERIALIZED", dialect="postgresql"))
     in_rectification = base.c.state.in_(RECTIFICATION_OPEN)
     deadline = _deadline_before(base.c.hazard_id, cutoff)
     found = (base.c.reported_at >= start) & (base.c.reported_at < cutoff)
