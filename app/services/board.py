@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_end, local_day_start, local_today
-from app.db import local_date_text, valid_id
+from app.db import count_if, local_date_text, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Enterprise, Event, Hazard, Industry, Region
 from app.models.enums import HazardLevel, RegionLevel, Role
@@ -183,15 +183,6 @@ def _open_at(instant: datetime, ended_at: ColumnElement[datetime]) -> ColumnElem
     return (Hazard.reported_at < instant) & (ended_at.is_(None) | (ended_at >= instant))
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    # SUM(CASE ...) rather than COUNT(*) FILTER: SQLite and PostgreSQL both take it.
-    return func.coalesce(func.sum(_one_if(condition)), 0)
-
-
-def _one_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
 def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date) -> list[Any]:
     """The six figures per (township, industry) present: one scan of the scoped hazards."""
     enterprise = aliased(Enterprise)  # never correlated into the scope's subqueries
@@ -201,7 +192,7 @@ def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date
         joined.join(enterprise, enterprise.id == Hazard.enterprise_id)
         .with_only_columns(
             Hazard.region_id, enterprise.industry_id,
-            *(_count_if(condition).label(name) for name, condition in conditions.items()),
+            *(count_if(condition).label(name) for name, condition in conditions.items()),
         )
         .group_by(Hazard.region_id, enterprise.industry_id)
     )
@@ -223,14 +214,14 @@ def _trend(session: Session, actor: Actor, query: BoardQuery, today: date,
     reported = {row.month: row for row in session.execute(
         scoped.where(Hazard.reported_at >= start, Hazard.reported_at < end)
         .with_only_columns(reported_month.label("month"), func.count().label("reported"),
-                           _count_if(Hazard.state != HazardState.rejected).label("found"))
+                           count_if(Hazard.state != HazardState.rejected).label("found"))
         .group_by(reported_month))}
     joined, ended_at = _ended(scoped)
     ended_month = func.substr(local_date_text(ended_at, dialect, end), 1, 7)
     ended = {row.month: row for row in session.execute(
         joined.where(ended_at >= start, ended_at < end)
         .with_only_columns(ended_month.label("month"), func.count().label("ended"),
-                           _count_if(Hazard.state == HazardState.closed).label("closed"))
+                           count_if(Hazard.state == HazardState.closed).label("closed"))
         .group_by(ended_month))}
     trend, still_open = [], open_at_start
     for month, first, last in month_windows(query.start, query.end):

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_start
 from app.config import get_settings
-from app.db import local_date_text, valid_id
+from app.db import count_if, local_date_text, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
@@ -191,11 +191,11 @@ def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Selec
         select(
             base.c.region_id,
             func.count().label("base"),
-            _count_if(base.c.state.in_(RECTIFIED_STATES)).label("rectified"),
-            _count_if(in_rectification & (deadline < window.cutoff_day.isoformat()))
+            count_if(base.c.state.in_(RECTIFIED_STATES)).label("rectified"),
+            count_if(in_rectification & (deadline < window.cutoff_day.isoformat()))
             .label("overdue"),
-            _count_if(found).label("found"),
-            _count_if(found & (base.c.reporter_role == Role.enterprise)).label("self_found"),
+            count_if(found).label("found"),
+            count_if(found & (base.c.reporter_role == Role.enterprise)).label("self_found"),
         )
         .group_by(base.c.region_id)
     )
@@ -225,7 +225,7 @@ def _on_time_counts(actor: Actor, township_ids: list[int], window: Window,
     deadline = _deadline_before(submit.hazard_id, seq=submit.seq)
     return (
         select(Hazard.region_id, func.count().label("submitted"),
-               _count_if(submitted_on <= deadline).label("on_time"))
+               count_if(submitted_on <= deadline).label("on_time"))
         .join(submit, submit.hazard_id == Hazard.id)
         .where(_in_scope(actor, township_ids), submit.action == "submit",
                submit.at >= window.start, submit.at < window.cutoff)
@@ -238,17 +238,13 @@ def _spot_check_counts(actor: Actor, township_ids: list[int], window: Window) ->
     check = aliased(Event)
     return (
         select(Hazard.region_id, func.count().label("spot_checks"),
-               _count_if(check.action == "spot_check_fail").label("spot_check_failures"))
+               count_if(check.action == "spot_check_fail").label("spot_check_failures"))
         .join(check, check.hazard_id == Hazard.id)
         .where(_in_scope(actor, township_ids),
                check.action.in_(("spot_check", "spot_check_fail")),
                check.at >= window.start, check.at < window.cutoff)
         .group_by(Hazard.region_id)
     )
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
