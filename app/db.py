@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event, func
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    case,
+    create_engine,
+    event,
+    func,
+)
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +67,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """COUNT of the rows meeting a condition, as SUM(CASE ...): SQLite and PostgreSQL both
+    take it (unlike COUNT(*) FILTER)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def local_date_text(column: ColumnElement[datetime], dialect: str,

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_end, local_day_start, local_today
-from app.db import valid_id
+from app.db import count_if, local_date_text, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Enterprise, Event, Hazard, Industry, Region
 from app.models.enums import HazardLevel, RegionLevel, Role
@@ -135,7 +135,7 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
         "totals": _figures(totals, query, base),
         "by_township": _by_township(session, actor, root, townships, query, base),
         "by_industry": _by_industry(session, industries, query, base),
-        "trend": _trend(session, actor, query, today, base),
+        "trend": _trend(session, actor, query, today, totals.values["open_at_start"], base),
     }
 
 
@@ -183,15 +183,6 @@ def _open_at(instant: datetime, ended_at: ColumnElement[datetime]) -> ColumnElem
     return (Hazard.reported_at < instant) & (ended_at.is_(None) | (ended_at >= instant))
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    # SUM(CASE ...) rather than COUNT(*) FILTER: SQLite and PostgreSQL both take it.
-    return func.coalesce(func.sum(_one_if(condition)), 0)
-
-
-def _one_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
 def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date) -> list[Any]:
     """The six figures per (township, industry) present: one scan of the scoped hazards."""
     enterprise = aliased(Enterprise)  # never correlated into the scope's subqueries
@@ -201,7 +192,7 @@ def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date
         joined.join(enterprise, enterprise.id == Hazard.enterprise_id)
         .with_only_columns(
             Hazard.region_id, enterprise.industry_id,
-            *(_count_if(condition).label(name) for name, condition in conditions.items()),
+            *(count_if(condition).label(name) for name, condition in conditions.items()),
         )
         .group_by(Hazard.region_id, enterprise.industry_id)
     )
@@ -209,28 +200,39 @@ def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date
 
 
 def _trend(session: Session, actor: Actor, query: BoardQuery, today: date,
-           base: dict[str, str]) -> list[dict[str, Any]]:
-    """Per month of the period (clipped to it): found, closed, open at its end."""
-    windows = month_windows(query.start, query.end)
-    joined, ended_at = _ended(_scoped(actor, query, today))
-    columns = []
-    for index, (_, first, last) in enumerate(windows):
-        month = BoardQuery(query.level, first, last, query.region_id)
-        conditions = _conditions(month, today, ended_at)
-        columns += [
-            _count_if(conditions["found"]).label(f"found_{index}"),
-            _count_if(conditions["closed"]).label(f"closed_{index}"),
-            _count_if(_open_at(local_day_end(last), ended_at)).label(f"open_at_end_{index}"),
-        ]
-    row = session.execute(joined.with_only_columns(*columns)).one()
-    trend = []
-    for index, (month, first, last) in enumerate(windows):
+           open_at_start: int, base: dict[str, str]) -> list[dict[str, Any]]:
+    """Per month of the period (clipped to it): found, closed, open at its end.
+
+    Two GROUP BY local month queries: hazards reported in the period, and hazards that ended
+    (closed or rejected) in it. What is open at a month's end follows exactly: open at the
+    period's start, plus every hazard reported since, minus every hazard ended since.
+    """
+    start, end = local_day_start(query.start), local_day_end(query.end)
+    dialect = session.get_bind().dialect.name
+    scoped = _scoped(actor, query, today)
+    reported_month = func.substr(local_date_text(Hazard.reported_at, dialect, end), 1, 7)
+    reported = {row.month: row for row in session.execute(
+        scoped.where(Hazard.reported_at >= start, Hazard.reported_at < end)
+        .with_only_columns(reported_month.label("month"), func.count().label("reported"),
+                           count_if(Hazard.state != HazardState.rejected).label("found"))
+        .group_by(reported_month))}
+    joined, ended_at = _ended(scoped)
+    ended_month = func.substr(local_date_text(ended_at, dialect, end), 1, 7)
+    ended = {row.month: row for row in session.execute(
+        joined.where(ended_at >= start, ended_at < end)
+        .with_only_columns(ended_month.label("month"), func.count().label("ended"),
+                           count_if(Hazard.state == HazardState.closed).label("closed"))
+        .group_by(ended_month))}
+    trend, still_open = [], open_at_start
+    for month, first, last in month_windows(query.start, query.end):
         window = BoardQuery(query.level, first, last, query.region_id)
+        came, went = reported.get(month), ended.get(month)
+        still_open += (came.reported if came else 0) - (went.ended if went else 0)
         trend.append({
             "month": month,
-            "found": _figure(getattr(row, f"found_{index}"), base, "found", window),
-            "closed": _figure(getattr(row, f"closed_{index}"), base, "closed", window),
-            "open_at_end": {"count": int(getattr(row, f"open_at_end_{index}")),
+            "found": _figure(came.found if came else 0, base, "found", window),
+            "closed": _figure(went.closed if went else 0, base, "closed", window),
+            "open_at_end": {"count": still_open,
                             "params": {**base, "open_on": last.isoformat()}},
         })
     return trend

@@ -38,18 +38,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_start
 from app.config import get_settings
-from app.db import local_date_text, valid_id
+from app.db import count_if, local_date_text, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
 from app.permissions import Actor, hazard_visibility, require_role
 from app.workflow.deadlines import DEADLINE_ACTIONS
-from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, RECTIFIED_STATES, HazardState
+from app.workflow.states import (
+    ENDED_STATES,
+    ENDING_ACTIONS,
+    RECTIFICATION_OPEN,
+    RECTIFIED_STATES,
+    HazardState,
+)
 
 COMPONENTS = ("rectification", "on_time", "overdue", "spot_check", "self_found")
 LABELS: dict[str, str] = {
@@ -153,26 +159,31 @@ def _in_scope(actor: Actor, township_ids: list[int]) -> ColumnElement[bool]:
 def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: base, rectified, overdue, found in the month, self-found."""
     start, cutoff = window.start, window.cutoff
-    ending = aliased(Event)
     latest = aliased(Event)
-    state_at_cutoff = case(
-        (and_(ending.action == "close", ending.at < cutoff), literal(HazardState.closed.value)),
-        else_=select(latest.to_state)
-        .where(latest.hazard_id == Hazard.id, latest.at < cutoff)
-        .order_by(latest.seq.desc()).limit(1).scalar_subquery(),
+
+    def state_before_cutoff() -> ColumnElement[str]:
+        return (select(latest.to_state)
+                .where(latest.hazard_id == Hazard.id, latest.at < cutoff)
+                .order_by(latest.seq.desc()).limit(1).scalar_subquery())
+
+    columns = (Hazard.id.label("hazard_id"), Hazard.region_id, Hazard.reporter_role,
+               Hazard.reported_at)
+    scope = (_in_scope(actor, township_ids), Hazard.reported_at < cutoff)
+    # The base in two parts, each an indexed read at scale. Hazards not ended yet: they have
+    # no ending event (the state says so, and an index finds them).
+    not_ended = (select(*columns, state_before_cutoff().label("state"))
+                 .where(*scope, Hazard.state.not_in(ENDED_STATES)))
+    # Hazards ended on or after S, unless rejected before C; closed before C means closed.
+    ending = aliased(Event)
+    ended = (
+        select(*columns, case((ending.at < cutoff, literal(HazardState.closed.value)),
+                              else_=state_before_cutoff()).label("state"))
+        .join(ending, and_(ending.hazard_id == Hazard.id, ending.action.in_(ENDING_ACTIONS)))
+        .where(*scope, ending.at >= start, or_(ending.action == "close", ending.at >= cutoff))
     )
-    base = (
-        select(Hazard.id.label("hazard_id"), Hazard.region_id, Hazard.reporter_role,
-               Hazard.reported_at, state_at_cutoff.label("state"))
-        .outerjoin(ending, and_(ending.hazard_id == Hazard.id,
-                                ending.action.in_(ENDING_ACTIONS)))
-        # Not ended before S, and not rejected before C (spelt out: NULLs never negate).
-        .where(_in_scope(actor, township_ids), Hazard.reported_at < cutoff,
-               or_(ending.at.is_(None),
-                   and_(ending.at >= start, or_(ending.action == "close", ending.at >= cutoff))))
-        # Computed once per hazard: the outer query reads `state` in several sums.
-        .cte("base").prefix_with("MATERIALIZED", dialect="postgresql")
-    )
+    # Computed once per hazard: the outer query reads `state` in several sums.
+    base = (union_all(not_ended, ended).cte("base")
+            .prefix_with("MATERIALIZED", dialect="postgresql"))
     in_rectification = base.c.state.in_(RECTIFICATION_OPEN)
     deadline = _deadline_before(base.c.hazard_id, cutoff)
     found = (base.c.reported_at >= start) & (base.c.reported_at < cutoff)
@@ -180,11 +191,11 @@ def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Selec
         select(
             base.c.region_id,
             func.count().label("base"),
-            _count_if(base.c.state.in_(RECTIFIED_STATES)).label("rectified"),
-            _count_if(in_rectification & (deadline < window.cutoff_day.isoformat()))
+            count_if(base.c.state.in_(RECTIFIED_STATES)).label("rectified"),
+            count_if(in_rectification & (deadline < window.cutoff_day.isoformat()))
             .label("overdue"),
-            _count_if(found).label("found"),
-            _count_if(found & (base.c.reporter_role == Role.enterprise)).label("self_found"),
+            count_if(found).label("found"),
+            count_if(found & (base.c.reporter_role == Role.enterprise)).label("self_found"),
         )
         .group_by(base.c.region_id)
     )
@@ -214,7 +225,7 @@ def _on_time_counts(actor: Actor, township_ids: list[int], window: Window,
     deadline = _deadline_before(submit.hazard_id, seq=submit.seq)
     return (
         select(Hazard.region_id, func.count().label("submitted"),
-               _count_if(submitted_on <= deadline).label("on_time"))
+               count_if(submitted_on <= deadline).label("on_time"))
         .join(submit, submit.hazard_id == Hazard.id)
         .where(_in_scope(actor, township_ids), submit.action == "submit",
                submit.at >= window.start, submit.at < window.cutoff)
@@ -227,17 +238,13 @@ def _spot_check_counts(actor: Actor, township_ids: list[int], window: Window) ->
     check = aliased(Event)
     return (
         select(Hazard.region_id, func.count().label("spot_checks"),
-               _count_if(check.action == "spot_check_fail").label("spot_check_failures"))
+               count_if(check.action == "spot_check_fail").label("spot_check_failures"))
         .join(check, check.hazard_id == Hazard.id)
         .where(_in_scope(actor, township_ids),
                check.action.in_(("spot_check", "spot_check_fail")),
                check.at >= window.start, check.at < window.cutoff)
         .group_by(Hazard.region_id)
     )
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
