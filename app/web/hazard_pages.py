@@ -19,6 +19,7 @@ from app.models.enums import Role
 from app.permissions import Actor, reportable_enterprises
 from app.services import actions as action_service
 from app.services import dossier as dossier_service
+from app.services import evaluation
 from app.services import hazards as hazard_service
 from app.services import supervision as supervision_service
 from app.web import labels
@@ -153,6 +154,30 @@ def decide_extension(request: Request, hazard_id: int, extension_id: int, actor:
     supervision_service.decide_extension(session, actor=actor, hazard_id=hazard_id,
                                          extension_id=extension_id, form=form.fields,
                                          clock=clock)
+    return redirect(request, f"/hazards/{hazard_id}")
+
+
+# 整改评估 of a listed major hazard, before the review
+
+@router.get("/hazards/{hazard_id:int}/evaluation")
+def evaluation_form(request: Request, hazard_id: int, actor: WebActorDep,
+                    session: SessionDep) -> Response:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    return page(request, "evaluation.html", hazard=hazard, values={"kind": "self"},
+                kinds=evaluation.EVALUATION_KINDS)
+
+
+@router.post("/hazards/{hazard_id:int}/evaluation")
+async def evaluate(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
+                   session: SessionDep, clock: ClockDep) -> Response:
+    try:
+        await run_in_threadpool(
+            evaluation.evaluate, session, actor=actor, hazard_id=hazard_id, form=form.fields,
+            uploads=form.photos, clock=clock)
+    except DomainError as error:
+        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+        raise reject(request, error, "evaluation.html", hazard=hazard, values=_typed(form),
+                     kinds=evaluation.EVALUATION_KINDS) from None
     return redirect(request, f"/hazards/{hazard_id}")
 
 

@@ -43,6 +43,9 @@ FIELD_LABELS: dict[str, str] = {
     "authority": "督办机关",
     "document_number": "督办文号",
     "expected_version": "版本",
+    "kind": "评估方式",
+    "summary": "评估结论",
+    "evaluator": "评估机构",
     "username": "用户名",
     "password": "密码",
 }
@@ -94,6 +97,11 @@ LISTING_LEVELS = {"county": "县级", "city": "市级", "province": "省级"}
 LISTING_FIELDS = (
     Field("authority", "督办机关", hint="如：演示县安全生产委员会"),
     Field("document_number", "督办文号"),
+)
+
+EVALUATION_FIELDS = (
+    Field("evaluator", "评估机构", required=False, hint="第三方评估必填"),
+    Field("summary", "评估结论", "textarea"),
 )
 
 LEVEL_CHOICES = {"general": "一般事故隐患", "major": "重大事故隐患"}

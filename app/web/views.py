@@ -11,6 +11,7 @@ from app.models import Enterprise, Event, Hazard, Photo, Region, Unit, User
 from app.models.enums import HazardLevel, PartyType, Role
 from app.models.supervision import Extension, Notice
 from app.permissions import Actor, relations_to
+from app.services import evaluation
 from app.services import hazards as hazard_service
 from app.services.hazards import is_overdue
 from app.services.queues import hazard_notices
@@ -45,6 +46,7 @@ class HazardView:
     may_request_extension: bool = False
     may_decide_extension: bool = False
     may_list: bool = False
+    may_evaluate: bool = False
     has_dossier: bool = False
     flags: list[dict[str, Any]] = field(default_factory=list)
 
@@ -71,7 +73,9 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
         actions=open_actions(HazardState(hazard.state), actor.role, relations,
                              hazard.spot_check_drawn),
         extensions=extensions,
-        notices=hazard_notices(session, actor, hazard.id),
+        # Only recipients acknowledge; the committee reads notices on the timeline.
+        notices=(hazard_notices(session, actor, hazard.id)
+                 if actor.role in SIDE_ACTION_ROLES["notice_ack"] else []),
         deadlines=deadline_history(events),
         may_request_extension=(
             actor.role in SIDE_ACTION_ROLES["extension_request"]
@@ -79,6 +83,11 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
             and hazard.deadline is not None and not pending),
         may_decide_extension=(actor.role in SIDE_ACTION_ROLES["extension_decision"]
                               and Relation.supervisor in relations and pending),
+        may_evaluate=(actor.role in SIDE_ACTION_ROLES["evaluate"]
+                      and Relation.rectifier in relations
+                      and hazard.state == HazardState.rectified
+                      and evaluation.needs_evaluation(hazard)
+                      and evaluation.pending_evaluation(session, hazard) is None),
         may_list=(actor.role in SIDE_ACTION_ROLES["listing"]
                   and hazard.level == HazardLevel.major
                   and hazard.state not in (HazardState.closed, HazardState.rejected)),

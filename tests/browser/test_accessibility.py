@@ -38,10 +38,13 @@ def test_pages_are_labelled_legible_narrow_and_light(phone, tmp_path, artifacts)
     comm = phone("anweiban")
     visits = [
         ("ent_a", ent, "/"), ("ent_a", ent, "/hazards/new"), ("ent_a", ent, f"/{hazard_path}"),
-        ("ent_a", ent, "/notices"), ("insp_dept", insp, "/"),
-        ("insp_dept", insp, f"/hazards/{hid}/actions/assign"),
-        ("insp_dept", insp, f"/hazards/{hid}"), ("anweiban", comm, "/"),
-        ("anweiban", comm, f"/hazards/{hid}/actions/reject"),
+        ("ent_a", ent, "/notices"), ("ent_a", ent, f"/hazards/{hid}/actions/submit"),
+        ("ent_a", ent, f"/hazards/{hid}/extension"), ("ent_a", ent, f"/hazards/{hid}/evaluation"),
+        ("ent_a", ent, "/hazards/999999"),
+        ("insp_dept", insp, "/"), ("insp_dept", insp, f"/hazards/{hid}/actions/assign"),
+        ("insp_dept", insp, f"/hazards/{hid}"), ("insp_dept", insp, "/notices"),
+        ("anweiban", comm, "/"), ("anweiban", comm, f"/hazards/{hid}/actions/spot_check"),
+        ("anweiban", comm, f"/hazards/{hid}/listing"), ("anweiban", comm, f"/hazards/{hid}"),
     ]
     for username, page, path in visits:
         meter = ScriptMeter(page)

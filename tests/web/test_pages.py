@@ -219,3 +219,25 @@ def test_dossier_page_for_a_major_hazard(app) -> None:
     general = ent.report()
     assert ent.get(f"/hazards/{general}/dossier").status_code == 404
     assert "重大事故隐患档案" not in ent.get(f"/hazards/{general}").text
+
+
+def test_a_listed_major_hazard_is_evaluated_before_it_is_verified(app) -> None:
+    ent, insp, comm = User(app, "ent_a"), User(app, "insp_dept"), User(app, "anweiban")
+    hid = ent.report(level="major", major_clause="工贸 第四条")
+    comm.post(f"/hazards/{hid}/listing", {"level": "county", "authority": "演示县安委会",
+                                          "document_number": "演安委〔2026〕4号"})
+    insp.act(hid, "assign", {"deadline": in_days(10)})
+    ent.act(hid, "accept", PLAN)
+    ent.act(hid, "submit", {"note": "已整改"}, photos=1)
+    refused = insp.act(hid, "verify", {"note": "合格"}, photos=1)
+    assert refused.status_code == 409 and "须先提交整改评估" in refused.text
+    assert f'href="/hazards/{hid}/evaluation"' not in insp.get(f"/hazards/{hid}").text
+    assert f'href="/hazards/{hid}/evaluation"' in ent.get(f"/hazards/{hid}").text
+    missing = ent.post(f"/hazards/{hid}/evaluation", {"kind": "third_party", "summary": "合格"},
+                       photos=1)
+    assert missing.status_code == 422 and "第三方评估须填写评估机构" in missing.text
+    assert ent.post(f"/hazards/{hid}/evaluation", {"kind": "self", "summary": "整改到位"},
+                    photos=1).status_code == 303
+    assert f'href="/hazards/{hid}/evaluation"' not in ent.get(f"/hazards/{hid}").text
+    assert insp.act(hid, "verify", {"note": "合格"}, photos=1).status_code == 303
+    assert state_on_page(ent, hid) == "已验收"
