@@ -169,16 +169,19 @@ def evaluation_form(request: Request, hazard_id: int, actor: WebActorDep,
 
 @router.post("/hazards/{hazard_id:int}/evaluation")
 async def evaluate(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
-                   session: SessionDep, clock: ClockDep) -> Response:
+                   session: SessionDep, clock: ClockDep, once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        evaluation.evaluate(session, actor=actor, hazard_id=hazard_id, form=form.fields,
+                            uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard_id}"
+
     try:
-        await run_in_threadpool(
-            evaluation.evaluate, session, actor=actor, hazard_id=hazard_id, form=form.fields,
-            uploads=form.photos, clock=clock)
+        target = await once.location(work, form=form)
     except DomainError as error:
         hazard = hazard_service.visible_hazard(session, actor, hazard_id)
         raise reject(request, error, "evaluation.html", hazard=hazard, values=_typed(form),
                      kinds=evaluation.EVALUATION_KINDS) from None
-    return redirect(request, f"/hazards/{hazard_id}")
+    return redirect(request, target)
 
 
 # 挂牌督办 and 摘牌
