@@ -272,6 +272,9 @@ def worker(
         for hazard_id, kind in report.steps:
             typer.echo(f"hazard {hazard_id}: {kind}")
         sent = deliver_due(get_sessionmaker(), get_clock())
+        purged = _purge_idempotency_keys()
+        if purged:
+            typer.echo(f"idempotency keys: {purged} expired removed")
         if once or sent.sms or sent.delivered or sent.retrying or sent.dead:
             typer.echo(f"outbox: {sent.dispatched} messages, {sent.sms} SMS; webhooks "
                        f"{sent.delivered} delivered, {sent.retrying} to retry, {sent.dead} dead")
@@ -279,6 +282,19 @@ def worker(
             typer.echo(f"scanned {report.hazards} hazards, took {len(report.steps)} steps")
             return
         time.sleep(pause)
+
+
+def _purge_idempotency_keys() -> int:
+    from datetime import timedelta
+
+    from app.services.idempotency import purge_expired
+
+    max_age = timedelta(hours=get_settings().idempotency_key_hours)
+    purged = 0
+    with get_sessionmaker()() as session:
+        for tx in run_in_transaction(session):
+            purged = purge_expired(tx, now=get_clock().now(), max_age=max_age)
+    return purged
 
 
 def main() -> None:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     media_root: Path = Field(DEFAULT_DATA_DIR / "media", alias="MEDIA_ROOT")
     secret_key: str = Field("", alias="SECRET_KEY")
     token_ttl_minutes: int = Field(8 * 60, alias="TOKEN_TTL_MINUTES", gt=0)
+    # Web pages: a session ends after this long without a request (and at the latest
+    # TOKEN_TTL_MINUTES after login).
+    session_timeout_minutes: int = Field(120, alias="SESSION_TIMEOUT_MINUTES", gt=0)
     db_pool_size: int = Field(20, alias="DB_POOL_SIZE", gt=0)
     max_upload_bytes: int = Field(25 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
@@ -56,6 +59,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
     # Unreferenced blobs younger than this are kept by `bihuan media gc` (uploads in flight).
     media_gc_grace_hours: int = Field(24, alias="MEDIA_GC_GRACE_HOURS", ge=0)
+    # Idempotency-Key records are kept this long (an offline draft may wait days for a signal),
+    # then deleted by `bihuan worker`.
+    idempotency_key_hours: float = Field(7 * 24, alias="IDEMPOTENCY_KEY_HOURS", gt=0)
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     # Share of verified general hazards drawn for a spot-check when the committee set none.
     default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)
@@ -65,6 +71,13 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(10 * 1024 * 1024, alias="IMPORT_MAX_BYTES", gt=0)
     import_max_rows: int = Field(20_000, alias="IMPORT_MAX_ROWS", gt=0)
     import_max_users: int = Field(200, alias="IMPORT_MAX_USERS", gt=0)
+    # 亮晒排名: the weight of each component in the township index (any non-negative numbers;
+    # the index divides by the sum of the weights of the components a township has).
+    ranking_weight_rectification: float = Field(0.30, alias="RANKING_WEIGHT_RECTIFICATION", ge=0)
+    ranking_weight_on_time: float = Field(0.25, alias="RANKING_WEIGHT_ON_TIME", ge=0)
+    ranking_weight_overdue: float = Field(0.15, alias="RANKING_WEIGHT_OVERDUE", ge=0)
+    ranking_weight_spot_check: float = Field(0.15, alias="RANKING_WEIGHT_SPOT_CHECK", ge=0)
+    ranking_weight_self_found: float = Field(0.15, alias="RANKING_WEIGHT_SELF_FOUND", ge=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
@@ -80,6 +93,20 @@ class Settings(BaseSettings):
         self.secret_key = secrets.token_urlsafe(48)
         self.secret_key_generated = True
         return self
+
+    @model_validator(mode="after")
+    def _ranking_weights_positive(self) -> "Settings":
+        if sum(self.ranking_weights().values()) <= 0:
+            raise ValueError("at least one RANKING_WEIGHT_* must be positive")
+        return self
+
+    def ranking_weights(self) -> dict[str, float]:
+        """The township ranking's component weights, by component name."""
+        return {"rectification": self.ranking_weight_rectification,
+                "on_time": self.ranking_weight_on_time,
+                "overdue": self.ranking_weight_overdue,
+                "spot_check": self.ranking_weight_spot_check,
+                "self_found": self.ranking_weight_self_found}
 
     @property
     def tz(self) -> ZoneInfo:

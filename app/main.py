@@ -1,10 +1,12 @@
 """The ASGI application."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from app.api import (
     auth,
+    board,
     criteria,
     hazards,
     ledger,
@@ -16,6 +18,8 @@ from app.api import (
     webhooks,
 )
 from app.errors import DomainError
+from app.web import STATIC, board_pages, hazard_pages, pages, pwa
+from app.web.responses import error_response, is_page
 
 
 def create_app() -> FastAPI:
@@ -26,11 +30,19 @@ def create_app() -> FastAPI:
         version="1.0.0",
     )
     for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks,
-                   onboarding, statistics):
+                   onboarding, statistics, board):
         app.include_router(module.router, prefix="/api/v1")
+    # The pages, at the site root (server-rendered; app/web).
+    app.include_router(pages.router)
+    app.include_router(hazard_pages.router)
+    app.include_router(board_pages.router)
+    app.include_router(pwa.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if is_page(request):
+            return error_response(request, error)
         return JSONResponse(
             {"detail": error.detail, **error.extra},
             status_code=error.status_code,

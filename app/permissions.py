@@ -182,6 +182,22 @@ def statistics_region_paths(session: Session, actor: Actor) -> tuple[str, ...]:
         .where(Enterprise.id == (actor.enterprise_id or -1))
     )
     return (path,) if path else ()
+def reportable_enterprises(actor: Actor) -> Select[tuple[Enterprise]]:
+    """The enterprises the actor may report a hazard for (the report form's choices)."""
+    query = select(Enterprise).order_by(Enterprise.name)
+    if actor.role == Role.enterprise:
+        return query.where(Enterprise.id == (actor.enterprise_id or -1))
+    if actor.role == Role.inspector:
+        return query.where(Enterprise.id.in_(supervised_enterprises(actor)))
+    if actor.role == Role.committee and actor.region_path:
+        return query.join(Region, Region.id == Enterprise.region_id).where(
+            Region.path.startswith(actor.region_path, autoescape=True))
+    return query.where(false())
+
+
+def unit_holds_duty(unit_id: int | None, duty: Duty) -> ColumnElement[bool]:
+    """A WHERE clause on Hazard: the unit holds this duty (e.g. supervise) on the hazard."""
+    return _unit_holds_assignment(unit_id, duty) if unit_id is not None else false()
 
 
 def _unit_holds_assignment(unit_id: int, duty: Duty | None = None) -> ColumnElement[bool]:

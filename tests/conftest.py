@@ -169,7 +169,9 @@ _counter = iter(range(1, 10**9))
 
 
 def jpeg_bytes(size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> bytes:
-    """A small, unique JPEG (each call paints a different colour)."""
+    """A small, unique JPEG (each call paints a different colour, and numbers itself in a
+    comment: colours alone repeat after 256 calls, and a repeated image is a reused blob
+    that outlives a rolled-back test)."""
     n = next(_counter)
     image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256))
     out = io.BytesIO()

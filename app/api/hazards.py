@@ -3,9 +3,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, SessionDep
+from app.api.idempotency import IdempotencyDep
 from app.clock import local_today
 from app.schemas.common import NO_NUL
 from app.schemas.hazard import EventOut, HazardOut, HazardPage
@@ -17,14 +17,18 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
 
 @router.post("", response_model=HazardOut, status_code=201)
 async def report_hazard(
-    actor: ActorDep, form: ActionFormDep, session: SessionDep, clock: ClockDep
+    actor: ActorDep, form: ActionFormDep, session: SessionDep, clock: ClockDep,
+    once: IdempotencyDep,
 ) -> HazardOut:
-    """上报隐患 (multipart: fields and one or more `photos`)."""
-    hazard = await run_in_threadpool(
-        hazard_service.report_hazard,
-        session, actor=actor, form=form.fields, uploads=form.photos, clock=clock,
-    )
-    return HazardOut.of(hazard, local_today(clock))
+    """上报隐患 (multipart: fields and one or more `photos`). With an `Idempotency-Key`, a
+    retry answers with the first result and reports nothing more."""
+
+    def work() -> HazardOut:
+        hazard = hazard_service.report_hazard(
+            session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
+        return HazardOut.of(hazard, local_today(clock))
+
+    return await once.json(work, status_code=201, form=form)
 
 
 @router.get("", response_model=HazardPage)
@@ -64,12 +68,16 @@ async def take_action(
     form: ActionFormDep,
     session: SessionDep,
     clock: ClockDep,
+    once: IdempotencyDep,
 ) -> HazardOut:
     """One step of the loop: assign, reject, accept, submit, verify, return, spot_check,
-    spot_check_fail, close (fields by action as in API.md)."""
-    hazard = await run_in_threadpool(
-        action_service.perform_action,
-        session, actor=actor, hazard_id=hazard_id, action=action,
-        form=form.fields, uploads=form.photos, clock=clock,
-    )
-    return HazardOut.of(hazard, local_today(clock))
+    spot_check_fail, close (fields by action as in API.md). With an `Idempotency-Key`, a
+    retry answers with the first result and records no second event."""
+
+    def work() -> HazardOut:
+        hazard = action_service.perform_action(
+            session, actor=actor, hazard_id=hazard_id, action=action,
+            form=form.fields, uploads=form.photos, clock=clock)
+        return HazardOut.of(hazard, local_today(clock))
+
+    return await once.json(work, form=form)

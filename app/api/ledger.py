@@ -10,11 +10,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from app.api.deps import ActorDep, ClockDep, HazardFiltersDep, SessionDep
-from app.clock import local_today
+from app.clock import Clock, local_today
+from app.permissions import Actor
 from app.services import ledger as ledger_service
+from app.services.hazards import HazardFilters
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 
@@ -39,6 +42,12 @@ def export_ledger(
     ),
 ) -> StreamingResponse:
     """隐患台账: every hazard the caller may see that matches the filters, oldest first."""
+    return ledger_response(session, actor, filters, clock, fmt)
+
+
+def ledger_response(session: Session, actor: Actor, filters: HazardFilters, clock: Clock,
+                    fmt: ledger_service.LedgerFormat) -> StreamingResponse:
+    """The export as a download, for the API and for the pages alike."""
     # The database is read here, while the request's transaction is open, rows streamed from
     # the cursor into a temporary file in batches (memory stays flat); the transaction ends when
     # this returns (SessionDep commits) and the response is sent from disk. Streaming from the

@@ -3,9 +3,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ActorDep, SessionDep
+from app.permissions import Actor
 from app.services import photos as photo_service
 from app.storage import get_storage
 
@@ -23,6 +25,12 @@ async def get_photo(
     variant: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     """The original (byte-for-byte), or `?variant=thumb|preview`: an upright JPEG without EXIF."""
+    return await photo_response(request, session, actor, photo_id, variant)
+
+
+async def photo_response(request: Request, session: Session, actor: Actor, photo_id: int,
+                         variant: str | None) -> Response:
+    """The photo for the API and for the pages alike: scoped by photos.visible_photo."""
     photo = await run_in_threadpool(photo_service.visible_photo, session, actor, photo_id)
     etag = f'"{photo.sha256}{"-" + variant if variant else ""}"'
     headers = {"ETag": etag, "Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"}

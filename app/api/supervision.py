@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.api.idempotency import IdempotencyDep
 from app.clock import local_today
 from app.models.enums import PartyType
 from app.schemas.common import LocalDateTime
@@ -75,10 +76,14 @@ def list_notices(actor: ActorDep, session: SessionDep) -> list[NoticeOut]:
 
 
 @router.post("/notices/{notice_id}/ack", response_model=NoticeOut)
-def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDep,
-                       clock: ClockDep) -> NoticeOut:
-    notice = service.acknowledge(session, actor=actor, notice_id=notice_id, now=clock.now())
-    return NoticeOut.model_validate(notice)
+async def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDep,
+                             clock: ClockDep, once: IdempotencyDep) -> NoticeOut:
+    def work() -> NoticeOut:
+        notice = service.acknowledge(session, actor=actor, notice_id=notice_id,
+                                     now=clock.now())
+        return NoticeOut.model_validate(notice)
+
+    return await once.json(work)
 
 
 @router.get("/hazards/{hazard_id}/extensions", response_model=list[ExtensionOut])
@@ -90,12 +95,17 @@ def list_extensions(hazard_id: int, actor: ActorDep, session: SessionDep) -> lis
 
 @router.post("/hazards/{hazard_id}/extensions", response_model=ExtensionOut, status_code=201)
 async def request_extension(hazard_id: int, actor: ActorDep, form: ActionFormDep,
-                            session: SessionDep, clock: ClockDep) -> ExtensionOut:
+                            session: SessionDep, clock: ClockDep,
+                            once: IdempotencyDep) -> ExtensionOut:
     """延期申请 (form: deadline, reason, interim_measures; photos optional)."""
-    extension = await run_in_threadpool(
-        service.request_extension, session, actor=actor, hazard_id=hazard_id,
-        form=form.fields, uploads=form.photos, clock=clock)
-    return ExtensionOut.model_validate(extension)
+
+    def work() -> ExtensionOut:
+        extension = service.request_extension(
+            session, actor=actor, hazard_id=hazard_id, form=form.fields,
+            uploads=form.photos, clock=clock)
+        return ExtensionOut.model_validate(extension)
+
+    return await once.json(work, status_code=201, form=form)
 
 
 @router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision",
@@ -154,11 +164,7 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
     """重大事故隐患档案: `?format=html` gives the printable page (photos embedded)."""
     record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
     if format == "html":
-        page = render("dossier.html", **vars(record), write_off=record.write_off,
-                      citation=(citation(record.criterion.document, record.criterion)
-                                if record.criterion else None),
-                      thumbs=dossier_service.thumbnails(record.hazard.photos))
-        return HTMLResponse(page)
+        return dossier_page(record)
     today = local_today(clock)
     return {
         "hazard": HazardOut.of(record.hazard, today).model_dump(mode="json"),
@@ -168,6 +174,15 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
                        for e in record.extensions],
         "timeline": [EventOut.of(e).model_dump(mode="json") for e in record.events],
     }
+
+
+def dossier_page(record: dossier_service.Dossier) -> HTMLResponse:
+    """The printable dossier (photos embedded), for the API and for the pages alike."""
+    page = render("dossier.html", **vars(record), write_off=record.write_off,
+                  citation=(citation(record.criterion.document, record.criterion)
+                            if record.criterion else None),
+                  thumbs=dossier_service.thumbnails(record.hazard.photos))
+    return HTMLResponse(page)
 
 
 @router.get("/inbox", response_model=list[InboxMessageOut])

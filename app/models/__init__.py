@@ -2,6 +2,7 @@
 
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazard import Assignment, Event, Hazard, HazardCounter, Photo
+from app.models.idempotency import IdempotencyKey
 from app.models.org import (
     Enterprise,
     Industry,
@@ -31,6 +32,7 @@ __all__ = [
     "Extension",
     "Hazard",
     "HazardCounter",
+    "IdempotencyKey",
     "InboxMessage",
     "Industry",
     "LoginAttempt",

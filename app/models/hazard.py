@@ -32,7 +32,8 @@ class Hazard(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # township
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     reporter_role: Mapped[Role] = mapped_column(String(16))
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The board's period figures and the ranking's month read hazards by report time.
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The current rectification deadline (the rectify assignment's); null until assigned.
     deadline: Mapped[date | None] = mapped_column(Date)
@@ -115,6 +116,11 @@ class Event(Base):
     @property
     def photo_ids(self) -> list[int]:
         return [p["id"] for p in self.photos]
+
+
+# The events of one kind in a period (submissions and spot-checks of a month for the ranking,
+# write-offs of a period for the board), without reading the whole timeline table.
+Index("ix_event_action_at", Event.action, Event.at)
 
 
 class Photo(Base):

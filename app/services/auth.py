@@ -47,6 +47,13 @@ def _locked_for_seconds(session: Session, username: str, clock: Clock) -> int:
 
 def login(session: Session, *, username: str, password: str, clock: Clock) -> str:
     """A bearer token for valid credentials of an active, unlocked user."""
+    user = check_credentials(session, username=username, password=password, clock=clock)
+    return issue_token(user.id, clock.now())
+
+
+def check_credentials(session: Session, *, username: str, password: str, clock: Clock) -> User:
+    """The active, unlocked user these credentials name; every attempt counts toward the
+    lockout, for the API's tokens and the pages' sessions alike."""
     username = username.strip()
     if "\x00" in username or "\x00" in password:
         # No stored username can contain NUL (PostgreSQL text cannot), so this is a miss.
@@ -65,13 +72,21 @@ def login(session: Session, *, username: str, password: str, clock: Clock) -> st
         raise LoginFailed("用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
     if not user.active:
         raise Unauthorized("账号已停用", headers={"WWW-Authenticate": "Bearer"})
-    return issue_token(user.id, clock.now())
+    return user
 
 
 def authenticate(session: Session, *, token: str | None, clock: Clock) -> Actor:
     """The actor a bearer token stands for; 401 when missing, invalid, expired or inactive."""
     user_id = read_token(token, clock.now()) if token else None
+    actor = active_actor(session, user_id)
+    if actor is None:
+        raise Unauthorized("未登录或登录已过期", headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+def active_actor(session: Session, user_id: int | None) -> Actor | None:
+    """The actor for a user id read from a token or a session, if that user is still active."""
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
-        raise Unauthorized("未登录或登录已过期", headers={"WWW-Authenticate": "Bearer"})
+        return None
     return load_actor(session, user)

@@ -6,10 +6,12 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import get_settings
+from app.web import labels
 from app.workflow.states import HazardState
-from app.workflow.table import ACTION_LABELS, ROLE_LABELS, STATE_LABELS
+from app.workflow.table import ACTION_LABELS, LEVEL_LABELS, ROLE_LABELS, STATE_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 def _local(value: datetime | None) -> str:
@@ -25,7 +27,9 @@ environment.globals.update(
     action_label=lambda a: ACTION_LABELS.get(a, a),
     state_label=lambda s: STATE_LABELS.get(HazardState(s), s) if s else "",
     role_label=ROLE_LABELS.get,
+    level_label=lambda level: LEVEL_LABELS.get(level, level),
 )
+environment.globals["labels"] = labels
 
 
 def render(template: str, **context: object) -> str:

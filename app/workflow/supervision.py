@@ -22,6 +22,11 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "quarterly_filing": frozenset({Role.enterprise, Role.inspector}),
     # Quarterly figures rolled up by unit or region; an enterprise user sees only its own row.
     "quarterly_rollup": frozenset({Role.inspector, Role.committee, Role.admin}),
+    # The committee's figures. The board counts only what the caller may see, so an
+    # inspector may look at its own scope; the ranking compares townships, which only the
+    # county's committee (and admin) oversee. Enterprises see neither.
+    "board": frozenset({Role.committee, Role.admin, Role.inspector}),  # 动态清零看板
+    "ranking": frozenset({Role.committee, Role.admin}),  # 亮晒排名
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

@@ -97,6 +97,8 @@ ACTION_LABELS: dict[str, str] = {
     "onboarding_import": "初始化导入",
     "quarterly_filing": "上报季度统计",
     "quarterly_rollup": "按单位或区域汇总季度统计",
+    "board": "查看动态清零看板",
+    "ranking": "查看乡镇排名",
     "interview": "约谈/通报",
     "listing": "挂牌督办",
     "delisting": "摘牌",
@@ -134,3 +136,16 @@ def mermaid_diagram() -> str:
             lines.append(f"    {rule.source} --> {rule.dest}: {label}")
     lines += ["    closed --> [*]", "    rejected --> [*]"]
     return "\n".join(lines)
+
+
+def open_actions(state: S, role: Role, relations: frozenset[Relation],
+                 spot_check_drawn: bool | None) -> tuple[str, ...]:
+    """The loop's actions this user may take on a hazard in this state (the page's buttons).
+
+    The same rows the machine fires; evidence and fields are checked when the form is sent.
+    """
+    return tuple(dict.fromkeys(
+        rule.action for rule in RULES
+        if rule.source == state and role in rule.roles and rule.party in relations
+        and not (rule.only_if_not_drawn and spot_check_drawn is not False)
+    ))

@@ -1,0 +1,152 @@
+"""The pages' words: field labels, action forms and queue names, gathered in one catalogue.
+
+State, action, role and level labels come from app/workflow/table.py (shared with the API,
+the dossier and the ledger); this catalogue holds only what the pages add.
+"""
+
+from dataclasses import dataclass
+
+from app.workflow.states import HazardState
+from app.workflow.table import ACTION_LABELS, rule_for
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, date, number
+    required: bool = True
+    hint: str = ""
+
+
+FIELD_LABELS: dict[str, str] = {
+    "title": "隐患名称",
+    "description": "隐患描述",
+    "location": "所在位置",
+    "level": "隐患等级",
+    "category": "隐患类别",
+    "major_clause": "重大隐患判定依据",
+    "enterprise_id": "所在企业",
+    "photos": "照片",
+    "deadline": "整改期限",
+    "deadline_days": "整改期限（天数）",
+    "supervising_unit_id": "监管单位",
+    "reason": "原因",
+    "note": "说明",
+    "plan_owner": "责任人",
+    "plan_measures": "整改措施",
+    "plan_funds": "整改资金（元）",
+    "plan_deadline": "整改时限",
+    "plan_contingency": "应急预案",
+    "interim_measures": "临时管控措施",
+    "decision": "审批结果",
+    "authority": "督办机关",
+    "document_number": "督办文号",
+    "expected_version": "版本",
+    "kind": "评估方式",
+    "summary": "评估结论",
+    "evaluator": "评估机构",
+    "username": "用户名",
+    "password": "密码",
+}
+
+PLAN_FIELDS = (
+    Field("plan_owner", "责任人", hint="姓名及职务"),
+    Field("plan_measures", "整改措施", "textarea"),
+    Field("plan_funds", "整改资金（元）", "number"),
+    Field("plan_deadline", "整改时限", "date"),
+    Field("plan_contingency", "应急预案", "textarea", hint="整改期间的临时管控和应急措施"),
+)
+
+# Fields of each action's form (API.md's table); photos are asked for where the rule needs
+# evidence (app/workflow/table.py).
+ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
+    "assign": (Field("deadline", "整改期限", "date",
+                     hint="交办给企业整改，并同时交办监管单位督促（双重交办）"),),
+    "reject": (Field("reason", "不予受理的原因", "textarea", hint="如：不属于隐患、重复上报"),),
+    "accept": (),
+    "submit": (Field("note", "整改情况", "textarea", hint="说明采取了哪些整改措施"),),
+    "verify": (Field("note", "验收意见", "textarea"),),
+    "return": (Field("reason", "不通过的原因", "textarea"),
+               Field("deadline", "新的整改期限", "date", required=False,
+                     hint="不填写则保持原期限")),
+    "spot_check": (Field("note", "抽查意见", "textarea"),),
+    "spot_check_fail": (Field("reason", "不通过的原因", "textarea"),
+                        Field("deadline", "新的整改期限", "date", required=False,
+                              hint="不填写则保持原期限")),
+    "close": (Field("note", "销号说明", "textarea", required=False),),
+}
+
+ACTION_HINTS: dict[str, str] = {
+    "accept": "签收后即进入整改，请按期完成整改并上传整改后照片。",
+    "submit": "请拍摄整改后的现场照片（原图上传，不压缩）。",
+    "verify": "请到现场核实，拍摄验收照片。",
+    "return": "请拍摄现场照片，说明不通过的原因。",
+    "spot_check": "请到现场抽查，拍摄抽查照片。",
+    "spot_check_fail": "抽查不通过将退回企业重新整改，原验收记录留档备查（责任倒查）。",
+    "close": "销号后该隐患闭环结束。",
+}
+
+EXTENSION_FIELDS = (
+    Field("deadline", "申请延期至", "date"),
+    Field("reason", "延期原因", "textarea"),
+    Field("interim_measures", "临时管控措施", "textarea", hint="延期期间如何管控风险"),
+)
+
+LISTING_LEVELS = {"county": "县级", "city": "市级", "province": "省级"}
+LISTING_FIELDS = (
+    Field("authority", "督办机关", hint="如：演示县安全生产委员会"),
+    Field("document_number", "督办文号"),
+)
+
+EVALUATION_FIELDS = (
+    Field("evaluator", "评估机构", required=False, hint="第三方评估必填"),
+    Field("summary", "评估结论", "textarea"),
+)
+
+LEVEL_CHOICES = {"general": "一般事故隐患", "major": "重大事故隐患"}
+
+QUEUE_LABELS: dict[str, str] = {
+    # enterprise
+    "overdue": "超期",
+    "returned": "被退回",
+    "to_accept": "待签收",
+    "rectifying": "整改中",
+    "waiting": "等待监管部门处理",
+    # inspector
+    "to_assign": "待交办",
+    "to_verify": "待验收",
+    # committee
+    "to_spot_check": "待抽查",
+    "to_close": "待销号",
+    "major_open": "未销号的重大隐患",
+}
+
+QUEUE_EMPTY: dict[str, str] = {
+    "overdue": "没有超期的隐患。",
+    "returned": "没有被退回的隐患。",
+    "to_accept": "没有待签收的隐患。",
+    "rectifying": "没有整改中的隐患。",
+    "waiting": "没有等待处理的隐患。",
+    "to_assign": "没有待交办的隐患。",
+    "to_verify": "没有待验收的隐患。",
+    "to_spot_check": "没有待抽查的隐患。",
+    "to_close": "没有待销号的隐患。",
+    "major_open": "没有未销号的重大隐患。",
+}
+
+DRAW_REASONS = {"major": "重大隐患必抽", "previous_failure": "曾抽查不通过，必抽",
+                "rate": "按比例随机抽取"}
+
+EXTENSION_STATUS = {"pending": "待审批", "approved": "已同意", "refused": "不同意"}
+
+EVIDENCE_HINT = "可拍照或从相册选择，可多张；照片原图上传，作为证据留存。"
+
+
+def action_title(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def needs_photos(action: str, state: HazardState) -> bool:
+    rule = rule_for(action, state)
+    return bool(rule and rule.evidence)
