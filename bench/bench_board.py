@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--year-from", default="2026-01-01")
     parser.add_argument("--province", action="store_true",
                         help="also as a committee of the whole province (a made-up actor)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of each statement instead of timing")
     args = parser.parse_args()
 
     separator = "&" if "?" in args.url else "?"
@@ -128,6 +130,9 @@ def main() -> None:
         event.remove(engine, "before_cursor_execute", capture)
         assert response.status_code == 200, response.text
         statements = list(captured)
+        if args.explain:
+            explain(raw, name, statements)
+            continue
 
         def endpoint(path: str = path, params: dict[str, str] = params) -> None:
             assert client.get(path, params=params, headers=headers).status_code == 200
@@ -152,6 +157,19 @@ def main() -> None:
               f"{r50:>10.1f}ms {percentile(timings['raw'], 95):>6.1f}ms {e50 / r50:>6.2f}",
               flush=True)
     raw.close()
+
+
+def explain(raw: Any, name: str, statements: list[tuple[str, Any]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement but the actor's loading."""
+    print(f"\n=== {name}")
+    with raw.cursor() as cursor:
+        for statement, parameters in statements:
+            if "FROM hazard" not in statement and "FROM event" not in statement:
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+            print("---")
+    raw.rollback()
 
 
 if __name__ == "__main__":

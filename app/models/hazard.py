@@ -32,8 +32,7 @@ class Hazard(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # township
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     reporter_role: Mapped[Role] = mapped_column(String(16))
-    # The board's period figures and the ranking's month read hazards by report time.
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The current rectification deadline (the rectify assignment's); null until assigned.
     deadline: Mapped[date | None] = mapped_column(Date)
@@ -118,9 +117,13 @@ class Event(Base):
         return [p["id"] for p in self.photos]
 
 
+# The committee's board counts one level's hazards of a region from this index alone
+# (PostgreSQL; migration 0010): the rows it needs are scattered over the whole table.
+Index("ix_hazard_level_region", Hazard.level, Hazard.region_id,
+      postgresql_include=["state", "deadline", "reported_at", "enterprise_id"])
 # The events of one kind in a period (submissions and spot-checks of a month for the ranking,
 # write-offs of a period for the board), without reading the whole timeline table.
-Index("ix_event_action_at", Event.action, Event.at)
+Index("ix_event_action_at", Event.action, Event.at, postgresql_include=["hazard_id"])
 
 
 class Photo(Base):

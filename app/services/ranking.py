@@ -47,11 +47,11 @@ from app.db import count_if, local_date_text, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
-from app.permissions import Actor, hazard_visibility, require_role
+from app.permissions import Actor, require_role
 from app.workflow.deadlines import DEADLINE_ACTIONS
 from app.workflow.states import (
-    ENDED_STATES,
     ENDING_ACTIONS,
+    OPEN_STATES,
     RECTIFICATION_OPEN,
     RECTIFIED_STATES,
     HazardState,
@@ -130,8 +130,8 @@ def ranking(session: Session, *, actor: Actor, month: str | None, region_id: int
     ids = [t.id for t in townships]
     dialect = session.get_bind().dialect.name
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for query in (_base_counts(actor, ids, window), _on_time_counts(actor, ids, window, dialect),
-                  _spot_check_counts(actor, ids, window)):
+    for query in (_base_counts(ids, window), _on_time_counts(ids, window, dialect),
+                  _spot_check_counts(ids, window)):
         for row in session.execute(query) if ids else ():
             counts[row.region_id].update({k: int(v or 0) for k, v in row._mapping.items()
                                           if k != "region_id"})
@@ -152,11 +152,13 @@ def _root_path(session: Session, actor: Actor, region_id: int | None) -> str:
     return path
 
 
-def _in_scope(actor: Actor, township_ids: list[int]) -> ColumnElement[bool]:
-    return and_(Hazard.region_id.in_(township_ids), hazard_visibility(actor))
+def _in_scope(township_ids: list[int]) -> ColumnElement[bool]:
+    # The townships lie in the caller's region subtree, which is what a committee or admin
+    # sees (hazard_visibility): repeating that clause only misleads the planner's estimates.
+    return Hazard.region_id.in_(township_ids)
 
 
-def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Select[Any]:
+def _base_counts(township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: base, rectified, overdue, found in the month, self-found."""
     start, cutoff = window.start, window.cutoff
     latest = aliased(Event)
@@ -168,11 +170,11 @@ def _base_counts(actor: Actor, township_ids: list[int], window: Window) -> Selec
 
     columns = (Hazard.id.label("hazard_id"), Hazard.region_id, Hazard.reporter_role,
                Hazard.reported_at)
-    scope = (_in_scope(actor, township_ids), Hazard.reported_at < cutoff)
+    scope = (_in_scope(township_ids), Hazard.reported_at < cutoff)
     # The base in two parts, each an indexed read at scale. Hazards not ended yet: they have
     # no ending event (the state says so, and an index finds them).
     not_ended = (select(*columns, state_before_cutoff().label("state"))
-                 .where(*scope, Hazard.state.not_in(ENDED_STATES)))
+                 .where(*scope, Hazard.state.in_(OPEN_STATES)))
     # Hazards ended on or after S, unless rejected before C; closed before C means closed.
     ending = aliased(Event)
     ended = (
@@ -217,8 +219,7 @@ def _deadline_before(hazard_id: ColumnElement[int], instant: datetime | None = N
     )
 
 
-def _on_time_counts(actor: Actor, township_ids: list[int], window: Window,
-                    dialect: str) -> Select[Any]:
+def _on_time_counts(township_ids: list[int], window: Window, dialect: str) -> Select[Any]:
     """Per township: rectifications submitted in the month, and those by their deadline."""
     submit = aliased(Event)
     submitted_on = local_date_text(submit.at, dialect, window.cutoff)
@@ -227,20 +228,20 @@ def _on_time_counts(actor: Actor, township_ids: list[int], window: Window,
         select(Hazard.region_id, func.count().label("submitted"),
                count_if(submitted_on <= deadline).label("on_time"))
         .join(submit, submit.hazard_id == Hazard.id)
-        .where(_in_scope(actor, township_ids), submit.action == "submit",
+        .where(_in_scope(township_ids), submit.action == "submit",
                submit.at >= window.start, submit.at < window.cutoff)
         .group_by(Hazard.region_id)
     )
 
 
-def _spot_check_counts(actor: Actor, township_ids: list[int], window: Window) -> Select[Any]:
+def _spot_check_counts(township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: spot-checks made in the month, and those failed."""
     check = aliased(Event)
     return (
         select(Hazard.region_id, func.count().label("spot_checks"),
                count_if(check.action == "spot_check_fail").label("spot_check_failures"))
         .join(check, check.hazard_id == Hazard.id)
-        .where(_in_scope(actor, township_ids),
+        .where(_in_scope(township_ids),
                check.action.in_(("spot_check", "spot_check_fail")),
                check.at >= window.start, check.at < window.cutoff)
         .group_by(Hazard.region_id)
