@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     # Share of verified general hazards drawn for a spot-check when the committee set none.
     default_spot_check_rate: float = Field(0.2, alias="SPOT_CHECK_RATE", ge=0, le=1)
+    # 亮晒排名: the weight of each component in the township index (any non-negative numbers;
+    # the index divides by the sum of the weights of the components a township has).
+    ranking_weight_rectification: float = Field(0.30, alias="RANKING_WEIGHT_RECTIFICATION", ge=0)
+    ranking_weight_on_time: float = Field(0.25, alias="RANKING_WEIGHT_ON_TIME", ge=0)
+    ranking_weight_overdue: float = Field(0.15, alias="RANKING_WEIGHT_OVERDUE", ge=0)
+    ranking_weight_spot_check: float = Field(0.15, alias="RANKING_WEIGHT_SPOT_CHECK", ge=0)
+    ranking_weight_self_found: float = Field(0.15, alias="RANKING_WEIGHT_SELF_FOUND", ge=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
@@ -74,6 +81,20 @@ class Settings(BaseSettings):
         self.secret_key = secrets.token_urlsafe(48)
         self.secret_key_generated = True
         return self
+
+    @model_validator(mode="after")
+    def _ranking_weights_positive(self) -> "Settings":
+        if sum(self.ranking_weights().values()) <= 0:
+            raise ValueError("at least one RANKING_WEIGHT_* must be positive")
+        return self
+
+    def ranking_weights(self) -> dict[str, float]:
+        """The township ranking's component weights, by component name."""
+        return {"rectification": self.ranking_weight_rectification,
+                "on_time": self.ranking_weight_on_time,
+                "overdue": self.ranking_weight_overdue,
+                "spot_check": self.ranking_weight_spot_check,
+                "self_found": self.ranking_weight_self_found}
 
     @property
     def tz(self) -> ZoneInfo:

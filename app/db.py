@@ -1,13 +1,13 @@
 """Database plumbing: declarative base, engine, and the one-transaction-per-request session."""
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event, func
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +58,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_date_text(column: ColumnElement[datetime], dialect: str,
+                    at: datetime) -> ColumnElement[str]:
+    """SQL for the local calendar date ('YYYY-MM-DD') of a stored UTC timestamp.
+
+    PostgreSQL converts with the zone's rules; SQLite has no time zones and adds the zone's
+    UTC offset at `at` (exact for Asia/Shanghai, which keeps +08:00 all year).
+    """
+    tz = get_settings().tz
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(tz.key, column), "YYYY-MM-DD")
+    offset = at.astimezone(tz).utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
 
 
 def _prepare_sqlite(engine: Engine) -> None:

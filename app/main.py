@@ -3,7 +3,17 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.api import auth, criteria, hazards, ledger, photos, policy, supervision, webhooks
+from app.api import (
+    auth,
+    board,
+    criteria,
+    hazards,
+    ledger,
+    photos,
+    policy,
+    supervision,
+    webhooks,
+)
 from app.errors import DomainError
 
 
@@ -14,7 +24,8 @@ def create_app() -> FastAPI:
         "spot-check and write-off of workplace-safety hazards",
         version="1.0.0",
     )
-    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks):
+    for module in (auth, ledger, hazards, photos, policy, criteria, supervision, webhooks,
+                   board):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.exception_handler(DomainError)

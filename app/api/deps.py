@@ -1,6 +1,7 @@
 """Request dependencies: the session, the clock, the authenticated actor, the form reader."""
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -75,11 +76,26 @@ def hazard_filters(
     overdue: bool | None = None,
     listed: Annotated[bool | None, Query(description="挂牌督办中的隐患")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    industry_id: Annotated[int | None, Query(description="企业所属行业")] = None,
+    open: Annotated[bool | None, Query(description="true：未销号（未销号且未不予受理）")] = None,
+    rejected: Annotated[bool | None, Query(description="不予受理的隐患")] = None,
+    reported_from: Annotated[date | None, Query(description="上报日期不早于（含）")] = None,
+    reported_to: Annotated[date | None, Query(description="上报日期不晚于（含）")] = None,
+    closed_from: Annotated[date | None, Query(description="销号日期不早于（含）")] = None,
+    closed_to: Annotated[date | None, Query(description="销号日期不晚于（含）")] = None,
+    open_on: Annotated[date | None, Query(description="该日结束时仍未销号")] = None,
 ) -> HazardFilters:
-    """The hazard list's filters, as query parameters (the same as GET /hazards)."""
+    """The hazard list's filters, as query parameters (the same as GET /hazards).
+
+    Dates are local (Asia/Shanghai) days, both ends included; region_id takes the region's
+    whole subtree. The committee's board gives, with each figure, the ones that list it.
+    """
     return HazardFilters(state=state, level=level, enterprise_id=enterprise_id,
                          region_id=region_id, unit_id=unit_id, overdue=overdue,
-                         listed=listed, q=q)
+                         listed=listed, q=q, industry_id=industry_id, open=open,
+                         rejected=rejected, reported_from=reported_from,
+                         reported_to=reported_to, closed_from=closed_from,
+                         closed_to=closed_to, open_on=open_on)
 
 
 HazardFiltersDep = Annotated[HazardFilters, Depends(hazard_filters)]

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.clock import Clock, local_today
+from app.clock import Clock, local_day_end, local_day_start, local_today
 from app.config import get_settings
 from app.db import valid_id
 from app.errors import Forbidden, NotFound, Unprocessable
@@ -23,7 +23,7 @@ from app.services.sequences import next_number
 from app.services.timeline import append_event, events_of
 from app.workflow.fields import ReportFields, parse_fields
 from app.workflow.machine import Attempt, check_report
-from app.workflow.states import RECTIFICATION_OPEN, HazardState
+from app.workflow.states import ENDED_STATES, ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 from app.workflow.table import Relation, roles_for
 
 MAX_PAGE = 200
@@ -169,6 +169,15 @@ class HazardFilters:
     overdue: bool | None = None
     listed: bool | None = None  # under 挂牌督办
     q: str | None = None
+    industry_id: int | None = None  # the enterprise's industry
+    open: bool | None = None  # true: not yet closed or rejected (未销号)
+    rejected: bool | None = None  # 不予受理
+    # Local dates, both ends included (Asia/Shanghai days).
+    reported_from: date | None = None
+    reported_to: date | None = None
+    closed_from: date | None = None  # 销号 on or after this day (closed hazards only)
+    closed_to: date | None = None
+    open_on: date | None = None  # still open at the end of this day (reported, not yet ended)
 
 
 def escape_like(text: str) -> str:
@@ -195,7 +204,7 @@ def decode_cursor(cursor: str) -> int:
 def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[Hazard]:
     """Visible hazards matching the list filters (shared by the list and, later, exports)."""
     query = select(Hazard).where(hazard_visibility(actor))
-    ids = (filters.enterprise_id, filters.region_id, filters.unit_id)
+    ids = (filters.enterprise_id, filters.region_id, filters.unit_id, filters.industry_id)
     if any(i is not None and not valid_id(i) for i in ids):
         return query.where(false())  # no row has such an id
     if filters.state is not None:
@@ -227,6 +236,7 @@ def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[
     if filters.listed is not None:
         query = query.where(Hazard.listing.is_not(None) if filters.listed
                             else Hazard.listing.is_(None))
+    query = _period_filters(query, filters)
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip().lower())}%"
         query = query.where(
@@ -237,6 +247,40 @@ def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[
                 )
             )
         )
+    return query
+
+
+def ending_event(*conditions: ColumnElement[bool]) -> Exists:
+    """EXISTS the hazard's closing or rejecting event (at most one) matching the conditions."""
+    return exists().where(Event.hazard_id == Hazard.id, Event.action.in_(ENDING_ACTIONS),
+                          *conditions)
+
+
+def _period_filters(query: Select[Hazard], filters: HazardFilters) -> Select[Hazard]:
+    """The filters the committee's board drills down with (industry, open, dates)."""
+    if filters.industry_id is not None:
+        query = query.where(Hazard.enterprise_id.in_(
+            select(Enterprise.id).where(Enterprise.industry_id == filters.industry_id)))
+    if filters.open is not None:
+        query = query.where(Hazard.state.not_in(ENDED_STATES) if filters.open
+                            else Hazard.state.in_(ENDED_STATES))
+    if filters.rejected is not None:
+        query = query.where((Hazard.state == HazardState.rejected) if filters.rejected
+                            else (Hazard.state != HazardState.rejected))
+    if filters.reported_from is not None:
+        query = query.where(Hazard.reported_at >= local_day_start(filters.reported_from))
+    if filters.reported_to is not None:
+        query = query.where(Hazard.reported_at < local_day_end(filters.reported_to))
+    if filters.closed_from is not None or filters.closed_to is not None:
+        bounds = []
+        if filters.closed_from is not None:
+            bounds.append(Event.at >= local_day_start(filters.closed_from))
+        if filters.closed_to is not None:
+            bounds.append(Event.at < local_day_end(filters.closed_to))
+        query = query.where(Hazard.state == HazardState.closed, ending_event(*bounds))
+    if filters.open_on is not None:
+        end = local_day_end(filters.open_on)
+        query = query.where(Hazard.reported_at < end, ~ending_event(Event.at < end))
     return query
 
 

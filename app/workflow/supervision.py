@@ -17,6 +17,11 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "spot_check_policy": frozenset({Role.committee}),  # the draw rate for its region
     "criteria_import": frozenset({Role.admin}),  # the catalogue is shared by every region
     "webhooks": frozenset({Role.admin}),  # subscriptions of the admin's region
+    # The committee's figures. The board counts only what the caller may see, so an
+    # inspector may look at its own scope; the ranking compares townships, which only the
+    # county's committee (and admin) oversee. Enterprises see neither.
+    "board": frozenset({Role.committee, Role.admin, Role.inspector}),  # 动态清零看板
+    "ranking": frozenset({Role.committee, Role.admin}),  # 亮晒排名
 }
 
 STEP_LABELS = {"interview": "约谈/通报", "listing": "挂牌督办"}

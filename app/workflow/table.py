@@ -94,6 +94,8 @@ ACTION_LABELS: dict[str, str] = {
     "spot_check_policy": "设置抽查比例",
     "criteria_import": "导入判定标准",
     "webhooks": "管理 Webhook",
+    "board": "查看动态清零看板",
+    "ranking": "查看乡镇排名",
     "interview": "约谈/通报",
     "listing": "挂牌督办",
     "delisting": "摘牌",

@@ -1,0 +1,49 @@
+"""The committee's board (动态清零看板) and township ranking (亮晒排名)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import ActorDep, ClockDep, SessionDep
+from app.clock import local_today
+from app.models.enums import HazardLevel
+from app.schemas.board import BoardOut, RankingOut
+from app.services import board as board_service
+from app.services import ranking as ranking_service
+
+router = APIRouter(prefix="/board", tags=["board"])
+
+
+@router.get("", response_model=BoardOut, response_model_by_alias=True)
+def get_board(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    level: HazardLevel | None = None,
+    from_: Annotated[date | None, Query(alias="from", description="默认：本月 1 日")] = None,
+    to: Annotated[date | None, Query(description="默认：今天")] = None,
+    region_id: Annotated[int | None, Query(description="只看该区域（含下级）")] = None,
+) -> BoardOut:
+    """动态清零看板 of what the caller may see: totals, by township, by industry, monthly
+    trend; each figure with the hazard-list query that lists it (see README)."""
+    today = local_today(clock)
+    query = board_service.BoardQuery(level=level, start=from_ or today.replace(day=1),
+                                     end=to or today, region_id=region_id)
+    return BoardOut.model_validate(
+        board_service.board(session, actor=actor, query=query, clock=clock))
+
+
+@router.get("/ranking", response_model=RankingOut)
+def get_ranking(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
+                                       description="YYYY-MM；默认：上个月")] = None,
+    region_id: Annotated[int | None, Query(description="只排该区域内的乡镇")] = None,
+) -> RankingOut:
+    """亮晒排名 of the townships under the caller's region for a month, from the timeline as
+    of the month's end (formula in the response and in README)."""
+    return RankingOut.model_validate(ranking_service.ranking(
+        session, actor=actor, month=month, region_id=region_id, clock=clock))

@@ -1,0 +1,158 @@
+"""Benchmark the committee's board and township ranking on the generated province
+(`bihuan scale generate`), each side by side with the same SQL replayed through psycopg.
+
+Not a test: it prints figures. The issue's targets on 1,000,000 hazards / ~5,000,000 events:
+the major-hazard board <= 100 ms, a month's ranking <= 1 s (PostgreSQL), each endpoint
+<= 1.3x the same queries as raw SQL.
+
+What it does: points the app at --url through a read-only connection
+(default_transaction_read_only=on: nothing can be written), finds a county committee (安委办)
+of the generated data and the province's root region, and for each case:
+
+  endpoint  GET in-process (Starlette TestClient on create_app()) with a bearer token of that
+            committee (or an admin-like actor over the province, see --province): auth,
+            scoping, every query, the pydantic response, JSON;
+  raw SQL   every statement that request sent to the database (captured by a
+            before_cursor_execute listener on the app's engine), replayed with plain psycopg
+            on one connection: same SQL text, same parameters, rows fetched.
+
+Endpoint and raw runs alternate, so both see the same machine load. Figures are wall-clock
+milliseconds: median and p95 over --runs runs after 2 warm-up runs.
+
+Usage:  .venv/bin/python bench/bench_board.py [--url URL] [--runs 20] [--month 2026-10]
+            [--from 2026-01-01] [--to 2026-11-23] [--province]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
+SECRET = "bench-board-secret-key-not-for-production-0123456789"
+READ_ONLY = "-c default_transaction_read_only=on"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--from", dest="start", default="2026-11-01")
+    parser.add_argument("--to", dest="end", default="2026-11-23")
+    parser.add_argument("--year-from", default="2026-01-01")
+    parser.add_argument("--province", action="store_true",
+                        help="also as a committee of the whole province (a made-up actor)")
+    args = parser.parse_args()
+
+    separator = "&" if "?" in args.url else "?"
+    os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET,
+                       "DATABASE_URL": f"{args.url}{separator}options={quote(READ_ONLY)}"})
+
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event, select
+    from sqlalchemy.orm import Session
+
+    from app.api.deps import get_actor
+    from app.db import get_engine
+    from app.main import create_app
+    from app.models import Region, User
+    from app.permissions import load_actor
+    from app.security import issue_token
+
+    engine = get_engine()
+    with Session(engine) as session:
+        committee = session.scalars(
+            select(User).join(Region, Region.id == User.region_id)
+            .where(User.role == "committee", Region.level == "county").order_by(User.id)
+            .limit(1)).one()
+        county = session.get_one(Region, committee.region_id)
+        province = session.scalars(select(Region).where(Region.parent_id.is_(None))
+                                   .order_by(Region.id).limit(1)).one()
+        county_actor = load_actor(session, committee)
+    print(f"county committee: {committee.username} ({county.name}); province: {province.name}")
+
+    app = create_app()
+    client = TestClient(app)
+    token = issue_token(committee.id, datetime.now(UTC))
+    headers = {"Authorization": f"Bearer {token}"}
+    actors: list[tuple[str, Any]] = [("county", county_actor)]
+    if args.province:
+        actors.append(("province", replace(county_actor, region_id=province.id,
+                                           region_path=province.path)))
+
+    cases = []
+    for scope, actor in actors:
+        cases += [
+            (f"board major {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
+             {"level": "major", "from": args.start, "to": args.end}),
+            (f"board major {args.year_from}..{args.end} ({scope})", actor, "/api/v1/board",
+             {"level": "major", "from": args.year_from, "to": args.end}),
+            (f"board general {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
+             {"level": "general", "from": args.start, "to": args.end}),
+            (f"ranking {args.month} ({scope})", actor, "/api/v1/board/ranking",
+             {"month": args.month}),
+        ]
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
+                          options=READ_ONLY)
+    print(f"{'case':<52} {'endpoint p50':>12} {'p95':>8} {'raw SQL p50':>12} {'p95':>8} "
+          f"{'ratio':>6}")
+    for name, actor, path, params in cases:
+        app.dependency_overrides[get_actor] = lambda actor=actor: actor
+        captured.clear()
+        event.listen(engine, "before_cursor_execute", capture)
+        response = client.get(path, params=params, headers=headers)
+        event.remove(engine, "before_cursor_execute", capture)
+        assert response.status_code == 200, response.text
+        statements = list(captured)
+
+        def endpoint(path: str = path, params: dict[str, str] = params) -> None:
+            assert client.get(path, params=params, headers=headers).status_code == 200
+
+        def replay(statements: list[tuple[str, Any]] = statements) -> None:
+            with raw.cursor() as cursor:
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+            raw.commit()
+
+        timings: dict[str, list[float]] = {"endpoint": [], "raw": []}
+        for run in range(args.runs + 2):
+            for label, call in (("endpoint", endpoint), ("raw", replay)):
+                started = time.perf_counter()
+                call()
+                if run >= 2:
+                    timings[label].append((time.perf_counter() - started) * 1000)
+        e50, r50 = statistics.median(timings["endpoint"]), statistics.median(timings["raw"])
+        print(f"{name:<52} {e50:>10.1f}ms {percentile(timings['endpoint'], 95):>6.1f}ms "
+              f"{r50:>10.1f}ms {percentile(timings['raw'], 95):>6.1f}ms {e50 / r50:>6.2f}",
+              flush=True)
+    raw.close()
+
+
+if __name__ == "__main__":
+    main()
