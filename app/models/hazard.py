@@ -19,10 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
 from app.models.enums import Duty, HazardLevel, PartyType, Role
-from app.workflow.states import RECTIFICATION_OPEN, HazardState
+from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 
 # The partial index's WHERE clause: the states in which the enterprise owes the rectification.
 _RECTIFICATION_OPEN_SQL = f"state IN ({', '.join(repr(str(s)) for s in RECTIFICATION_OPEN)})"
+_ENDING_SQL = f"action IN ({', '.join(repr(a) for a in ENDING_ACTIONS)})"
 
 
 def _partial(condition: str) -> dict[str, object]:
@@ -128,8 +129,9 @@ class Event(Base):
     __table_args__ = (
         # Also serves lookups by hazard (its leading column).
         UniqueConstraint("hazard_id", "seq"),
-        # The write-off time of the ledger, read from the index alone.
-        Index("ix_event_close", "hazard_id", "at", **_partial("action = 'close'")),
+        # When a hazard ended (销号 or 不予受理, at most one each): the ledger's write-off time
+        # and the board's period filters, read from the index alone.
+        Index("ix_event_ending", "hazard_id", "at", **_partial(_ENDING_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,9 +2,9 @@
 
 Indexes for a province's million hazards (bench/bench_scale.py): the hazard list's keyset
 pages with each filter leading an index that ends in id, partial indexes for open and listed
-hazards, the unit filter read from the assignment index alone, and the write-off time of the
-ledger from a partial index on close events. Single-column indexes that became prefixes of
-these (or of a unique constraint) are dropped.
+hazards, the unit filter read from the assignment index alone, and when a hazard ended (the
+ledger's write-off time, the board's periods) from a partial index on close/reject events.
+Single-column indexes that became prefixes of these (or of a unique constraint) are dropped.
 
 Revision ID: 0009
 Revises: 0006
@@ -41,13 +41,14 @@ def upgrade() -> None:
                     ['party_type', 'party_id', 'hazard_id'])
     op.drop_index('ix_assignment_party', table_name='assignment')
     op.drop_index('ix_assignment_hazard_id', table_name='assignment')
-    op.create_index('ix_event_close', 'event', ['hazard_id', 'at'], **_where("action = 'close'"))
+    op.create_index('ix_event_ending', 'event', ['hazard_id', 'at'],
+                    **_where("action IN ('close', 'reject')"))
     op.drop_index('ix_event_hazard_id', table_name='event')
 
 
 def downgrade() -> None:
     op.create_index('ix_event_hazard_id', 'event', ['hazard_id'])
-    op.drop_index('ix_event_close', table_name='event')
+    op.drop_index('ix_event_ending', table_name='event')
     op.create_index('ix_assignment_hazard_id', 'assignment', ['hazard_id'])
     op.create_index('ix_assignment_party', 'assignment', ['party_type', 'party_id'])
     op.drop_index('ix_assignment_party_hazard', table_name='assignment')
