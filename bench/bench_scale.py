@@ -2,9 +2,9 @@
 by side with the same SQL replayed through psycopg alone.
 
 Not a test: it prints figures. The issue's targets, on 1,000,000 hazards: the hazard list's
-first page and a deep page (keyset, state + township filters) p95 <= 30 ms; each endpoint
-<= 1.3x the same query as raw SQL; a 100,000-row XLSX ledger export with flat memory (peak RSS
-of the server process reported).
+first page and a deep page (keyset, state + township filters) p95 <= 30 ms; the major-hazard
+board <= 100 ms; a month's township ranking <= 1 s; each endpoint <= 1.3x the same query as raw
+SQL; a 100,000-row XLSX ledger export with flat memory (peak RSS of the server process).
 
 What it does: starts the real server (`bihuan serve`, one uvicorn worker, BIHUAN_ENV=production)
 on --url (default: the bihuan_scale database), logs in over HTTP as a county committee
@@ -19,9 +19,11 @@ on --url (default: the bihuan_scale database), logs in over HTTP as a county com
 
 Endpoint and raw runs alternate request by request, so both see the same machine load. The
 deep page is page --deep-page (default 50) reached by following next_cursor from the first;
-its cursor is then requested repeatedly. The ledger export is requested once as XLSX with a
-filter chosen to give about --ledger-rows rows (the q keyword below), while the server's VmRSS
-is sampled every 20 ms; its reference is the ledger query's rows streamed through psycopg.
+its cursor is then requested repeatedly. The board (level=major, this month) and the
+ranking (last month) are those of app/api/board.py. The ledger export is requested once as
+XLSX, filtered by a title keyword matching about 1/8 of the hazards (LEDGER_KEYWORD), while
+the server's VmRSS is sampled every 20 ms; its reference is the same request's statements
+(as CSV: the same query) replayed through psycopg, all rows fetched.
 
 Usage:  .venv/bin/python bench/bench_scale.py [--url URL] [--requests 200] [--deep-page 50]
             [--state rectifying] [--port 8790] [--skip-ledger]
@@ -37,6 +39,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +187,17 @@ def follow_cursor(client: Any, path: str, pages: int) -> str:
     return cursor
 
 
+def board_cases(args: argparse.Namespace) -> dict[str, str]:
+    """The committee's major-hazard board for this month and last month's ranking."""
+    from app.clock import SystemClock, local_today
+
+    today = local_today(SystemClock())
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return {f"board major {today:%Y-%m}":
+                f"/api/v1/board?level=major&from={today.replace(day=1)}&to={today}",
+            f"ranking {last_month}": f"/api/v1/board/ranking?month={last_month}"}
+
+
 def ledger_case(client: Any, conn: Any, server_pid: int, path: str,
                 statements: list[tuple[str, Any]]) -> dict[str, Any]:
     base = rss_kib(server_pid)
@@ -248,6 +262,7 @@ def main() -> None:
         cases = {"list, first page": base,
                  f"list, page {args.deep_page}":
                      f"{base}&cursor={follow_cursor(client, base, args.deep_page)}"}
+        cases.update(board_cases(args))
         for name, path in cases.items():
             statements = capture.request(path, headers)
 
