@@ -169,11 +169,14 @@ _counter = iter(range(1, 10**9))
 
 
 def jpeg_bytes(size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> bytes:
-    """A small, unique JPEG (each call paints a different colour)."""
+    """A small, unique JPEG (each call paints a different colour and numbers itself)."""
     n = next(_counter)
     image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, **({"exif": exif} if exif else {}))
+    # The colours repeat every 256 calls; the numbered comment keeps the bytes (and so the
+    # SHA-256) unique for the whole session, which tests of blob cleanup rely on.
+    image.save(out, "JPEG", quality=90, comment=f"test photo {n}",
+               **({"exif": exif} if exif else {}))
     return out.getvalue()
 
 
