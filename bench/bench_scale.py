@@ -28,7 +28,7 @@ reference is the same request's statements (as CSV: the same query) replayed thr
 psycopg, all rows fetched.
 
 Usage:  .venv/bin/python bench/bench_scale.py [--url URL] [--requests 200] [--deep-page 50]
-            [--state closed] [--port 8790] [--skip-ledger]
+            [--state closed] [--port 8790] [--skip-ledger] [--explain]
 """
 
 from __future__ import annotations
@@ -105,6 +105,19 @@ class Capture:
             self.recording = False
         response.raise_for_status()
         return self.statements
+
+
+def explain(conn: Any, name: str, statements: list[tuple[str, Any]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement a case sends but the actor's loading."""
+    print(f"\n===== {name}")
+    for statement, parameters in statements:
+        if statement.lstrip().startswith(("SELECT \"user\"", "SELECT region.path")):
+            continue
+        with conn.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters or None)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+            print("-----")
+    conn.rollback()
 
 
 def replay(conn: Any, statements: list[tuple[str, Any]]) -> int:
@@ -240,6 +253,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--skip-ledger", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of each case's statements, measure nothing")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.url
 
@@ -268,6 +283,10 @@ def main() -> None:
                  # An open state, a few hundred rows per township: the other end of the range.
                  "list rectifying p1": base.replace(f"state={args.state}", "state=rectifying")}
         cases.update(board_cases(args))
+        if args.explain:
+            for name, path in cases.items():
+                explain(conn, name, capture.request(path, headers))
+            return
         for name, path in cases.items():
             statements = capture.request(path, headers)
 
