@@ -1,4 +1,4 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc."""
+"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc, scale."""
 
 import os
 import sys
@@ -25,6 +25,8 @@ media = typer.Typer(help="Photo storage maintenance.", no_args_is_help=True)
 cli.add_typer(media, name="media")
 criteria = typer.Typer(help="The criteria catalogue (重大事故隐患判定标准).", no_args_is_help=True)
 cli.add_typer(criteria, name="criteria")
+scale = typer.Typer(help="Generated data at province scale (PostgreSQL).", no_args_is_help=True)
+cli.add_typer(scale, name="scale")
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -295,6 +297,38 @@ def _purge_idempotency_keys() -> int:
         for tx in run_in_transaction(session):
             purged = purge_expired(tx, now=get_clock().now(), max_age=max_age)
     return purged
+
+
+@scale.command("generate")
+def scale_generate(
+    hazards: Annotated[int, typer.Option(min=1)] = 1_000_000,
+    enterprises: Annotated[int, typer.Option(min=1)] = 20_000,
+    townships: Annotated[int, typer.Option(min=1)] = 200,
+    seed: int = 2026,
+    year: Annotated[int | None, typer.Option(
+        help="The year the hazards are reported in (default: this year, up to now).",
+        show_default=False)] = None,
+) -> None:
+    """Fill an empty, migrated PostgreSQL database with a generated province-year.
+
+    Regions, units, enterprises and users, then hazards in every state with their timelines
+    (hash-chained as `audit verify` checks) and assignments; the same seed gives the same data.
+    """
+    from app.services.scale import ScaleRefused, generate
+
+    now = get_clock().now()
+    try:
+        report = generate(get_settings().database_url, hazards=hazards,
+                          enterprises=enterprises, townships=townships, seed=seed,
+                          year=year or now.astimezone(get_settings().tz).year, now=now,
+                          echo=typer.echo)
+    except ScaleRefused as refused:
+        typer.echo(f"refused: {refused}", err=True)
+        raise typer.Exit(1) from None
+    states = ", ".join(f"{state} {n}" for state, n in sorted(report.states.items()))
+    typer.echo(f"generated {report.hazards} hazards ({states}), {report.events} events, "
+               f"{report.assignments} assignments, {report.enterprises} enterprises, "
+               f"{report.townships} townships, {report.users} users in {report.seconds:.0f} s")
 
 
 def main() -> None:

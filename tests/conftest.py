@@ -175,8 +175,6 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> b
     n = next(_counter)
     image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256))
     out = io.BytesIO()
-    # The colour repeats every 256 calls: the comment keeps the bytes unique (a repeat would
-    # find the blob an earlier test left on disk).
     image.save(out, "JPEG", quality=90, comment=f"test image {n}".encode(),
                **({"exif": exif} if exif else {}))
     return out.getvalue()

@@ -3,21 +3,53 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
 from app.models.enums import Duty, HazardLevel, PartyType, Role
-from app.workflow.states import HazardState
+from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
+
+# The partial index's WHERE clause: the states in which the enterprise owes the rectification.
+_RECTIFICATION_OPEN_SQL = f"state IN ({', '.join(repr(str(s)) for s in RECTIFICATION_OPEN)})"
+_ENDING_SQL = f"action IN ({', '.join(repr(a) for a in ENDING_ACTIONS)})"
+
+
+def _partial(condition: str) -> dict[str, object]:
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
 
 
 class Hazard(Base):
     __tablename__ = "hazard"
-    __table_args__ = (Index("ix_hazard_state_deadline", "state", "deadline"),)
+    # Index layout for the list's keyset pages (newest first, `id < cursor`): each filter the
+    # list offers leads an index that ends in id, so a page is one short index range scan
+    # however deep it is (bench/bench_scale.py). See migration 0011.
+    __table_args__ = (
+        Index("ix_hazard_state_deadline", "state", "deadline"),
+        Index("ix_hazard_state_keyset", "state", "id"),
+        Index("ix_hazard_region_keyset", "region_id", "id"),
+        Index("ix_hazard_region_state_keyset", "region_id", "state", "id"),
+        # Open hazards only: the overdue filter and the supervision worker's scan.
+        Index("ix_hazard_rectification_open", "deadline", "id",
+              **_partial(_RECTIFICATION_OPEN_SQL)),
+        # 挂牌督办: a few hundred rows among millions.
+        Index("ix_hazard_listed", "id", **_partial("listing IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)  # YH-<county>-<year>-<seq>
-    state: Mapped[HazardState] = mapped_column(String(20), index=True)
+    state: Mapped[HazardState] = mapped_column(String(20))
     level: Mapped[HazardLevel] = mapped_column(String(10), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
@@ -29,7 +61,7 @@ class Hazard(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # township
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))  # township
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     reporter_role: Mapped[Role] = mapped_column(String(16))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -73,12 +105,14 @@ class Assignment(Base):
 
     __tablename__ = "assignment"
     __table_args__ = (
+        # Also serves lookups by hazard (its leading column).
         UniqueConstraint("hazard_id", "party_type", "party_id", "duty"),
-        Index("ix_assignment_party", "party_type", "party_id"),
+        # The unit filter and inspector scoping read the hazard ids from the index alone.
+        Index("ix_assignment_party_hazard", "party_type", "party_id", "hazard_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"))
     party_type: Mapped[PartyType] = mapped_column(String(16))
     party_id: Mapped[int]
     duty: Mapped[Duty] = mapped_column(String(16))
@@ -92,10 +126,16 @@ class Event(Base):
     """One entry of a hazard's timeline. Append-only and hash-chained per hazard."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("hazard_id", "seq"),)
+    __table_args__ = (
+        # Also serves lookups by hazard (its leading column).
+        UniqueConstraint("hazard_id", "seq"),
+        # When a hazard ended (销号 or 不予受理, at most one each): the ledger's write-off time
+        # and the board's period filters, read from the index alone.
+        Index("ix_event_ending", "hazard_id", "at", **_partial(_ENDING_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"))
     seq: Mapped[int]  # 1, 2, ... per hazard; the unique pair forbids a forked chain
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(20))

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -201,8 +202,20 @@ def decode_cursor(cursor: str) -> int:
         ) from None
 
 
-def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[Hazard]:
-    """Visible hazards matching the list filters (shared by the list and, later, exports)."""
+def region_subtree(region_id: int) -> Select[tuple[int]]:
+    """Ids of the region and every region below it."""
+    subtree = select(Region.path).where(Region.id == region_id).scalar_subquery()
+    return select(Region.id).where(func.substr(Region.path, 1, func.length(subtree)) == subtree)
+
+
+def filtered_query(actor: Actor, filters: HazardFilters, today: date,
+                   region_ids: Sequence[int] | None = None) -> Select[Hazard]:
+    """Visible hazards matching the list filters (shared by the list, the ledger, the board).
+
+    `region_ids`, when given, is the subtree of `filters.region_id` already read: a township
+    filter then reaches PostgreSQL as `region_id = <id>`, which it can serve newest first
+    from an index, where a subquery makes it read the township's every row and sort them.
+    """
     query = select(Hazard).where(hazard_visibility(actor))
     ids = (filters.enterprise_id, filters.region_id, filters.unit_id, filters.industry_id)
     if any(i is not None and not valid_id(i) for i in ids):
@@ -214,14 +227,8 @@ def filtered_query(actor: Actor, filters: HazardFilters, today: date) -> Select[
     if filters.enterprise_id is not None:
         query = query.where(Hazard.enterprise_id == filters.enterprise_id)
     if filters.region_id is not None:
-        subtree = select(Region.path).where(Region.id == filters.region_id).scalar_subquery()
-        query = query.where(
-            Hazard.region_id.in_(
-                select(Region.id).where(
-                    func.substr(Region.path, 1, func.length(subtree)) == subtree
-                )
-            )
-        )
+        query = query.where(Hazard.region_id.in_(
+            region_subtree(filters.region_id) if region_ids is None else region_ids))
     if filters.unit_id is not None:
         query = query.where(
             Hazard.id.in_(
@@ -298,7 +305,11 @@ def list_hazards(
     The cursor is keyset-based (the last id seen), so pages stay stable while rows are inserted.
     """
     limit = max(1, min(limit, MAX_PAGE))
-    query = filtered_query(actor, filters, local_today(clock)).order_by(Hazard.id.desc())
+    region_ids = None
+    if filters.region_id is not None and valid_id(filters.region_id):
+        region_ids = list(session.scalars(region_subtree(filters.region_id)))
+    query = filtered_query(actor, filters, local_today(clock), region_ids).order_by(
+        Hazard.id.desc())
     if cursor:
         query = query.where(Hazard.id < decode_cursor(cursor))
     rows = list(
