@@ -43,11 +43,14 @@ class Notice(Base):
     __tablename__ = "notice"
     __table_args__ = (
         UniqueConstraint("hazard_id", "deadline", "recipient_type", "recipient_id"),
+        # Each county numbers its own 督办单 from 1 every year (NoticeCounter).
+        UniqueConstraint("county_code", "number"),
         Index("ix_notice_recipient", "recipient_type", "recipient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)  # 督办〔2026〕第12号
+    county_code: Mapped[str] = mapped_column(String(12))  # the issuing county (6 digits)
+    number: Mapped[str] = mapped_column(String(40))  # 督办〔2026〕第12号
     hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
     recipient_type: Mapped[PartyType] = mapped_column(String(16))
     recipient_id: Mapped[int]

@@ -153,9 +153,11 @@ def _issue_notices(session: Session, hazard: Hazard, now: datetime, today: date)
         (PartyType.unit, a.party_id) for a in hazard.assignments if a.duty == Duty.supervise
     ]
     notices = []
+    county_code = county.code[:6]
     for recipient_type, recipient_id in recipients:
         notice = Notice(
-            number=_next_notice_number(session, county.code[:6], now.astimezone(
+            county_code=county_code,
+            number=_next_notice_number(session, county_code, now.astimezone(
                 get_settings().tz).year),
             hazard_id=hazard.id, recipient_type=recipient_type, recipient_id=recipient_id,
             deadline=hazard.deadline, days_overdue=days_overdue, requirement=REQUIREMENT,
