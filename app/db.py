@@ -129,7 +129,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # (bench/bench_assign.py). Mind max_connections: workers × (pool + overflow).
     kwargs.setdefault("pool_size", get_settings().db_pool_size)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _prepare_postgresql(engine)
+    return engine
+
+
+def _prepare_postgresql(engine: Engine) -> None:
+    """Switch JIT compilation off on every connection.
+
+    The app's queries are short indexed reads; their cost estimates (a ranking's correlated
+    "latest event before the cutoff" lookups) can pass jit_above_cost although they run in
+    well under a second, and compiling then costs more than it saves (bench/bench_board.py).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        # Commit the implicit transaction: a rollback would undo the setting.
+        dbapi_connection.commit()
 
 
 @lru_cache

@@ -41,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
 SECRET = "bench-board-secret-key-not-for-production-0123456789"
+# The raw connection gets the app's own session settings (app.db: jit off) besides read-only.
 READ_ONLY = "-c default_transaction_read_only=on"
+RAW_OPTIONS = READ_ONLY + " -c jit=off"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -119,7 +121,7 @@ def main() -> None:
         captured.append((statement, parameters))
 
     raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
-                          options=READ_ONLY)
+                          options=RAW_OPTIONS)
     print(f"{'case':<52} {'endpoint p50':>12} {'p95':>8} {'raw SQL p50':>12} {'p95':>8} "
           f"{'ratio':>6}")
     for name, actor, path, params in cases:

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import ActorDep, ClockDep, SessionDep
 from app.clock import local_today
@@ -24,14 +24,14 @@ def get_board(
     from_: Annotated[date | None, Query(alias="from", description="默认：本月 1 日")] = None,
     to: Annotated[date | None, Query(description="默认：今天")] = None,
     region_id: Annotated[int | None, Query(description="只看该区域（含下级）")] = None,
-) -> BoardOut:
+) -> Response:
     """动态清零看板 of what the caller may see: totals, by township, by industry, monthly
     trend; each figure with the hazard-list query that lists it (see README)."""
     today = local_today(clock)
     query = board_service.BoardQuery(level=level, start=from_ or today.replace(day=1),
                                      end=to or today, region_id=region_id)
-    return BoardOut.model_validate(
-        board_service.board(session, actor=actor, query=query, clock=clock))
+    return _json(BoardOut.model_validate(
+        board_service.board(session, actor=actor, query=query, clock=clock)))
 
 
 @router.get("/ranking", response_model=RankingOut)
@@ -42,8 +42,14 @@ def get_ranking(
     month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
                                        description="YYYY-MM；默认：上个月")] = None,
     region_id: Annotated[int | None, Query(description="只排该区域内的乡镇")] = None,
-) -> RankingOut:
+) -> Response:
     """亮晒排名 of the townships under the caller's region for a month, from the timeline as
     of the month's end (formula in the response and in README)."""
-    return RankingOut.model_validate(ranking_service.ranking(
-        session, actor=actor, month=month, region_id=region_id, clock=clock))
+    return _json(RankingOut.model_validate(ranking_service.ranking(
+        session, actor=actor, month=month, region_id=region_id, clock=clock)))
+
+
+def _json(body: BoardOut | RankingOut) -> Response:
+    """The response validated once, serialised by pydantic: returning the model would have
+    FastAPI dump, re-validate and re-encode it (response_model stays for the docs)."""
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")

@@ -162,8 +162,13 @@ class Event(Base):
 Index("ix_hazard_level_region", Hazard.level, Hazard.region_id,
       postgresql_include=["state", "deadline", "reported_at", "enterprise_id"])
 # The events of one kind in a period (submissions and spot-checks of a month for the ranking,
-# write-offs of a period for the board), without reading the whole timeline table.
-Index("ix_event_action_at", Event.action, Event.at, postgresql_include=["hazard_id"])
+# write-offs of a period for the board), without reading the whole timeline table; `seq`
+# too, so a month's submissions find the deadline then in force from this index alone.
+Index("ix_event_action_at", Event.action, Event.at, postgresql_include=["hazard_id", "seq"])
+# The ranking's base: a region's hazards (open ones by state) with what it reads of them,
+# from this index alone (PostgreSQL; migration 0011): they lie scattered over the table.
+Index("ix_hazard_region_state_ranking", Hazard.region_id, Hazard.state,
+      postgresql_include=["id", "reported_at", "reporter_role"])
 
 
 class Photo(Base):

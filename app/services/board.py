@@ -58,6 +58,11 @@ FIGURES = ("open", "overdue", "listed", "open_at_start", "found", "closed")
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MAX_MONTHS = 36
 
+# Built once: an alias costs a copy of every column, and building the board's statements
+# anew on each request was a large share of its time (bench/bench_board.py).
+ENDING = aliased(Event, name="ending")  # a hazard's close or reject event
+ENTERPRISE = aliased(Enterprise, name="hazard_enterprise")  # never correlated into the scope
+
 
 @dataclass(frozen=True)
 class BoardQuery:
@@ -74,8 +79,9 @@ class Counts:
     values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
 
     def add(self, row: Any) -> None:
-        for name in FIGURES:
-            self.values[name] += int(getattr(row, name) or 0)
+        values = self.values
+        for name, value in zip(FIGURES, row[-len(FIGURES):], strict=True):
+            values[name] += int(value or 0)  # the figures are the last columns, in order
 
     @property
     def clearance_rate(self) -> float | None:
@@ -158,10 +164,9 @@ def _scoped(actor: Actor, query: BoardQuery, today: date) -> Select[Any]:
 
 def _ended(scoped: Select[Any]) -> tuple[Select[Any], ColumnElement[datetime]]:
     """Join each hazard's ending event (close or reject; at most one): its time or null."""
-    ending = aliased(Event)
     joined = scoped.outerjoin(
-        ending, (ending.hazard_id == Hazard.id) & ending.action.in_(ENDING_ACTIONS))
-    return joined, ending.at
+        ENDING, (ENDING.hazard_id == Hazard.id) & ENDING.action.in_(ENDING_ACTIONS))
+    return joined, ENDING.at
 
 
 def _conditions(query: BoardQuery, today: date,
@@ -185,7 +190,7 @@ def _open_at(instant: datetime, ended_at: ColumnElement[datetime]) -> ColumnElem
 
 def _group_counts(session: Session, actor: Actor, query: BoardQuery, today: date) -> list[Any]:
     """The six figures per (township, industry) present: one scan of the scoped hazards."""
-    enterprise = aliased(Enterprise)  # never correlated into the scope's subqueries
+    enterprise = ENTERPRISE
     joined, ended_at = _ended(_scoped(actor, query, today))
     conditions = _conditions(query, today, ended_at)
     statement = (

@@ -74,6 +74,14 @@ FORMULA = ("综合指数 = 100 × Σ(权重 × 得分) / Σ权重（仅计有数
            "超期隐患数取 1 − 本乡镇超期数 ÷ 各乡镇最大超期数")
 FIRST_MONTH = date(2000, 1, 1)
 
+# Timeline aliases, built once (an alias copies every column; building them per request
+# showed in the endpoint's time, bench/bench_board.py).
+LATEST = aliased(Event, name="latest")  # the latest event before the cutoff
+ENDING = aliased(Event, name="ending")  # a hazard's close or reject event
+SETTER = aliased(Event, name="setter")  # a deadline-setting event
+SUBMIT = aliased(Event, name="submission")
+CHECK = aliased(Event, name="spot_check")
+
 
 @dataclass(frozen=True)
 class Window:
@@ -161,7 +169,7 @@ def _in_scope(township_ids: list[int]) -> ColumnElement[bool]:
 def _base_counts(township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: base, rectified, overdue, found in the month, self-found."""
     start, cutoff = window.start, window.cutoff
-    latest = aliased(Event)
+    latest = LATEST
 
     def state_before_cutoff() -> ColumnElement[str]:
         return (select(latest.to_state)
@@ -176,7 +184,7 @@ def _base_counts(township_ids: list[int], window: Window) -> Select[Any]:
     not_ended = (select(*columns, state_before_cutoff().label("state"))
                  .where(*scope, Hazard.state.in_(OPEN_STATES)))
     # Hazards ended on or after S, unless rejected before C; closed before C means closed.
-    ending = aliased(Event)
+    ending = ENDING
     ended = (
         select(*columns, case((ending.at < cutoff, literal(HazardState.closed.value)),
                               else_=state_before_cutoff()).label("state"))
@@ -207,7 +215,7 @@ def _deadline_before(hazard_id: ColumnElement[int], instant: datetime | None = N
                      seq: ColumnElement[int] | None = None) -> ColumnElement[str]:
     """The deadline ('YYYY-MM-DD') the hazard's latest deadline-setting event before an
     instant (or before an event of its timeline) set; null if none."""
-    setter = aliased(Event)
+    setter = SETTER
     value = func.coalesce(setter.data[("deadline", "to")].as_string(),
                           setter.data["deadline"].as_string())
     before = setter.at < instant if seq is None else setter.seq < seq
@@ -221,7 +229,7 @@ def _deadline_before(hazard_id: ColumnElement[int], instant: datetime | None = N
 
 def _on_time_counts(township_ids: list[int], window: Window, dialect: str) -> Select[Any]:
     """Per township: rectifications submitted in the month, and those by their deadline."""
-    submit = aliased(Event)
+    submit = SUBMIT
     submitted_on = local_date_text(submit.at, dialect, window.cutoff)
     deadline = _deadline_before(submit.hazard_id, seq=submit.seq)
     return (
@@ -236,7 +244,7 @@ def _on_time_counts(township_ids: list[int], window: Window, dialect: str) -> Se
 
 def _spot_check_counts(township_ids: list[int], window: Window) -> Select[Any]:
     """Per township: spot-checks made in the month, and those failed."""
-    check = aliased(Event)
+    check = CHECK
     return (
         select(Hazard.region_id, func.count().label("spot_checks"),
                count_if(check.action == "spot_check_fail").label("spot_check_failures"))
