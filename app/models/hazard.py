@@ -166,7 +166,7 @@ Index("ix_hazard_level_region", Hazard.level, Hazard.region_id,
 # too, so a month's submissions find the deadline then in force from this index alone.
 Index("ix_event_action_at", Event.action, Event.at, postgresql_include=["hazard_id", "seq"])
 # The ranking's base: a region's hazards (open ones by state) with what it reads of them,
-# from this index alone (PostgreSQL; migration 0011): they lie scattered over the table.
+# from this index alone (PostgreSQL; migration 0013): they lie scattered over the table.
 Index("ix_hazard_region_state_ranking", Hazard.region_id, Hazard.state,
       postgresql_include=["id", "reported_at", "reporter_role"])
 

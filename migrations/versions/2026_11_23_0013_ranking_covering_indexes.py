@@ -6,8 +6,8 @@ in the timeline (seq, to find the deadline then in force). At 1,000,000 hazards 
 scattered over the tables' pages; PostgreSQL now reads them from covering indexes (INCLUDE)
 instead (bench/bench_board.py). SQLite gets the plain index columns.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-23 05:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0011'
-down_revision: str | None = '0010'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
