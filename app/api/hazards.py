@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, SessionDep
 from app.api.idempotency import IdempotencyDep
@@ -39,12 +39,15 @@ def list_hazards(
     filters: HazardFiltersDep,
     limit: Annotated[int, Query(ge=1, le=hazard_service.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
-) -> HazardPage:
+) -> Response:
     items, next_cursor = hazard_service.list_hazards(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
     )
     today = local_today(clock)
-    return HazardPage(items=[HazardOut.of(h, today) for h in items], next_cursor=next_cursor)
+    page = HazardPage(items=[HazardOut.of(h, today) for h in items], next_cursor=next_cursor)
+    # Already validated as built: serialized once here, where returning the model would have
+    # FastAPI validate it again against response_model (kept for the schema) and re-encode it.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{hazard_id}", response_model=HazardOut)
