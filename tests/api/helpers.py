@@ -6,7 +6,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.clock import Clock
+from app.models import Region
+from app.security import issue_token
+from app.services.regions import child_path
+from app.services.users import create_user
 from tests.conftest import START, photo
 
 Auth = Callable[[str], dict[str, str]]
@@ -46,3 +53,20 @@ PLAN = {"plan_owner": "张建国（生产副总）", "plan_measures": "停用该
         "plan_contingency": "设置警戒区，配备灭火器材，专人值守"}
 
 __all__ = ["PLAN", "START", "TODAY", "Auth", "act", "in_days", "ok", "report"]
+
+
+def neighbouring_county(db: Session, clock: Clock) -> tuple[Region, Region, dict[str, str]]:
+    """A second county 邻县 beside the demo county, with one township 邻县城关镇 and its own
+    committee user `anweiban_2`: (county, township, that user's auth headers)."""
+    city = db.scalars(select(Region).where(Region.code == "339900000000")).one()
+    county = Region(code="339902000000", name="邻县", level="county", parent=city,
+                    path=child_path(city, "339902000000"))
+    db.add(county)
+    db.flush()
+    town = Region(code="339902100000", name="邻县城关镇", level="township", parent=county,
+                  path=child_path(county, "339902100000"))
+    db.add(town)
+    db.flush()
+    user = create_user(db, username="anweiban_2", password="other-pass-2026",
+                       role="committee", region_id=county.id, clock=clock)
+    return county, town, {"Authorization": f"Bearer {issue_token(user.id, clock.now())}"}

@@ -3,14 +3,9 @@
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from app.models import Region
-from app.security import issue_token
-from app.services.regions import child_path
-from app.services.users import create_user
 from tests.api.board_story import Story, build_story
-from tests.api.helpers import report
+from tests.api.helpers import neighbouring_county, report
 
 FIGURES = ("open", "overdue", "listed", "open_at_start", "found", "closed")
 
@@ -174,18 +169,7 @@ def test_inspector_of_township_1_never_counts_township_2(client, auth, story: St
 
 def test_committee_of_another_county_counts_nothing_here(client, auth, db, clock,
                                                         story: Story) -> None:
-    city = db.scalars(select(Region).where(Region.code == "339900000000")).one()
-    county = Region(code="339902000000", name="邻县", level="county", parent=city,
-                    path=child_path(city, "339902000000"))
-    db.add(county)
-    db.flush()
-    town = Region(code="339902100000", name="邻县城关镇", level="township", parent=county,
-                  path=child_path(county, "339902100000"))
-    db.add(town)
-    db.flush()
-    user = create_user(db, username="anweiban_2", password="other-pass-2026",
-                       role="committee", region_id=county.id, clock=clock)
-    headers = {"Authorization": f"Bearer {issue_token(user.id, clock.now())}"}
+    _county, _town, headers = neighbouring_county(db, clock)
     board = get_board(client, headers, **{"from": "2026-09-01"}, to="2026-11-30")
     assert [row["name"] for row in board["by_township"]] == ["邻县城关镇"]
     assert all(figure["count"] == 0 for _, figure in all_figures(board))

@@ -7,27 +7,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.models import Enterprise, Industry, Notice, Region, Unit
-from app.security import issue_token
-from app.services.regions import child_path
+from app.models import Enterprise, Industry, Notice, Unit
 from app.services.uscc import check_character
-from app.services.users import create_user
-from tests.api.helpers import act, ok, report
+from tests.api.helpers import act, neighbouring_county, ok, report
 from tests.api.test_supervision import at_day, run_worker
 
 
 def neighbouring_county_reporter(db, clock) -> tuple[dict[str, str], int]:
     """A second county with one enterprise, supervised by the demo industry department, and
     its committee's auth headers."""
-    city = db.scalars(select(Region).where(Region.code == "339900000000")).one()
-    county = Region(code="339902000000", name="邻县", level="county", parent=city,
-                    path=child_path(city, "339902000000"))
-    db.add(county)
-    db.flush()
-    town = Region(code="339902100000", name="邻县城关镇", level="township", parent=county,
-                  path=child_path(county, "339902100000"))
-    db.add(town)
-    db.flush()
+    county, town, headers = neighbouring_county(db, clock)
     first17 = "91339902MA2B00003"
     enterprise = Enterprise(name="邻县机械厂", uscc=first17 + check_character(first17),
                             region=town, industry=db.scalars(
@@ -36,9 +25,7 @@ def neighbouring_county_reporter(db, clock) -> tuple[dict[str, str], int]:
     department = db.scalars(select(Unit).where(Unit.name == "演示县应急管理局")).one()
     department.regions.append(county)
     db.flush()
-    user = create_user(db, username="anweiban_2", password="other-pass-2026",
-                       role="committee", region_id=county.id, clock=clock)
-    return {"Authorization": f"Bearer {issue_token(user.id, clock.now())}"}, enterprise.id
+    return headers, enterprise.id
 
 
 def overdue_numbers(db, hazard_id: int) -> list[tuple[str, str]]:
