@@ -29,8 +29,9 @@ from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from app.api.deps import request_clock  # noqa: E402
 from app.cli import alembic_config  # noqa: E402
-from app.clock import FixedClock, get_clock  # noqa: E402
+from app.clock import FixedClock  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import get_session, make_engine, run_in_transaction  # noqa: E402
 from app.imaging.staged import StagedFile  # noqa: E402
@@ -140,7 +141,7 @@ def app(db: Session, clock: FixedClock):
         yield from run_in_transaction(db)
 
     application.dependency_overrides[get_session] = session_override
-    application.dependency_overrides[get_clock] = lambda: clock
+    application.dependency_overrides[request_clock] = lambda: clock
     return application
 
 

@@ -22,7 +22,15 @@ from app.workflow.states import HazardState
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def request_clock() -> Clock:
+    """The clock (async: FastAPI runs a plain function dependency on the thread pool, a
+    hand-off per request for nothing)."""
+    return get_clock()
+
+
+ClockDep = Annotated[Clock, Depends(request_clock)]
 _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌")
 
 
@@ -72,7 +80,7 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
 ActionFormDep = Annotated[StagedForm, Depends(read_action_form, scope="function")]
 
 
-def hazard_filters(
+async def hazard_filters(  # async: pure, no thread hand-off (see request_clock)
     state: HazardState | None = None,
     level: HazardLevel | None = None,
     enterprise_id: int | None = None,
