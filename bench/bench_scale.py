@@ -22,6 +22,8 @@ deep page is page --deep-page (default 50) reached by following next_cursor from
 its cursor is then requested repeatedly (state --state, default closed: the state with
 enough rows in one township for 50 pages; a first page of `rectifying` is measured too).
 The board (level=major, this month) and the ranking (last month) are app/api/board.py's.
+The last list case is an enterprise user's own first page, for the enterprise with the most
+hazards. The raw connection gets the app's session settings (app.db.POSTGRESQL_SETTINGS).
 The ledger export is requested once as XLSX, filtered by a title keyword matching about 1/8
 of the hazards (LEDGER_KEYWORD), while the server's VmRSS is sampled every 20 ms; its
 reference is the same request's statements (as CSV: the same query) replayed through
@@ -165,6 +167,20 @@ def pick_scope(conn: Any, state: str) -> tuple[str, int, int]:
     return f"awb{county_code[:6]}", township_id, count
 
 
+def enterprise_login(client: Any, conn: Any) -> dict[str, str]:
+    """The bearer header of the user of the enterprise with the most hazards."""
+    from app.services.scale.org import SCALE_PASSWORD
+
+    username = conn.execute(
+        "SELECT u.username FROM \"user\" u WHERE u.role = 'enterprise' AND u.enterprise_id = "
+        "(SELECT enterprise_id FROM hazard GROUP BY enterprise_id ORDER BY count(*) DESC "
+        "LIMIT 1) ORDER BY u.id LIMIT 1").fetchone()[0]
+    conn.commit()
+    token = client.post("/api/v1/auth/token", data={
+        "username": username, "password": SCALE_PASSWORD}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -265,9 +281,11 @@ def main() -> None:
     import httpx
     import psycopg
 
+    from app.db import postgresql_options
     from app.services.scale.org import PROVINCE_CODE, SCALE_PASSWORD
 
-    conn = psycopg.connect(args.url)
+    # The app's own session settings (app/db.py: no JIT, no generic plans).
+    conn = psycopg.connect(args.url, options=postgresql_options())
     username, township_id, matching = pick_scope(conn, args.state)
     conn.commit()
     log(f"scope: {username}, township {township_id} ({matching} hazards {args.state})")
@@ -287,15 +305,20 @@ def main() -> None:
                  # An open state, a few hundred rows per township: the other end of the range.
                  "list rectifying p1": base.replace(f"state={args.state}", "state=rectifying")}
         cases.update(board_cases(args))
+        case_headers = {name: headers for name in cases}
+        # The most common request of all: an enterprise user's own list. The enterprise with
+        # the most hazards, where a plan made for the average enterprise goes worst.
+        name, enterprise_headers = "list own enterprise p1", enterprise_login(client, conn)
+        cases[name], case_headers[name] = f"/api/v1/hazards?limit={args.limit}", enterprise_headers
         if args.explain:
             for name, path in cases.items():
-                explain(conn, name, capture.request(path, headers))
+                explain(conn, name, capture.request(path, case_headers[name]))
             return
         for name, path in cases.items() if not args.only_ledger else ():
-            statements = capture.request(path, headers)
+            statements = capture.request(path, case_headers[name])
 
-            def endpoint(path: str = path) -> None:
-                client.get(path).raise_for_status()
+            def endpoint(path: str = path, name: str = name) -> None:
+                client.get(path, headers=case_headers[name]).raise_for_status()
 
             def raw(statements: list[tuple[str, Any]] = statements) -> None:
                 replay(conn, statements)

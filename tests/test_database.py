@@ -239,3 +239,20 @@ def test_a_read_only_request_does_not_hold_the_write_lock(loaded: Engine,
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         write_with_short_timeout()
     writing.close()
+
+
+def test_postgresql_connections_plan_every_query_for_its_own_parameters(
+        fresh_url: str) -> None:
+    """No generic plans (a plan made for the average enterprise read all 57,000 hazards of a
+    big one to show its first page) and no JIT, on every connection, after a rollback too."""
+    if not fresh_url.startswith("postgresql"):
+        return  # SQLite has neither setting
+    engine = make_engine(fresh_url)
+    try:
+        with engine.connect() as connection:
+            connection.rollback()
+            settings = {name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+                        for name in app_db.POSTGRESQL_SETTINGS}
+        assert settings == {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+    finally:
+        engine.dispose()

@@ -40,6 +40,9 @@ class Hazard(Base):
         Index("ix_hazard_state_keyset", "state", "id"),
         Index("ix_hazard_region_keyset", "region_id", "id"),
         Index("ix_hazard_region_state_keyset", "region_id", "state", "id"),
+        # An enterprise user's list (migration 0017).
+        Index("ix_hazard_enterprise_keyset", "enterprise_id", "id"),
+        Index("ix_hazard_enterprise_state_keyset", "enterprise_id", "state", "id"),
         # Open hazards only: the overdue filter and the supervision worker's scan.
         Index("ix_hazard_rectification_open", "deadline", "id",
               **_partial(_RECTIFICATION_OPEN_SQL)),
@@ -60,7 +63,7 @@ class Hazard(Base):
     criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"), index=True)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))  # township
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     reporter_role: Mapped[Role] = mapped_column(String(16))
