@@ -277,6 +277,9 @@ def worker(
         purged = _purge_idempotency_keys()
         if purged:
             typer.echo(f"idempotency keys: {purged} expired removed")
+        forgotten = _purge_revoked_sessions()
+        if forgotten:
+            typer.echo(f"revoked page sessions: {forgotten} expired removed")
         if once or sent.sms or sent.delivered or sent.retrying or sent.dead:
             typer.echo(f"outbox: {sent.dispatched} messages, {sent.sms} SMS; webhooks "
                        f"{sent.delivered} delivered, {sent.retrying} to retry, {sent.dead} dead")
@@ -296,6 +299,16 @@ def _purge_idempotency_keys() -> int:
     with get_sessionmaker()() as session:
         for tx in run_in_transaction(session):
             purged = purge_expired(tx, now=get_clock().now(), max_age=max_age)
+    return purged
+
+
+def _purge_revoked_sessions() -> int:
+    from app.services.auth import purge_revoked_sessions
+
+    purged = 0
+    with get_sessionmaker()() as session:
+        for tx in run_in_transaction(session):
+            purged = purge_revoked_sessions(tx, now=get_clock().now())
     return purged
 
 

@@ -139,13 +139,22 @@ def replay(conn: Any, statements: list[tuple[str, Any]]) -> int:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    """`bihuan serve` on the port; refuses a port already taken, where the bench would
+    otherwise measure whatever server holds it (another run's, on another database)."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use: pick another with --port")
     env = {**os.environ, "DATABASE_URL": url, "BIHUAN_ENV": "production", "SECRET_KEY": SECRET}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/bihuan"), "serve", "--port", str(port)], env=env, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import httpx
-
     for _ in range(200):
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited ({server.returncode})")
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
             return server

@@ -21,7 +21,7 @@ from app.models.supervision import (
     NoticeCounter,
     SupervisionStep,
 )
-from app.models.user import LoginAttempt, User
+from app.models.user import LoginAttempt, RevokedSession, User
 
 __all__ = [
     "Assignment",
@@ -42,6 +42,7 @@ __all__ = [
     "Photo",
     "QuarterlyFiling",
     "Region",
+    "RevokedSession",
     "SpotCheckPolicy",
     "SupervisionStep",
     "Unit",

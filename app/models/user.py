@@ -36,3 +36,19 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     succeeded: Mapped[bool]
+
+
+class RevokedSession(Base):
+    """A page session ended by logout before its cookie expired.
+
+    The cookie is signed and self-contained; without this list, a copy of it taken before the
+    logout (a shared computer, a proxy log) would stay valid until its idle timeout. A row is
+    needed only until the cookie would have expired anyway, then the worker removes it.
+    """
+
+    __tablename__ = "revoked_session"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,15 +1,15 @@
 """Login with lockout (等保三级: 5 failures within 15 minutes lock the username for 15 minutes)."""
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
 from app.config import get_settings
 from app.errors import LoginFailed, TooManyRequests, Unauthorized
-from app.models import LoginAttempt, Region, User
+from app.models import LoginAttempt, Region, RevokedSession, User
 from app.permissions import Actor, load_actor
 from app.security import issue_token, read_token, verify_password
 
@@ -96,3 +96,23 @@ def active_actor(session: Session, user_id: int | None) -> Actor | None:
         return None
     user, region_path = row
     return load_actor(session, user, region_path)
+
+
+def revoke_session(session: Session, *, sid: str, user_id: int | None, expires_at: int,
+                   now: datetime) -> None:
+    """Refuse this page session from now on (logout), even to a copy of its cookie.
+
+    Kept until the cookie would have expired (`expires_at`, epoch seconds) anyway."""
+    if session.get(RevokedSession, sid) is None:
+        session.add(RevokedSession(sid=sid, user_id=user_id, revoked_at=now,
+                                   expires_at=datetime.fromtimestamp(expires_at, UTC)))
+
+
+def session_revoked(session: Session, sid: str) -> bool:
+    return session.get(RevokedSession, sid) is not None
+
+
+def purge_revoked_sessions(session: Session, *, now: datetime) -> int:
+    """Forget revocations whose cookies have expired by themselves; returns how many."""
+    result = session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+    return int(getattr(result, "rowcount", 0) or 0)

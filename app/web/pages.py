@@ -56,8 +56,9 @@ def login(request: Request, form: CsrfFormDep, session: SessionDep, clock: Clock
 
 
 @router.post("/logout")
-def logout(request: Request, _form: CsrfFormDep) -> Response:
-    end_session(request)
+def logout(request: Request, _form: CsrfFormDep, web_session: WebSessionDep,
+           session: SessionDep, clock: ClockDep) -> Response:
+    end_session(request, session, web_session, clock.now())
     response = redirect(request, "/login?bye=1")
     # The browser's HTTP cache holds this user's photos (immutable, private): drop it, so the
     # next user of the device cannot open them. Offline drafts (IndexedDB) are kept.

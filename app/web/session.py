@@ -3,22 +3,26 @@
 The session is a signed cookie (app.security.WebSession): HttpOnly, SameSite=Lax, Secure when
 the page is served over https, ending after SESSION_TIMEOUT_MINUTES idle and at the latest
 TOKEN_TTL_MINUTES after login. Every visitor holds one, signed in or not, so the login form
-is CSRF-protected too. The CSRF token is an HMAC of the session id: a form (field
-``csrf_token``) or a script (header ``X-CSRF-Token``) must send it with every POST.
+is CSRF-protected too. Logout revokes the session id on the server (table revoked_session),
+so a copy of the cookie stops working at once. The CSRF token is an HMAC of the session id:
+a form (field ``csrf_token``) or a script (header ``X-CSRF-Token``) must send it with every
+POST.
 """
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app.api.deps import ActionFormDep, ClockDep, SessionDep
 from app.api.uploads import StagedForm
 from app.errors import DomainError, Forbidden
 from app.permissions import Actor
 from app.security import WebSession, decode_session, encode_session
-from app.services.auth import active_actor
+from app.services.auth import active_actor, revoke_session, session_revoked
 
 COOKIE = "bihuan_session"
 CSRF_FIELD = "csrf_token"
@@ -64,7 +68,13 @@ def start_session(request: Request, web_session: WebSession) -> None:
     request.state.set_session_cookie = True
 
 
-def end_session(request: Request) -> None:
+def end_session(request: Request, session: Session, web_session: WebSession,
+                now: datetime) -> None:
+    """Log out: the cookie is cleared, and its session id refused from now on, so a copy of
+    the cookie taken earlier is worth nothing."""
+    if web_session.user_id is not None:
+        revoke_session(session, sid=web_session.sid, user_id=web_session.user_id,
+                       expires_at=web_session.expires_at(), now=now)
     request.state.web_session = None
     request.state.clear_session_cookie = True
 
@@ -86,10 +96,16 @@ def apply_cookie(request: Request, response: Response) -> Response:
     return response
 
 
-def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep) -> Actor:
+def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
+              clock: ClockDep) -> Actor:
     """The signed-in user; without one, a page redirects to the login page."""
     actor = active_actor(session, web_session.user_id)
-    if actor is None:
+    if actor is None or session_revoked(session, web_session.sid):
+        if web_session.user_id is not None:
+            # A logged-out or deactivated user's cookie: replace it with an anonymous one,
+            # or the login page (which sends a signed-in visitor on) and this page would
+            # redirect to each other for ever.
+            start_session(request, WebSession.anonymous(clock.now()))
         raise LoginRequired("请先登录")
     request.state.actor = actor
     return actor

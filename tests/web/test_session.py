@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.models import Hazard
+from app.models import Hazard, RevokedSession
+from app.models import User as DbUser
 from app.security import WebSession, decode_session, encode_session, issue_token, read_token
+from app.services.auth import purge_revoked_sessions
 from app.services.demo import DEMO_PASSWORD
 from tests.web.pages import User, csrf_of
 
@@ -89,6 +91,32 @@ def test_logout_clears_the_cookie(app) -> None:
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert user.get("/").status_code == 303
     assert "您已退出登录" in user.get("/login?bye=1").text
+
+
+def test_a_copy_of_the_cookie_is_worthless_after_logout(app, db, clock, settings) -> None:
+    user = User(app, "ent_a")
+    copy = User(app)  # e.g. a cookie left behind on a shared computer, taken before logout
+    copy.client.cookies.update(user.client.cookies)
+    assert copy.get("/").status_code == 200
+    user.post("/logout")
+    response = copy.get("/")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    # Signing in again works, with a new session.
+    assert copy.login("ent_a").status_code == 303
+    assert copy.get("/").status_code == 200
+    # The revocation is kept only as long as the cookie could have lived.
+    clock.advance(timedelta(minutes=settings.session_timeout_minutes + 1))
+    assert purge_revoked_sessions(db, now=clock.now()) == 1
+    assert db.scalar(select(func.count()).select_from(RevokedSession)) == 0
+
+
+def test_a_deactivated_user_is_sent_to_the_login_form_once(app, db) -> None:
+    user = User(app, "ent_b")
+    db.scalars(select(DbUser).where(DbUser.username == "ent_b")).one().active = False
+    db.flush()
+    response = user.get("/")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert user.get("/login").status_code == 200  # the form, not a redirect back to "/"
 
 
 def test_session_cookies_and_bearer_tokens_are_not_interchangeable(clock) -> None:
