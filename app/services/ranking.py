@@ -160,33 +160,37 @@ def ranking(session: Session, *, actor: Actor, month: str | None, region_id: int
     """The townships under the caller's region (or `region_id` within it), ranked."""
     require_role(actor, "ranking")
     window = month_window(month, clock)
-    root_path = _root_path(session, actor, region_id)
-    townships = list(session.execute(
-        select(Region.id, Region.code, Region.name)
-        .where(Region.level == RegionLevel.township,
-               Region.path.startswith(root_path, autoescape=True))
-        .order_by(Region.code)))
-    counts = township_counts(session, [t.id for t in townships], window, clock.now())
+    townships, counts = _townships(session, _root_path(session, actor, region_id), window,
+                                   clock.now())
     weights = get_settings().ranking_weights()
     rows = _score(townships, counts, weights)
     return {"month": window.month, "provisional": window.provisional, "as_of": window.as_of,
             "weights": weights, "formula": FORMULA, "labels": LABELS, "townships": rows}
 
 
-def township_counts(session: Session, township_ids: list[int], window: Window,
-                    now: datetime) -> Counts:
-    """Each township's counts for the window: kept ones read back, the others counted from
-    the timeline (and kept, once the month is frozen)."""
-    if not window.frozen:
-        return _count(session, township_ids, window)
-    bounds = {"month": window.month, "start": window.start, "end": window.cutoff}
-    counts = ranking_months.load(session, township_ids=township_ids, **bounds)
-    missing = [i for i in township_ids if i not in counts]
+def _townships(session: Session, root_path: str, window: Window,
+               now: datetime) -> tuple[list[Any], Counts]:
+    """The townships under the path (by code) and their counts for the window: those kept
+    read in the same query, the others counted from the timeline (and kept, once the month
+    is frozen)."""
+    query = (select(Region.id, Region.code, Region.name)
+             .where(Region.level == RegionLevel.township,
+                    Region.path.startswith(root_path, autoescape=True))
+             .order_by(Region.code))
+    if window.frozen:
+        query = ranking_months.with_kept(query, Region.id, month=window.month,
+                                         start=window.start, end=window.cutoff)
+    townships = session.execute(query).all()
+    counts = {t[0]: dict(zip(COUNTS, t[3:], strict=True)) for t in townships
+              if window.frozen and t[3] is not None}
+    missing = [t[0] for t in townships if t[0] not in counts]
     if missing:
         fresh = _count(session, missing, window)
-        ranking_months.store(session, counts=fresh, now=now, **bounds)
-        counts.update(fresh)
-    return counts
+        if window.frozen:
+            ranking_months.store(session, month=window.month, start=window.start,
+                                 end=window.cutoff, counts=fresh, now=now)
+        counts |= fresh
+    return townships, counts
 
 
 def freeze_last_month(sessions: sessionmaker[Session], clock: Clock) -> tuple[str, int]:
@@ -198,11 +202,10 @@ def freeze_last_month(sessions: sessionmaker[Session], clock: Clock) -> tuple[st
         return window.month, 0
     with sessions() as session:
         for tx in run_in_transaction(session):
-            ids = list(tx.scalars(select(Region.id).where(Region.level == RegionLevel.township)
-                                  .order_by(Region.id)))
-            kept = ranking_months.load(tx, month=window.month, start=window.start,
-                                       end=window.cutoff, township_ids=ids)
-            missing = [i for i in ids if i not in kept]
+            query = ranking_months.with_kept(
+                select(Region.id).where(Region.level == RegionLevel.township), Region.id,
+                month=window.month, start=window.start, end=window.cutoff)
+            missing = [row[0] for row in tx.execute(query) if row[1] is None]
             if missing:
                 ranking_months.store(tx, month=window.month, start=window.start,
                                      end=window.cutoff, counts=_count(tx, missing, window),

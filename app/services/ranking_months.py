@@ -11,10 +11,10 @@ normalisation, the index, ranks and weights are computed when read.
 """
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Select, and_, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -33,17 +33,16 @@ COUNTS_VERSION = 1
 Counts = dict[int, dict[str, int]]  # township id → count name → value
 
 
-def load(session: Session, *, month: str, start: datetime, end: datetime,
-         township_ids: Iterable[int]) -> Counts:
-    """The kept counts of these townships for the month (counted for this very window and
-    by these rules); a township not kept is absent."""
+def with_kept(query: Select[Any], region_id: ColumnElement[int], *, month: str,
+              start: datetime, end: datetime) -> Select[Any]:
+    """The query (of townships, `region_id` their id) with each one's kept counts for the
+    month added as columns, in COUNTS order: all null where none are kept (for this very
+    window and by these rules)."""
     table = RankingMonth.__table__
-    rows = session.execute(
-        select(table.c.region_id, *(table.c[name] for name in COUNTS))
-        .where(table.c.month == month, table.c.region_id.in_(list(township_ids)),
-               table.c.starts_at == start, table.c.ends_at == end,
-               table.c.version == COUNTS_VERSION))
-    return {row.region_id: {name: row._mapping[name] for name in COUNTS} for row in rows}
+    return query.outerjoin(table, and_(
+        table.c.region_id == region_id, table.c.month == month, table.c.starts_at == start,
+        table.c.ends_at == end, table.c.version == COUNTS_VERSION,
+    )).add_columns(*(table.c[name] for name in COUNTS))
 
 
 def store(session: Session, *, month: str, start: datetime, end: datetime, counts: Counts,
