@@ -23,6 +23,7 @@ The ranking of an ended month is timed twice (app/services/ranking.py keeps its 
           counts the townships from the timeline and stores them (the raw replay too: the
           same SELECTs and the same INSERT ... ON CONFLICT);
   kept    the counts are kept: the townships and their stored counts are read back.
+(--month must have ended over an hour ago; a month still counted live is counted both times.)
 The board cases run on read-only transactions (default_transaction_read_only=on); the ranking
 cases write ranking_month rows of --month, and only those.
 
