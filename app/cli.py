@@ -1,4 +1,5 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc, scale."""
+"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc, scale,
+ranking forget."""
 
 import os
 import sys
@@ -27,6 +28,8 @@ criteria = typer.Typer(help="The criteria catalogue (重大事故隐患判定标
 cli.add_typer(criteria, name="criteria")
 scale = typer.Typer(help="Generated data at province scale (PostgreSQL).", no_args_is_help=True)
 cli.add_typer(scale, name="scale")
+ranking = typer.Typer(help="The township ranking's kept months (亮晒排名).", no_args_is_help=True)
+cli.add_typer(ranking, name="ranking")
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -256,7 +259,8 @@ def worker(
         help="Seconds between scans (default: WORKER_INTERVAL_SECONDS).")] = None,
 ) -> None:
     """Supervision worker: reminders, overdue notices to both sides, escalation; then the
-    outbox: webhook deliveries (with retries) and SMS of committed events.
+    outbox: webhook deliveries (with retries) and SMS of committed events; then the last
+    month's township ranking counts, kept once the month has ended (亮晒排名).
 
     Safe to run several at once on PostgreSQL (each step is taken once); one on SQLite.
     """
@@ -264,6 +268,7 @@ def worker(
     import time
 
     from app.services.outbox import deliver_due
+    from app.services.ranking import freeze_last_month
     from app.services.supervision import scan
 
     # The SMS gateway (a logging one for now) reports through the log.
@@ -274,6 +279,9 @@ def worker(
         for hazard_id, kind in report.steps:
             typer.echo(f"hazard {hazard_id}: {kind}")
         sent = deliver_due(get_sessionmaker(), get_clock())
+        month, counted = freeze_last_month(get_sessionmaker(), get_clock())
+        if counted:
+            typer.echo(f"ranking {month}: counts of {counted} townships kept")
         purged = _purge_idempotency_keys()
         if purged:
             typer.echo(f"idempotency keys: {purged} expired removed")
@@ -310,6 +318,27 @@ def _purge_revoked_sessions() -> int:
         for tx in run_in_transaction(session):
             purged = purge_revoked_sessions(tx, now=get_clock().now())
     return purged
+
+
+@ranking.command("forget")
+def ranking_forget(
+    since: Annotated[str | None, typer.Option(
+        help="Only months from this one (YYYY-MM) on; default: every month.",
+        show_default=False)] = None,
+) -> None:
+    """Drop the kept counts of ended months, so that they are counted again from the timeline
+    when next asked for: after a repair of the timeline by hand, or a clock set back."""
+    import re
+
+    from app.services.ranking_months import forget
+
+    if since is not None and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", since):
+        typer.echo("refused: --since must be a month, YYYY-MM", err=True)
+        raise typer.Exit(1)
+    with get_sessionmaker()() as session:
+        for tx in run_in_transaction(session):
+            dropped = forget(tx, since=since)
+    typer.echo(f"ranking: {dropped} kept township-months dropped")
 
 
 @scale.command("generate")

@@ -5,9 +5,8 @@ Not a test: it prints figures. The issue's targets on 1,000,000 hazards / ~5,000
 the major-hazard board <= 100 ms, a month's ranking <= 1 s (PostgreSQL), each endpoint
 <= 1.3x the same queries as raw SQL.
 
-What it does: points the app at --url through a read-only connection
-(default_transaction_read_only=on: nothing can be written), finds a county committee (安委办)
-of the generated data and the province's root region, and for each case:
+What it does: points the app at --url, finds a county committee (安委办) of the generated data
+and the province's root region, and for each case:
 
   endpoint  GET in-process (Starlette TestClient on create_app()) with a bearer token of that
             committee (or an admin-like actor over the province, see --province): auth,
@@ -19,8 +18,17 @@ of the generated data and the province's root region, and for each case:
 Endpoint and raw runs alternate, so both see the same machine load. Figures are wall-clock
 milliseconds: median and p95 over --runs runs after 2 warm-up runs.
 
+The ranking of an ended month is timed twice (app/services/ranking.py keeps its counts):
+  first   the month's kept counts are dropped before every run (not timed), so each run
+          counts the townships from the timeline and stores them (the raw replay too: the
+          same SELECTs and the same INSERT ... ON CONFLICT);
+  kept    the counts are kept: the townships and their stored counts are read back.
+(--month must have ended over an hour ago; a month still counted live is counted both times.)
+The board cases run on read-only transactions (default_transaction_read_only=on); the ranking
+cases write ranking_month rows of --month, and only those.
+
 Usage:  .venv/bin/python bench/bench_board.py [--url URL] [--runs 20] [--month 2026-10]
-            [--from 2026-01-01] [--to 2026-11-23] [--province]
+            [--from 2026-01-01] [--to 2026-11-23] [--province] [--only ranking|board]
 """
 
 from __future__ import annotations
@@ -30,20 +38,31 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
 SECRET = "bench-board-secret-key-not-for-production-0123456789"
-# The raw connection gets the app's own session settings (app.db: jit off) besides read-only.
-READ_ONLY = "-c default_transaction_read_only=on"
-RAW_OPTIONS = READ_ONLY + " -c jit=off"
+# The raw connection gets the app's own session settings (app.db: jit off).
+RAW_OPTIONS = "-c jit=off"
+READ_ONLY = "SET TRANSACTION READ ONLY"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    actor: Any
+    path: str
+    params: dict[str, str]
+    read_only: bool = True  # the board never writes; the ranking keeps a month's counts
+    before_each: Callable[[], None] | None = None  # untimed, before every call
+    warm: bool = False  # one request before the captured one (which then reads what it kept)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -63,11 +82,12 @@ def main() -> None:
                         help="also as a committee of the whole province (a made-up actor)")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each statement instead of timing")
+    parser.add_argument("--only", choices=("board", "ranking"),
+                        help="only the board cases, or only the ranking cases")
     args = parser.parse_args()
 
-    separator = "&" if "?" in args.url else "?"
     os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET,
-                       "DATABASE_URL": f"{args.url}{separator}options={quote(READ_ONLY)}"})
+                       "DATABASE_URL": args.url})
 
     import psycopg
     from fastapi.testclient import TestClient
@@ -102,46 +122,80 @@ def main() -> None:
         actors.append(("province", replace(county_actor, region_id=province.id,
                                            region_path=province.path)))
 
-    cases = []
-    for scope, actor in actors:
-        cases += [
-            (f"board major {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
-             {"level": "major", "from": args.start, "to": args.end}),
-            (f"board major {args.year_from}..{args.end} ({scope})", actor, "/api/v1/board",
-             {"level": "major", "from": args.year_from, "to": args.end}),
-            (f"board general {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
-             {"level": "general", "from": args.start, "to": args.end}),
-            (f"ranking {args.month} ({scope})", actor, "/api/v1/board/ranking",
-             {"month": args.month}),
-        ]
-
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, parameters))
-
     raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
                           options=RAW_OPTIONS)
+
+    def forget_month() -> None:
+        raw.execute("DELETE FROM ranking_month WHERE month = %s", (args.month,))
+        raw.commit()
+
+    def nothing() -> None:
+        pass
+
+    ranking = {"month": args.month}
+    cases: list[Case] = []
+    for scope, actor in actors:
+        board = [
+            Case(f"board major {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
+                 {"level": "major", "from": args.start, "to": args.end}),
+            Case(f"board major {args.year_from}..{args.end} ({scope})", actor,
+                 "/api/v1/board", {"level": "major", "from": args.year_from, "to": args.end}),
+            Case(f"board general {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
+                 {"level": "general", "from": args.start, "to": args.end}),
+        ]
+        rankings = [
+            Case(f"ranking {args.month} first ({scope})", actor, "/api/v1/board/ranking",
+                 ranking, read_only=False, before_each=forget_month),
+            Case(f"ranking {args.month} kept ({scope})", actor, "/api/v1/board/ranking",
+                 ranking, read_only=False, warm=True),
+        ]
+        cases += ([] if args.only == "ranking" else board) + \
+            ([] if args.only == "board" else rankings)
+
+    captured: list[tuple[str, Any, bool]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                executemany: bool) -> None:
+        captured.append((statement, parameters, executemany))
+
+    def begin_read_only(connection: Any) -> None:
+        connection.exec_driver_sql(READ_ONLY)
+
     print(f"{'case':<52} {'endpoint p50':>12} {'p95':>8} {'raw SQL p50':>12} {'p95':>8} "
           f"{'ratio':>6}")
-    for name, actor, path, params in cases:
-        app.dependency_overrides[get_actor] = lambda actor=actor: actor
+    for case in cases:
+        app.dependency_overrides[get_actor] = lambda actor=case.actor: actor
+        if case.read_only:
+            event.listen(engine, "begin", begin_read_only)
+        prepare = case.before_each or nothing
+        if case.warm:
+            assert client.get(case.path, params=case.params, headers=headers).status_code == 200
+        prepare()
         captured.clear()
         event.listen(engine, "before_cursor_execute", capture)
-        response = client.get(path, params=params, headers=headers)
+        response = client.get(case.path, params=case.params, headers=headers)
         event.remove(engine, "before_cursor_execute", capture)
         assert response.status_code == 200, response.text
-        statements = list(captured)
+        statements = [s for s in captured if s[0] != READ_ONLY]
         if args.explain:
-            explain(raw, name, statements)
+            explain(raw, case.name, statements)
+            if case.read_only:
+                event.remove(engine, "begin", begin_read_only)
             continue
 
-        def endpoint(path: str = path, params: dict[str, str] = params) -> None:
-            assert client.get(path, params=params, headers=headers).status_code == 200
+        def endpoint(case: Case = case) -> None:
+            response = client.get(case.path, params=case.params, headers=headers)
+            assert response.status_code == 200
 
-        def replay(statements: list[tuple[str, Any]] = statements) -> None:
+        def replay(statements: list[tuple[str, Any, bool]] = statements,
+                   read_only: bool = case.read_only) -> None:
             with raw.cursor() as cursor:
-                for statement, parameters in statements:
+                if read_only:
+                    cursor.execute(READ_ONLY)
+                for statement, parameters, many in statements:
+                    if many:
+                        cursor.executemany(statement, parameters)
+                        continue
                     cursor.execute(statement, parameters)
                     if cursor.description is not None:
                         cursor.fetchall()
@@ -150,23 +204,39 @@ def main() -> None:
         timings: dict[str, list[float]] = {"endpoint": [], "raw": []}
         for run in range(args.runs + 2):
             for label, call in (("endpoint", endpoint), ("raw", replay)):
+                prepare()
                 started = time.perf_counter()
                 call()
                 if run >= 2:
                     timings[label].append((time.perf_counter() - started) * 1000)
+        if case.read_only:
+            event.remove(engine, "begin", begin_read_only)
         e50, r50 = statistics.median(timings["endpoint"]), statistics.median(timings["raw"])
-        print(f"{name:<52} {e50:>10.1f}ms {percentile(timings['endpoint'], 95):>6.1f}ms "
+        print(f"{case.name:<52} {e50:>10.1f}ms {percentile(timings['endpoint'], 95):>6.1f}ms "
               f"{r50:>10.1f}ms {percentile(timings['raw'], 95):>6.1f}ms {e50 / r50:>6.2f}",
               flush=True)
     raw.close()
+    if not args.explain:
+        # What any request costs before its own work: GET /api/v1/me with the actor given
+        # runs no SQL at all (in-process HTTP, routing, JSON). Small reads compare to this.
+        me: list[float] = []
+        for run in range(args.runs * 4 + 2):
+            started = time.perf_counter()
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+            if run >= 2:
+                me.append((time.perf_counter() - started) * 1000)
+        print(f"{'GET /api/v1/me (no SQL: a request fixed cost)':<52} "
+              f"{statistics.median(me):>10.1f}ms {percentile(me, 95):>6.1f}ms")
 
 
-def explain(raw: Any, name: str, statements: list[tuple[str, Any]]) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement but the actor's loading."""
+def explain(raw: Any, name: str, statements: list[tuple[str, Any, bool]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement that reads hazards, events or kept
+    ranking counts (not the actor's loading); none is carried out otherwise."""
     print(f"\n=== {name}")
     with raw.cursor() as cursor:
-        for statement, parameters in statements:
-            if "FROM hazard" not in statement and "FROM event" not in statement:
+        for statement, parameters, many in statements:
+            if many or not any(table in statement
+                               for table in ("FROM hazard", "FROM event", "ranking_month")):
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
             print("\n".join(row[0] for row in cursor.fetchall()))

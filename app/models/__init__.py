@@ -13,6 +13,7 @@ from app.models.org import (
     unit_region,
 )
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
+from app.models.ranking import RankingMonth
 from app.models.statistics import QuarterlyFiling
 from app.models.supervision import (
     Extension,
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "Photo",
     "QuarterlyFiling",
+    "RankingMonth",
     "Region",
     "RevokedSession",
     "SpotCheckPolicy",

@@ -32,6 +32,28 @@ with the weights from settings (RANKING_WEIGHT_*). A township without base hazar
 score at all: its index and rank are null and it is listed last. The index is rounded to two
 decimals; townships with the same rounded index share a rank (1, 2, 2, 4, ...) and are listed
 by division code.
+
+Ended months are kept. Counting a month from the timeline takes seconds at a province of
+1,000,000 hazards; no plain index changes that, since every hazard open in the month needs its
+latest event before the cutoff. So once a month has ended, each township's raw counts (the
+numerators and denominators above, the overdue count) are counted once and kept in
+ranking_month (app/services/ranking_months.py); scores, the overdue normalisation, the index
+and ranks are computed from them at every request, so weights apply at once and a county and
+the province rank from the same rows. A township not kept yet (another county asked first, a
+township created since) is counted and kept when asked for; the worker keeps the last month
+of every township as soon as it may (freeze_last_month).
+
+This is exact because an ended month's counts never change: they read events dated before
+the month's end and facts a hazard never changes (its township, reporter role and report
+time, set when it is reported), and every event is dated with the server's clock when the
+request or worker step that writes it runs (app/services/actions.py, hazards.py,
+supervision.py, evaluation.py; an offline draft sent days later is an action of the day it
+arrives, idempotent replays write nothing). Events are never edited or deleted
+(timeline.py); the scale generator writes past events into an empty database only, where
+nothing is kept yet. What remains is the transaction that read the clock before the month's
+end and commits after it: a month is kept only once it ended FREEZE_MARGIN ago, and counted
+live like the current month until then. Should the timeline ever be repaired by hand, or the
+clock set back, `bihuan ranking forget` drops what was kept.
 """
 
 from dataclasses import dataclass
@@ -39,15 +61,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app.clock import Clock, local_day_start
 from app.config import get_settings
-from app.db import count_if, local_date_text, valid_id
+from app.db import count_if, local_date_text, run_in_transaction, valid_id
 from app.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
 from app.permissions import Actor, require_role
+from app.services import ranking_months
+from app.services.ranking_months import COUNTS, Counts
 from app.workflow.deadlines import DEADLINE_ACTIONS
 from app.workflow.states import (
     ENDING_ACTIONS,
@@ -73,6 +97,11 @@ FORMULA = ("综合指数 = 100 × Σ(权重 × 得分) / Σ权重（仅计有数
            "得分：整改率、按期整改率、企业自查占比取其比率，抽查不合格率取 1 − 比率，"
            "超期隐患数取 1 − 本乡镇超期数 ÷ 各乡镇最大超期数")
 FIRST_MONTH = date(2000, 1, 1)
+# A month is kept (ranking_month) once it ended this long ago, and counted live until then.
+# An action dates its event when its request begins and commits a moment later; a request or
+# worker step lasts seconds (each worker step is its own short transaction), and app servers'
+# clocks agree within seconds. An hour leaves a wide margin for all of that.
+FREEZE_MARGIN = timedelta(hours=1)
 
 # Timeline aliases, built once (an alias copies every column; building them per request
 # showed in the endpoint's time, bench/bench_board.py).
@@ -91,6 +120,7 @@ class Window:
     as_of: datetime  # the month's end, or now
     cutoff_day: date  # C's local date: a deadline before it is overdue at C
     provisional: bool
+    frozen: bool  # ended FREEZE_MARGIN ago or more: its counts are kept once counted
 
 
 def month_window(month: str | None, clock: Clock) -> Window:
@@ -109,7 +139,8 @@ def month_window(month: str | None, clock: Clock) -> Window:
     as_of = min(end, now)
     # Exclusive bound: a provisional ranking includes what happened at this very instant.
     cutoff = min(end, now + timedelta(microseconds=1))
-    return Window(f"{first:%Y-%m}", start, cutoff, as_of, as_of.astimezone(tz).date(), end > now)
+    return Window(f"{first:%Y-%m}", start, cutoff, as_of, as_of.astimezone(tz).date(),
+                  end > now, now >= end + FREEZE_MARGIN)
 
 
 def _parse_month(month: str) -> date:
@@ -129,24 +160,72 @@ def ranking(session: Session, *, actor: Actor, month: str | None, region_id: int
     """The townships under the caller's region (or `region_id` within it), ranked."""
     require_role(actor, "ranking")
     window = month_window(month, clock)
-    root_path = _root_path(session, actor, region_id)
-    townships = list(session.execute(
-        select(Region.id, Region.code, Region.name)
-        .where(Region.level == RegionLevel.township,
-               Region.path.startswith(root_path, autoescape=True))
-        .order_by(Region.code)))
-    ids = [t.id for t in townships]
-    dialect = session.get_bind().dialect.name
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for query in (_base_counts(ids, window), _on_time_counts(ids, window, dialect),
-                  _spot_check_counts(ids, window)):
-        for row in session.execute(query) if ids else ():
-            counts[row.region_id].update({k: int(v or 0) for k, v in row._mapping.items()
-                                          if k != "region_id"})
+    townships, counts = _townships(session, _root_path(session, actor, region_id), window,
+                                   clock.now())
     weights = get_settings().ranking_weights()
     rows = _score(townships, counts, weights)
     return {"month": window.month, "provisional": window.provisional, "as_of": window.as_of,
             "weights": weights, "formula": FORMULA, "labels": LABELS, "townships": rows}
+
+
+def _townships(session: Session, root_path: str, window: Window,
+               now: datetime) -> tuple[list[Any], Counts]:
+    """The townships under the path (by code) and their counts for the window: those kept
+    read in the same query, the others counted from the timeline (and kept, once the month
+    is frozen)."""
+    query = (select(Region.id, Region.code, Region.name)
+             .where(Region.level == RegionLevel.township,
+                    Region.path.startswith(root_path, autoescape=True))
+             .order_by(Region.code))
+    if window.frozen:
+        query = ranking_months.with_kept(query, Region.id, month=window.month,
+                                         start=window.start, end=window.cutoff)
+    townships = session.execute(query).all()
+    counts = {t[0]: dict(zip(COUNTS, t[3:], strict=True)) for t in townships
+              if window.frozen and t[3] is not None}
+    missing = [t[0] for t in townships if t[0] not in counts]
+    if missing:
+        fresh = _count(session, missing, window)
+        if window.frozen:
+            ranking_months.store(session, month=window.month, start=window.start,
+                                 end=window.cutoff, counts=fresh, now=now)
+        counts |= fresh
+    return townships, counts
+
+
+def freeze_last_month(sessions: sessionmaker[Session], clock: Clock) -> tuple[str, int]:
+    """Count and keep the last ended month of every township not kept yet (`bihuan worker`),
+    so that no committee waits for it; (month, townships counted), 0 when there was nothing
+    to do or the month ended less than FREEZE_MARGIN ago."""
+    window = month_window(None, clock)
+    if not window.frozen:
+        return window.month, 0
+    with sessions() as session:
+        for tx in run_in_transaction(session):
+            query = ranking_months.with_kept(
+                select(Region.id).where(Region.level == RegionLevel.township), Region.id,
+                month=window.month, start=window.start, end=window.cutoff)
+            missing = [row[0] for row in tx.execute(query) if row[1] is None]
+            if missing:
+                ranking_months.store(tx, month=window.month, start=window.start,
+                                     end=window.cutoff, counts=_count(tx, missing, window),
+                                     now=clock.now())
+    return window.month, len(missing)
+
+
+def _count(session: Session, township_ids: list[int], window: Window) -> Counts:
+    """The townships' counts from the timeline, every count of every township (0 if none)."""
+    counts = {i: dict.fromkeys(COUNTS, 0) for i in township_ids}
+    if not township_ids:
+        return counts
+    dialect = session.get_bind().dialect.name
+    for query in (_base_counts(township_ids, window),
+                  _on_time_counts(township_ids, window, dialect),
+                  _spot_check_counts(township_ids, window)):
+        for row in session.execute(query):
+            counts[row.region_id].update({k: int(v or 0) for k, v in row._mapping.items()
+                                          if k != "region_id"})
+    return counts
 
 
 def _root_path(session: Session, actor: Actor, region_id: int | None) -> str:
@@ -260,7 +339,7 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _score(townships: list[Any], counts: dict[int, dict[str, int]],
+def _score(townships: list[Any], counts: Counts,
            weights: dict[str, float]) -> list[dict[str, Any]]:
     """Components, index and rank per township (module docstring: the formula)."""
     most_overdue = max((c.get("overdue", 0) for c in counts.values()), default=0)
