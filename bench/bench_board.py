@@ -16,11 +16,20 @@ of the generated data and the province's root region, and for each case:
             before_cursor_execute listener on the app's engine), replayed with plain psycopg
             on one connection: same SQL text, same parameters, rows fetched.
 
+The county committee is authenticated by its token on every request, as in production (the
+user and its region are loaded: those statements are replayed too); the province's made-up
+actor is injected instead (no such user exists).
+
+Fixed overhead: a do-nothing endpoint with the board's own dependencies (the actor, a read-only
+session whose connection is checked out and pinged, the clock), measured alongside as "floor"
+with its statements replayed ("floor raw"). "own" is then the board's part alone:
+(endpoint - floor) / (raw SQL - floor raw), the Python the board adds to its own queries.
+
 Endpoint and raw runs alternate, so both see the same machine load. Figures are wall-clock
 milliseconds: median and p95 over --runs runs after 2 warm-up runs.
 
 Usage:  .venv/bin/python bench/bench_board.py [--url URL] [--runs 20] [--month 2026-10]
-            [--from 2026-01-01] [--to 2026-11-23] [--province]
+            [--from 2026-01-01] [--to 2026-11-23] [--province] [--only TEXT] [--explain]
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +73,8 @@ def main() -> None:
                         help="also as a committee of the whole province (a made-up actor)")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each statement instead of timing")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the cases whose name contains this (repeatable)")
     args = parser.parse_args()
 
     separator = "&" if "?" in args.url else "?"
@@ -70,12 +82,14 @@ def main() -> None:
                        "DATABASE_URL": f"{args.url}{separator}options={quote(READ_ONLY)}"})
 
     import psycopg
+    from fastapi import Depends, Response
     from fastapi.testclient import TestClient
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
 
     from app.api.deps import get_actor
-    from app.db import get_engine
+    from app.clock import get_clock
+    from app.db import get_engine, get_session
     from app.main import create_app
     from app.models import Region, User
     from app.permissions import load_actor
@@ -94,10 +108,18 @@ def main() -> None:
     print(f"county committee: {committee.username} ({county.name}); province: {province.name}")
 
     app = create_app()
+
+    # The board's dependencies and nothing else (get_session checks the connection out).
+    @app.get("/bench/floor", dependencies=[Depends(get_actor), Depends(get_clock),
+                                           Depends(get_session, scope="function")])
+    def floor() -> Response:
+        return Response("{}", media_type="application/json")
+
     client = TestClient(app)
     token = issue_token(committee.id, datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
-    actors: list[tuple[str, Any]] = [("county", county_actor)]
+    # None: the committee's own token, read on every request as in production.
+    actors: list[tuple[str, Any]] = [("county", None)]
     if args.province:
         actors.append(("province", replace(county_actor, region_id=province.id,
                                            region_path=province.path)))
@@ -115,50 +137,71 @@ def main() -> None:
              {"month": args.month}),
         ]
 
+    if args.only:
+        cases = [case for case in cases if any(text in case[0] for text in args.only)]
+
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         captured.append((statement, parameters))
 
-    raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
-                          options=RAW_OPTIONS)
-    print(f"{'case':<52} {'endpoint p50':>12} {'p95':>8} {'raw SQL p50':>12} {'p95':>8} "
-          f"{'ratio':>6}")
-    for name, actor, path, params in cases:
-        app.dependency_overrides[get_actor] = lambda actor=actor: actor
+    def record(path: str, params: dict[str, str]) -> list[tuple[str, Any]]:
+        """The statements one request sends (the pool's ping is not among them)."""
         captured.clear()
         event.listen(engine, "before_cursor_execute", capture)
         response = client.get(path, params=params, headers=headers)
         event.remove(engine, "before_cursor_execute", capture)
         assert response.status_code == 200, response.text
-        statements = list(captured)
-        if args.explain:
-            explain(raw, name, statements)
-            continue
+        return list(captured)
 
-        def endpoint(path: str = path, params: dict[str, str] = params) -> None:
-            assert client.get(path, params=params, headers=headers).status_code == 200
+    raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
+                          options=RAW_OPTIONS)
 
-        def replay(statements: list[tuple[str, Any]] = statements) -> None:
+    def endpoint(path: str, params: dict[str, str]) -> Callable[[], None]:
+        return lambda: assert_ok(client.get(path, params=params, headers=headers))
+
+    def replay(statements: list[tuple[str, Any]]) -> Callable[[], None]:
+        def run() -> None:
             with raw.cursor() as cursor:
                 for statement, parameters in statements:
                     cursor.execute(statement, parameters)
                     if cursor.description is not None:
                         cursor.fetchall()
             raw.commit()
+        return run
 
-        timings: dict[str, list[float]] = {"endpoint": [], "raw": []}
+    print(f"{'case':<48} {'endpoint p50':>12} {'p95':>7} {'raw SQL p50':>11} {'p95':>7} "
+          f"{'ratio':>5} {'floor':>6} {'raw':>5} {'own':>5}")
+    for name, actor, path, params in cases:
+        if actor is None:
+            app.dependency_overrides.pop(get_actor, None)
+        else:
+            app.dependency_overrides[get_actor] = lambda actor=actor: actor
+        statements = record(path, params)
+        if args.explain:
+            explain(raw, name, statements)
+            continue
+        calls = {"endpoint": endpoint(path, params), "raw": replay(statements),
+                 "floor": endpoint("/bench/floor", {}),
+                 "floor raw": replay(record("/bench/floor", {}))}
+        timings: dict[str, list[float]] = {label: [] for label in calls}
         for run in range(args.runs + 2):
-            for label, call in (("endpoint", endpoint), ("raw", replay)):
+            for label, call in calls.items():
                 started = time.perf_counter()
                 call()
                 if run >= 2:
                     timings[label].append((time.perf_counter() - started) * 1000)
-        e50, r50 = statistics.median(timings["endpoint"]), statistics.median(timings["raw"])
-        print(f"{name:<52} {e50:>10.1f}ms {percentile(timings['endpoint'], 95):>6.1f}ms "
-              f"{r50:>10.1f}ms {percentile(timings['raw'], 95):>6.1f}ms {e50 / r50:>6.2f}",
-              flush=True)
+        p50 = {label: statistics.median(values) for label, values in timings.items()}
+        own = (p50["endpoint"] - p50["floor"]) / max(p50["raw"] - p50["floor raw"], 0.01)
+        print(f"{name:<48} {p50['endpoint']:>10.1f}ms {percentile(timings['endpoint'], 95):>5.1f}ms"
+              f" {p50['raw']:>9.1f}ms {percentile(timings['raw'], 95):>5.1f}ms "
+              f"{p50['endpoint'] / p50['raw']:>5.2f} {p50['floor']:>4.1f}ms "
+              f"{p50['floor raw']:>3.1f}ms {own:>5.2f}", flush=True)
     raw.close()
+
+
+def assert_ok(response: Any) -> None:
+    assert response.status_code == 200, response.text
 
 
 def explain(raw: Any, name: str, statements: list[tuple[str, Any]]) -> None:
