@@ -23,6 +23,7 @@ row: two statements answer the whole board, each one scan of the scope's hazards
 reads them from one covering index, migration 0015).
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -40,6 +41,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from app.clock import Clock, local_day_end, local_day_start, local_today
@@ -90,14 +92,13 @@ CONDITIONS: dict[str, ColumnElement[bool]] = {
     "closed": (Hazard.state == HazardState.closed) & (Hazard.ended_at >= START)
     & (Hazard.ended_at < END),
 }
+# The trend's hazards: reported, or ended (closed or rejected), in the period.
 REPORTED = (Hazard.reported_at >= START) & (Hazard.reported_at < END)
 ENDED = (Hazard.ended_at >= START) & (Hazard.ended_at < END)
 
 # Aliases keep the outer queries' tables from being correlated into the scope's subqueries.
 ENTERPRISE = aliased(Enterprise, name="hazard_enterprise")
 TOWNSHIP = aliased(Region, name="township")
-
-
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,10 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
     today = local_today(clock)
     windows = month_windows(query.start, query.end)
     by_group, trend = _statements(actor, query.level, query.region_id, today, len(windows))
-    values = _values(query, today)
-    townships, industries, totals = _group_counts(session.execute(by_group, values))
+    values = _values(query, windows, today)
+    # Plain rows from the connection: the ORM's result machinery is not needed for counts.
+    connection = session.connection()
+    townships, industries, totals = _group_counts(connection.execute(by_group, values).all())
     base = _base_params(query)
     params = _figure_params(query, base)
     return {
@@ -168,7 +171,7 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
             for industry_id, (code, name, counts) in sorted(industries.items(),
                                                             key=lambda item: item[1][0])
         ],
-        "trend": _trend(session.execute(trend, values), query, totals[3], base),
+        "trend": _trend(connection.execute(trend, values).all(), windows, totals[3], base),
     }
 
 
@@ -197,10 +200,10 @@ def _statements(actor: Actor, level: HazardLevel | None, region_id: int | None, 
     return _by_group_statement(actor, scope, region_id), _trend_statement(scope, months)
 
 
-def _values(query: BoardQuery, today: date) -> dict[str, Any]:
+def _values(query: BoardQuery, windows: list[tuple[str, date, date]],
+            today: date) -> dict[str, Any]:
     """The bound parameters: the period's first and last instants, today, and the instant
     each month after the first begins."""
-    windows = month_windows(query.start, query.end)
     return {START.key: local_day_start(query.start), END.key: local_day_end(query.end),
             TODAY.key: today,
             **{f"month_{i}": local_day_start(first)
@@ -267,32 +270,36 @@ def _month_of(column: ColumnElement[datetime | None], months: int) -> ColumnElem
 Group = tuple[str, str, list[int]]  # code, name, the six figures
 
 
-def _group_counts(rows: Any) -> tuple[dict[int, Group], dict[int, Group], list[int]]:
+def _group_counts(
+    rows: Iterable[Row[Any]],
+) -> tuple[dict[int, Group], dict[int, Group], list[int]]:
     """Townships (in code order) and industries with their figures, and the totals."""
-    townships: dict[int, Group] = {}
-    industries: dict[int, Group] = {}
-    totals = [0] * len(FIGURES)
-    for region_id, code, name, industry_id, industry_code, industry_name, *values in rows:
-        township = townships.setdefault(region_id, (code, name, [0] * len(FIGURES)))
-        if industry_id is None:
-            continue  # a township without counted hazards
-        industry = industries.setdefault(industry_id,
-                                         (industry_code, industry_name, [0] * len(FIGURES)))
-        for i, value in enumerate(values):
-            township[2][i] += value
-            industry[2][i] += value
-            totals[i] += value
-    return townships, industries, totals
+    townships: dict[int, tuple[str, str, list[Sequence[int]]]] = {}
+    industries: dict[int, tuple[str, str, list[Sequence[int]]]] = {}
+    for row in rows:
+        region_id, code, name, industry_id, industry_code, industry_name = row[:6]
+        township = townships.setdefault(region_id, (code, name, []))
+        if industry_id is not None:  # else a township without counted hazards
+            counts = row[6:]
+            township[2].append(counts)
+            industries.setdefault(industry_id, (industry_code, industry_name, []))[2].append(counts)
+    by_township = {key: (code, name, _sum(each)) for key, (code, name, each) in townships.items()}
+    by_industry = {key: (code, name, _sum(each)) for key, (code, name, each) in industries.items()}
+    return by_township, by_industry, _sum([counts for _, _, counts in by_township.values()])
 
 
-def _trend(rows: Any, query: BoardQuery, open_at_start: int,
+def _sum(rows: list[Sequence[int]]) -> list[int]:
+    """Column sums of rows of figures (zeros for none)."""
+    return [sum(column) for column in zip(*rows, strict=True)] if rows else [0] * len(FIGURES)
+
+
+def _trend(rows: Iterable[Row[Any]], windows: list[tuple[str, date, date]], open_at_start: int,
            base: dict[str, str]) -> list[dict[str, Any]]:
     """Per month of the period (clipped to it): found, closed, open at its end.
 
     What is open at a month's end follows exactly: open at the period's start, plus every
     hazard reported since, minus every hazard ended (closed or rejected) since.
     """
-    windows = month_windows(query.start, query.end)
     reported, found, ended, closed = ([0] * len(windows) for _ in range(4))
     for reported_month, ended_month, hazards, closed_count, rejected_count in rows:
         if reported_month is not None:
