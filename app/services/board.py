@@ -31,15 +31,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Date,
+    Integer,
     Select,
     bindparam,
     case,
+    cast,
     func,
     literal_column,
     null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
@@ -149,7 +153,7 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
     values = _values(query, windows, today)
     # Plain rows from the connection: the ORM's result machinery is not needed for counts.
     connection = session.connection()
-    townships, industries, totals = _group_counts(connection.execute(by_group, values).all())
+    townships, industries, totals = _groups(connection.execute(by_group, values).all())
     base = _base_params(query)
     params = _figure_params(query, base)
     return {
@@ -163,13 +167,12 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
         "by_township": [
             {"region_id": region_id, "code": code, "name": name,
              **_figures(counts, params, "region_id", region_id)}
-            for region_id, (code, name, counts) in townships.items()
+            for region_id, code, name, *counts in townships
         ],
         "by_industry": [
             {"industry_id": industry_id, "code": code, "name": name,
              **_figures(counts, params, "industry_id", industry_id)}
-            for industry_id, (code, name, counts) in sorted(industries.items(),
-                                                            key=lambda item: item[1][0])
+            for industry_id, code, name, *counts in industries
         ],
         "trend": _trend(connection.execute(trend, values).all(), windows, totals[3], base),
     }
@@ -188,13 +191,13 @@ def _check_region(session: Session, actor: Actor, region_id: int | None) -> None
 
 @lru_cache(maxsize=256)
 def _statements(actor: Actor, level: HazardLevel | None, region_id: int | None, today: date,
-                months: int) -> tuple[Select[Any], Select[Any]]:
+                months: int) -> tuple[CompoundSelect[Any], Select[Any]]:
     """The board's two statements for a scope and a number of months, the period's instants
     left to bound parameters (`_values`).
 
     Built once (an actor is immutable, and these are its visibility rules applied to a level
-    and a region): building them anew took longer than running them on a county's hazards
-    (bench/bench_board.py).
+    and a region): building them anew cost about 4 ms of CPU a request, as much as running
+    them on a county's hazards (bench/bench_board.py).
     """
     scope = filtered_query(actor, HazardFilters(level=level, region_id=region_id), today)
     return _by_group_statement(actor, scope, region_id), _trend_statement(scope, months)
@@ -211,32 +214,45 @@ def _values(query: BoardQuery, windows: list[tuple[str, date, date]],
 
 
 def _by_group_statement(actor: Actor, scope: Select[Any],
-                        region_id: int | None) -> Select[Any]:
-    """The six figures per township and industry, with every township of the scope's root
-    (zeros included) and any other township a visible hazard lies in (an inspector's assigned
-    ones); ordered by division code. Rows of a township without hazards have no industry."""
+                        region_id: int | None) -> CompoundSelect[Any]:
+    """The six figures counted once per (township, industry), then summed per township
+    (every township of the scope's root, zeros included, and any other township a visible
+    hazard lies in: an inspector's assigned ones), per industry, and in total.
+
+    Rows (kind, id, code, name, *figures): townships by division code, then industries by
+    code, then the total.
+    """
     counts = (
         scope.join(ENTERPRISE, ENTERPRISE.id == Hazard.enterprise_id)
         .with_only_columns(Hazard.region_id, ENTERPRISE.industry_id,
                            *(count_if(condition).label(name)
                              for name, condition in CONDITIONS.items()))
         .group_by(Hazard.region_id, ENTERPRISE.industry_id)
-        .subquery("counts")
+        .cte("counts")
     )
+    # Cast: PostgreSQL sums bigints as numeric.
+    sums = [cast(func.coalesce(func.sum(counts.c[name]), 0), Integer).label(name)
+            for name in FIGURES]
     if region_id is not None:
         roots = [TOWNSHIP.id.in_(region_subtree(region_id))]
     else:
         paths = (actor.region_path,) if actor.region_path else actor.unit_region_paths
         roots = [TOWNSHIP.path.startswith(path, autoescape=True) for path in paths if path]
-    return (
-        select(TOWNSHIP.id, TOWNSHIP.code, TOWNSHIP.name, counts.c.industry_id, Industry.code,
-               Industry.name, *(counts.c[name] for name in FIGURES))
+    townships = (
+        select(literal_column("1").label("kind"), TOWNSHIP.id, TOWNSHIP.code, TOWNSHIP.name,
+               *sums)
         .outerjoin(counts, counts.c.region_id == TOWNSHIP.id)
-        .outerjoin(Industry, Industry.id == counts.c.industry_id)
         .where(TOWNSHIP.level == RegionLevel.township,
                or_(counts.c.region_id.is_not(None), *roots))
-        .order_by(TOWNSHIP.code)
+        .group_by(TOWNSHIP.id, TOWNSHIP.code, TOWNSHIP.name)
     )
+    industries = (
+        select(literal_column("2"), Industry.id, Industry.code, Industry.name, *sums)
+        .join(counts, counts.c.industry_id == Industry.id)
+        .group_by(Industry.id, Industry.code, Industry.name)
+    )
+    total = select(literal_column("3"), null(), null(), null(), *sums).select_from(counts)
+    return union_all(townships, industries, total).order_by("kind", "code")
 
 
 def _trend_statement(scope: Select[Any], months: int) -> Select[Any]:
@@ -267,30 +283,20 @@ def _month_of(column: ColumnElement[datetime | None], months: int) -> ColumnElem
     return case(*whens, else_=null())
 
 
-Group = tuple[str, str, list[int]]  # code, name, the six figures
+TOWNSHIP_ROW, INDUSTRY_ROW = 1, 2  # the kinds of `_by_group_statement`'s rows; else total
 
 
-def _group_counts(
-    rows: Iterable[Row[Any]],
-) -> tuple[dict[int, Group], dict[int, Group], list[int]]:
-    """Townships (in code order) and industries with their figures, and the totals."""
-    townships: dict[int, tuple[str, str, list[Sequence[int]]]] = {}
-    industries: dict[int, tuple[str, str, list[Sequence[int]]]] = {}
-    for row in rows:
-        region_id, code, name, industry_id, industry_code, industry_name = row[:6]
-        township = townships.setdefault(region_id, (code, name, []))
-        if industry_id is not None:  # else a township without counted hazards
-            counts = row[6:]
-            township[2].append(counts)
-            industries.setdefault(industry_id, (industry_code, industry_name, []))[2].append(counts)
-    by_township = {key: (code, name, _sum(each)) for key, (code, name, each) in townships.items()}
-    by_industry = {key: (code, name, _sum(each)) for key, (code, name, each) in industries.items()}
-    return by_township, by_industry, _sum([counts for _, _, counts in by_township.values()])
-
-
-def _sum(rows: list[Sequence[int]]) -> list[int]:
-    """Column sums of rows of figures (zeros for none)."""
-    return [sum(column) for column in zip(*rows, strict=True)] if rows else [0] * len(FIGURES)
+def _groups(rows: Iterable[Row[Any]]) -> tuple[list[Row[Any]], list[Row[Any]], list[int]]:
+    """Township rows and industry rows (id, code, name, *figures), and the totals."""
+    townships, industries, totals = [], [], [0] * len(FIGURES)
+    for kind, *row in rows:
+        if kind == TOWNSHIP_ROW:
+            townships.append(row)
+        elif kind == INDUSTRY_ROW:
+            industries.append(row)
+        else:
+            totals = row[3:]
+    return townships, industries, totals
 
 
 def _trend(rows: Iterable[Row[Any]], windows: list[tuple[str, date, date]], open_at_start: int,
@@ -351,7 +357,7 @@ def _figure_params(query: BoardQuery, base: dict[str, str]) -> list[dict[str, st
     )]
 
 
-def _figures(counts: list[int], params: list[dict[str, str]], key: str | None = None,
+def _figures(counts: Sequence[int], params: list[dict[str, str]], key: str | None = None,
              group_id: int | None = None) -> dict[str, Any]:
     """The six figures of a group (the whole scope, or the township / industry `group_id`,
     whose list filter `key` narrows each figure's parameters), and its clearance rate."""
