@@ -35,12 +35,10 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
-    String,
     bindparam,
     case,
     cast,
     func,
-    literal,
     literal_column,
     null,
     or_,
@@ -86,26 +84,17 @@ START = bindparam("period_start", type_=Hazard.reported_at.type)  # first instan
 END = bindparam("period_end", type_=Hazard.reported_at.type)  # first instant after `to`
 TODAY = bindparam("today", type_=Date())
 
-
-
-def _states(*states: HazardState) -> list[ColumnElement[str]]:
-    """States written into the SQL text, not bound. Bound, PostgreSQL's generic plan (used
-    once a prepared statement has run five times) builds each IN list anew for every hazard
-    row, and the province's board took twice as long (bench/bench_board.py)."""
-    return [literal(str(state), String(), literal_execute=True) for state in states]
-
-
 # Each figure as a condition on one hazard row (its SQL twin of the list filter).
-CLOSED, REJECTED = _states(HazardState.closed, HazardState.rejected)
 CONDITIONS: dict[str, ColumnElement[bool]] = {
-    "open": Hazard.state.not_in(_states(*ENDED_STATES)),
-    "overdue": Hazard.state.in_(_states(*RECTIFICATION_OPEN)) & (Hazard.deadline < TODAY),
+    "open": Hazard.state.not_in(ENDED_STATES),
+    "overdue": Hazard.state.in_(RECTIFICATION_OPEN) & (Hazard.deadline < TODAY),
     "listed": Hazard.listing.is_not(None),
     "open_at_start": (Hazard.reported_at < START)
     & (Hazard.ended_at.is_(None) | (Hazard.ended_at >= START)),
     "found": (Hazard.reported_at >= START) & (Hazard.reported_at < END)
-    & (Hazard.state != REJECTED),
-    "closed": (Hazard.state == CLOSED) & (Hazard.ended_at >= START) & (Hazard.ended_at < END),
+    & (Hazard.state != HazardState.rejected),
+    "closed": (Hazard.state == HazardState.closed) & (Hazard.ended_at >= START)
+    & (Hazard.ended_at < END),
 }
 # The trend's hazards: reported, or ended (closed or rejected), in the period.
 REPORTED = (Hazard.reported_at >= START) & (Hazard.reported_at < END)
@@ -281,8 +270,8 @@ def _trend_statement(scope: Select[Any], months: int) -> Select[Any]:
         scope.where(REPORTED | ENDED)
         .with_only_columns(reported.label("reported_month"), ended.label("ended_month"),
                            func.count().label("hazards"),
-                           count_if(Hazard.state == CLOSED).label("closed"),
-                           count_if(Hazard.state == REJECTED).label("rejected"))
+                           count_if(Hazard.state == HazardState.closed).label("closed"),
+                           count_if(Hazard.state == HazardState.rejected).label("rejected"))
         .group_by(reported, ended)
     )
 
