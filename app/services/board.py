@@ -180,7 +180,8 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
              **_figures(counts, params, "industry_id", industry_id)}
             for industry_id, code, name, *counts in industries
         ],
-        "trend": _trend(connection.execute(trend, values).all(), windows, totals[3], base),
+        "trend": _trend(connection.execute(trend, values).all(), windows,
+                        totals[FIGURES.index("open_at_start")], base),
     }
 
 
@@ -219,6 +220,10 @@ def _values(query: BoardQuery, windows: list[tuple[str, date, date]],
                for i, (_, first, _) in enumerate(windows) if i}}
 
 
+# The kinds of `_by_group_statement`'s rows, in the order they come.
+TOWNSHIP_ROW, INDUSTRY_ROW, TOTAL_ROW = 1, 2, 3
+
+
 def _by_group_statement(actor: Actor, scope: Select[Any],
                         region_id: int | None) -> CompoundSelect[Any]:
     """The six figures counted once per (township, industry), then summed per township
@@ -245,19 +250,21 @@ def _by_group_statement(actor: Actor, scope: Select[Any],
         paths = (actor.region_path,) if actor.region_path else actor.unit_region_paths
         roots = [TOWNSHIP.path.startswith(path, autoescape=True) for path in paths if path]
     townships = (
-        select(literal_column("1").label("kind"), TOWNSHIP.id, TOWNSHIP.code, TOWNSHIP.name,
-               *sums)
+        select(literal_column(str(TOWNSHIP_ROW)).label("kind"), TOWNSHIP.id, TOWNSHIP.code,
+               TOWNSHIP.name, *sums)
         .outerjoin(counts, counts.c.region_id == TOWNSHIP.id)
         .where(TOWNSHIP.level == RegionLevel.township,
                or_(counts.c.region_id.is_not(None), *roots))
         .group_by(TOWNSHIP.id, TOWNSHIP.code, TOWNSHIP.name)
     )
     industries = (
-        select(literal_column("2"), Industry.id, Industry.code, Industry.name, *sums)
+        select(literal_column(str(INDUSTRY_ROW)), Industry.id, Industry.code, Industry.name,
+               *sums)
         .join(counts, counts.c.industry_id == Industry.id)
         .group_by(Industry.id, Industry.code, Industry.name)
     )
-    total = select(literal_column("3"), null(), null(), null(), *sums).select_from(counts)
+    total = (select(literal_column(str(TOTAL_ROW)), null(), null(), null(), *sums)
+             .select_from(counts))
     return union_all(townships, industries, total).order_by("kind", "code")
 
 
@@ -289,9 +296,6 @@ def _month_of(column: ColumnElement[datetime | None], months: int) -> ColumnElem
     return case(*whens, else_=null())
 
 
-TOWNSHIP_ROW, INDUSTRY_ROW = 1, 2  # the kinds of `_by_group_statement`'s rows; else total
-
-
 def _groups(rows: Iterable[Row[Any]]) -> tuple[list[Row[Any]], list[Row[Any]], list[int]]:
     """Township rows and industry rows (id, code, name, *figures), and the totals."""
     townships, industries, totals = [], [], [0] * len(FIGURES)
@@ -300,7 +304,7 @@ def _groups(rows: Iterable[Row[Any]]) -> tuple[list[Row[Any]], list[Row[Any]], l
             townships.append(row)
         elif kind == INDUSTRY_ROW:
             industries.append(row)
-        else:
+        else:  # TOTAL_ROW
             totals = row[3:]
     return townships, industries, totals
 
@@ -372,6 +376,6 @@ def _figures(counts: Sequence[int], params: list[dict[str, str]], key: str | Non
         if key is not None:
             figure_params = {**figure_params, key: str(group_id)}
         out[name] = {"count": count, "params": figure_params}
-    base = counts[3] + counts[4]  # open_at_start + found
-    out["clearance_rate"] = round(counts[5] / base, 4) if base else None
+    base = out["open_at_start"]["count"] + out["found"]["count"]
+    out["clearance_rate"] = round(out["closed"]["count"] / base, 4) if base else None
     return out
