@@ -66,11 +66,12 @@ class Hazard(Base):
     reporter_role: Mapped[Role] = mapped_column(String(16))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # When the hazard ended (销号 or 不予受理): its ending event's time, copied here by the one
-    # function that appends events (services/timeline.append_event), in the same flush as the
-    # state change. It cannot drift from the timeline: events are append-only, a hazard has at
-    # most one ending event (closed and rejected are final states), and it is never reset.
-    # The board counts a period's write-offs from the hazard row alone (migration 0015).
+    # When the hazard ended (销号 or 不予受理): the time of its close or reject event, set with
+    # the state by the one function that changes it (services/actions.perform_action), which
+    # appends that event at the same instant in the same transaction. It cannot drift from the
+    # timeline: events are append-only, and closed and rejected are final states, so a hazard
+    # has at most one such event and this is never set again. The board counts a period's
+    # write-offs from the hazard row alone (migration 0015 filled existing rows).
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The current rectification deadline (the rectify assignment's); null until assigned.
     deadline: Mapped[date | None] = mapped_column(Date)

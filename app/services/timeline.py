@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from app.models import Event, Hazard, Photo
 from app.permissions import Actor
 from app.services import outbox
-from app.workflow.states import ENDING_ACTIONS
 
 GENESIS = "0" * 64
 
@@ -63,9 +62,6 @@ def append_event(
     photos: list[Photo] | None = None,
 ) -> Event:
     """Add the next event of the hazard's chain. The caller holds the hazard's lock."""
-    if action in ENDING_ACTIONS:
-        # The hazard row keeps when it ended, flushed with its state change (models/hazard.py).
-        hazard.ended_at = at.astimezone(UTC)
     session.flush()
     last = session.execute(
         select(Event.seq, Event.hash)

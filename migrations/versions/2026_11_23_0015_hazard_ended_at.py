@@ -3,13 +3,14 @@
 The committee's board counts, per township and industry, what was open when a period began
 and what was written off in it: both need when each hazard ended (its close or reject event).
 Read from the timeline, that is one lookup per hazard (29,757 major hazards of the generated
-province: 0.3-2 s, bench/bench_board.py --explain). The hazard row now keeps that time,
-copied from the ending event by the one function that appends events, so the board reads every
-figure from one covering index (PostgreSQL INCLUDE; the listing too, for 挂牌督办).
+province: 0.3-2 s, bench/bench_board.py --explain). The hazard row now keeps that time, set
+with the state change that appends the ending event (services/actions.perform_action), so the
+board reads every figure from one covering index (PostgreSQL INCLUDE; the listing too, for
+挂牌督办).
 
 It is exact by construction: events are append-only, a hazard has at most one ending event
-(closed and rejected are final states), and the column is written with that event. Existing
-rows are filled from the timeline here.
+(closed and rejected are final states), and the column is written in the same transaction, at
+the same instant, as that event. Existing rows are filled from the timeline here.
 
 Revision ID: 0015
 Revises: 0013
