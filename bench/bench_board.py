@@ -15,6 +15,15 @@ and the province's root region, and for each case:
             before_cursor_execute listener on the app's engine), replayed with plain psycopg
             on one connection: same SQL text, same parameters, rows fetched.
 
+The county committee is authenticated by its token on every request, as in production (the
+user and its region are loaded: those statements are replayed too); the province's made-up
+actor is injected instead (no such user exists).
+
+Fixed overhead: a do-nothing endpoint with the board's own dependencies (the actor, a read-only
+session whose connection is checked out and pinged, the clock), measured alongside as "floor"
+with its statements replayed ("floor raw"). "own" is then the board's part alone:
+(endpoint - floor) / (raw SQL - floor raw), the Python the board adds to its own queries.
+
 Endpoint and raw runs alternate, so both see the same machine load. Figures are wall-clock
 milliseconds: median and p95 over --runs runs after 2 warm-up runs.
 
@@ -28,7 +37,7 @@ The board cases run on read-only transactions (default_transaction_read_only=on)
 cases write ranking_month rows of --month, and only those.
 
 Usage:  .venv/bin/python bench/bench_board.py [--url URL] [--runs 20] [--month 2026-10]
-            [--from 2026-01-01] [--to 2026-11-23] [--province] [--only ranking|board]
+            [--from 2026-01-01] [--to 2026-11-23] [--province] [--only TEXT] [--explain]
 """
 
 from __future__ import annotations
@@ -49,8 +58,6 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
 SECRET = "bench-board-secret-key-not-for-production-0123456789"
-# The raw connection gets the app's own session settings (app.db: jit off).
-RAW_OPTIONS = "-c jit=off"
 READ_ONLY = "SET TRANSACTION READ ONLY"
 
 
@@ -82,20 +89,21 @@ def main() -> None:
                         help="also as a committee of the whole province (a made-up actor)")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each statement instead of timing")
-    parser.add_argument("--only", choices=("board", "ranking"),
-                        help="only the board cases, or only the ranking cases")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the cases whose name contains this (repeatable)")
     args = parser.parse_args()
 
     os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET,
                        "DATABASE_URL": args.url})
 
     import psycopg
+    from fastapi import Depends, Response
     from fastapi.testclient import TestClient
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
 
-    from app.api.deps import get_actor
-    from app.db import get_engine
+    from app.api.deps import get_actor, request_clock
+    from app.db import get_engine, get_session, postgresql_options
     from app.main import create_app
     from app.models import Region, User
     from app.permissions import load_actor
@@ -114,16 +122,24 @@ def main() -> None:
     print(f"county committee: {committee.username} ({county.name}); province: {province.name}")
 
     app = create_app()
+
+    # The board's dependencies and nothing else (get_session checks the connection out).
+    @app.get("/bench/floor", dependencies=[Depends(get_actor), Depends(request_clock),
+                                           Depends(get_session, scope="function")])
+    def floor() -> Response:
+        return Response("{}", media_type="application/json")
+
     client = TestClient(app)
     token = issue_token(committee.id, datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
-    actors: list[tuple[str, Any]] = [("county", county_actor)]
+    # None: the committee's own token, read on every request as in production.
+    actors: list[tuple[str, Any]] = [("county", None)]
     if args.province:
         actors.append(("province", replace(county_actor, region_id=province.id,
                                            region_path=province.path)))
 
     raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
-                          options=RAW_OPTIONS)
+                          options=postgresql_options())
 
     def forget_month() -> None:
         raw.execute("DELETE FROM ranking_month WHERE month = %s", (args.month,))
@@ -135,22 +151,20 @@ def main() -> None:
     ranking = {"month": args.month}
     cases: list[Case] = []
     for scope, actor in actors:
-        board = [
+        cases += [
             Case(f"board major {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
                  {"level": "major", "from": args.start, "to": args.end}),
             Case(f"board major {args.year_from}..{args.end} ({scope})", actor,
                  "/api/v1/board", {"level": "major", "from": args.year_from, "to": args.end}),
             Case(f"board general {args.start}..{args.end} ({scope})", actor, "/api/v1/board",
                  {"level": "general", "from": args.start, "to": args.end}),
-        ]
-        rankings = [
             Case(f"ranking {args.month} first ({scope})", actor, "/api/v1/board/ranking",
                  ranking, read_only=False, before_each=forget_month),
             Case(f"ranking {args.month} kept ({scope})", actor, "/api/v1/board/ranking",
                  ranking, read_only=False, warm=True),
         ]
-        cases += ([] if args.only == "ranking" else board) + \
-            ([] if args.only == "board" else rankings)
+    if args.only:
+        cases = [case for case in cases if any(text in case.name for text in args.only)]
 
     captured: list[tuple[str, Any, bool]] = []
 
@@ -161,34 +175,20 @@ def main() -> None:
     def begin_read_only(connection: Any) -> None:
         connection.exec_driver_sql(READ_ONLY)
 
-    print(f"{'case':<52} {'endpoint p50':>12} {'p95':>8} {'raw SQL p50':>12} {'p95':>8} "
-          f"{'ratio':>6}")
-    for case in cases:
-        app.dependency_overrides[get_actor] = lambda actor=case.actor: actor
-        if case.read_only:
-            event.listen(engine, "begin", begin_read_only)
-        prepare = case.before_each or nothing
-        if case.warm:
-            assert client.get(case.path, params=case.params, headers=headers).status_code == 200
-        prepare()
+    def record(path: str, params: dict[str, str]) -> list[tuple[str, Any, bool]]:
+        """The statements one request sends (the pool's ping is not among them)."""
         captured.clear()
         event.listen(engine, "before_cursor_execute", capture)
-        response = client.get(case.path, params=case.params, headers=headers)
+        response = client.get(path, params=params, headers=headers)
         event.remove(engine, "before_cursor_execute", capture)
         assert response.status_code == 200, response.text
-        statements = [s for s in captured if s[0] != READ_ONLY]
-        if args.explain:
-            explain(raw, case.name, statements)
-            if case.read_only:
-                event.remove(engine, "begin", begin_read_only)
-            continue
+        return [s for s in captured if s[0] != READ_ONLY]
 
-        def endpoint(case: Case = case) -> None:
-            response = client.get(case.path, params=case.params, headers=headers)
-            assert response.status_code == 200
+    def endpoint(path: str, params: dict[str, str]) -> Callable[[], None]:
+        return lambda: assert_ok(client.get(path, params=params, headers=headers))
 
-        def replay(statements: list[tuple[str, Any, bool]] = statements,
-                   read_only: bool = case.read_only) -> None:
+    def replay(statements: list[tuple[str, Any, bool]], read_only: bool) -> Callable[[], None]:
+        def run() -> None:
             with raw.cursor() as cursor:
                 if read_only:
                     cursor.execute(READ_ONLY)
@@ -200,10 +200,34 @@ def main() -> None:
                     if cursor.description is not None:
                         cursor.fetchall()
             raw.commit()
+        return run
 
-        timings: dict[str, list[float]] = {"endpoint": [], "raw": []}
+    print(f"{'case':<48} {'endpoint p50':>12} {'p95':>7} {'raw SQL p50':>11} {'p95':>7} "
+          f"{'ratio':>5} {'floor':>6} {'raw':>5} {'own':>5}")
+    for case in cases:
+        if case.actor is None:
+            app.dependency_overrides.pop(get_actor, None)
+        else:
+            app.dependency_overrides[get_actor] = lambda actor=case.actor: actor
+        if case.read_only:
+            event.listen(engine, "begin", begin_read_only)
+        prepare = case.before_each or nothing
+        if case.warm:
+            assert_ok(client.get(case.path, params=case.params, headers=headers))
+        prepare()
+        statements = record(case.path, case.params)
+        if args.explain:
+            explain(raw, case.name, statements)
+            if case.read_only:
+                event.remove(engine, "begin", begin_read_only)
+            continue
+        calls = {"endpoint": endpoint(case.path, case.params),
+                 "raw": replay(statements, case.read_only),
+                 "floor": endpoint("/bench/floor", {}),
+                 "floor raw": replay(record("/bench/floor", {}), case.read_only)}
+        timings: dict[str, list[float]] = {label: [] for label in calls}
         for run in range(args.runs + 2):
-            for label, call in (("endpoint", endpoint), ("raw", replay)):
+            for label, call in calls.items():
                 prepare()
                 started = time.perf_counter()
                 call()
@@ -211,10 +235,13 @@ def main() -> None:
                     timings[label].append((time.perf_counter() - started) * 1000)
         if case.read_only:
             event.remove(engine, "begin", begin_read_only)
-        e50, r50 = statistics.median(timings["endpoint"]), statistics.median(timings["raw"])
-        print(f"{case.name:<52} {e50:>10.1f}ms {percentile(timings['endpoint'], 95):>6.1f}ms "
-              f"{r50:>10.1f}ms {percentile(timings['raw'], 95):>6.1f}ms {e50 / r50:>6.2f}",
-              flush=True)
+        p50 = {label: statistics.median(values) for label, values in timings.items()}
+        own = (p50["endpoint"] - p50["floor"]) / max(p50["raw"] - p50["floor raw"], 0.01)
+        print(f"{case.name:<48} {p50['endpoint']:>10.1f}ms "
+              f"{percentile(timings['endpoint'], 95):>5.1f}ms"
+              f" {p50['raw']:>9.1f}ms {percentile(timings['raw'], 95):>5.1f}ms "
+              f"{p50['endpoint'] / p50['raw']:>5.2f} {p50['floor']:>4.1f}ms "
+              f"{p50['floor raw']:>3.1f}ms {own:>5.2f}", flush=True)
     raw.close()
     if not args.explain:
         # What any request costs before its own work: GET /api/v1/me with the actor given
@@ -227,6 +254,10 @@ def main() -> None:
                 me.append((time.perf_counter() - started) * 1000)
         print(f"{'GET /api/v1/me (no SQL: a request fixed cost)':<52} "
               f"{statistics.median(me):>10.1f}ms {percentile(me, 95):>6.1f}ms")
+
+
+def assert_ok(response: Any) -> None:
+    assert response.status_code == 200, response.text
 
 
 def explain(raw: Any, name: str, statements: list[tuple[str, Any, bool]]) -> None:

@@ -2,6 +2,7 @@
 
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from threading import Barrier
 
 import pytest
@@ -203,6 +204,31 @@ def test_migrations_keep_existing_data(fresh_url: str) -> None:
     with Session(engine) as session:
         assert session.get(Hazard, hazard_id) is not None
         assert len(list(verify_chains(session))) == 0
+    engine.dispose()
+
+
+def test_migration_0015_fills_ended_at_from_the_timeline(fresh_url: str) -> None:
+    """A hazard ended before the column existed gets its ending event's time; open ones none."""
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "head")
+    engine = make_engine(fresh_url)
+    with Session(engine) as session, session.begin():
+        load_demo(session, clock=FixedClock(START))
+    clock = FixedClock(START)
+    rejected, still_open = committed_report(engine, clock), committed_report(engine, clock)
+    clock.advance(timedelta(hours=3))
+    with Session(engine) as session:
+        for tx in run_in_transaction(session):
+            perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=rejected,
+                           action="reject", form={"reason": "重复上报"}, uploads=[],
+                           clock=clock)
+    engine.dispose()
+    command.downgrade(config, "0013")
+    command.upgrade(config, "head")
+    engine = make_engine(fresh_url)
+    with Session(engine) as session:
+        assert session.get_one(Hazard, rejected).ended_at == clock.now()
+        assert session.get_one(Hazard, still_open).ended_at is None
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 with data the rest of the system accepts (chains verify, assignments route, codes count)."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -17,7 +17,7 @@ from app.services.routing import supervising_units
 from app.services.scale import ScaleRefused, generate
 from app.services.timeline import verify_chains
 from app.services.uscc import is_valid_uscc
-from app.workflow.states import RECTIFICATION_OPEN, HazardState
+from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 from tests.conftest import START, create_database, drop_database, migrate
 from tests.database_fixtures import committed_report
 
@@ -117,7 +117,10 @@ def _check_states(session: Session) -> None:
 
 def _check_timelines(session: Session) -> None:
     last: dict[int, Event] = {}
+    endings: dict[int, datetime] = {}
     for event in session.scalars(select(Event).order_by(Event.hazard_id, Event.seq)):
+        if event.action in ENDING_ACTIONS:
+            endings[event.hazard_id] = event.at
         previous = last.get(event.hazard_id)
         if previous is None:
             assert event.action == "report" and event.from_state is None
@@ -130,6 +133,8 @@ def _check_timelines(session: Session) -> None:
     for hazard_id, event in last.items():
         assert event.to_state == hazards[hazard_id].state
         assert event.at <= START
+        # The row keeps when the hazard ended, as the timeline says (the board reads it).
+        assert hazards[hazard_id].ended_at == endings.get(hazard_id)
     verified = _count(session, Event, Event.action == "verify")
     assert verified > 0 and _count(session, Event, Event.action == "sample") == verified
 

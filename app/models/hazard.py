@@ -69,6 +69,13 @@ class Hazard(Base):
     reporter_role: Mapped[Role] = mapped_column(String(16))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the hazard ended (销号 or 不予受理): the time of its close or reject event, set with
+    # the state by the one function that changes it (services/actions.perform_action), which
+    # appends that event at the same instant in the same transaction. It cannot drift from the
+    # timeline: events are append-only, and closed and rejected are final states, so a hazard
+    # has at most one such event and this is never set again. The board counts a period's
+    # write-offs from the hazard row alone (migration 0015 filled existing rows).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The current rectification deadline (the rectify assignment's); null until assigned.
     deadline: Mapped[date | None] = mapped_column(Date)
     # The five-determination plan (五定) filed when a major hazard is accepted.
@@ -161,9 +168,10 @@ class Event(Base):
 
 
 # The committee's board counts one level's hazards of a region from this index alone
-# (PostgreSQL; migration 0010): the rows it needs are scattered over the whole table.
+# (PostgreSQL; migrations 0010, 0015): the rows it needs are scattered over the whole table.
 Index("ix_hazard_level_region", Hazard.level, Hazard.region_id,
-      postgresql_include=["state", "deadline", "reported_at", "enterprise_id"])
+      postgresql_include=["state", "deadline", "reported_at", "ended_at", "enterprise_id",
+                          "listing"])
 # The events of one kind in a period (submissions and spot-checks of a month for the ranking,
 # write-offs of a period for the board), without reading the whole timeline table; `seq`
 # too, so a month's submissions find the deadline then in force from this index alone.

@@ -40,7 +40,7 @@ from app.workflow.fields import (
     parse_fields,
 )
 from app.workflow.machine import Attempt, check_role, fire
-from app.workflow.states import HazardState
+from app.workflow.states import ENDED_STATES, HazardState
 
 
 class Step:
@@ -91,6 +91,8 @@ def perform_action(
             step.data["review_late"] = late  # 复核超期, on record against the acting unit
     hazard.state = new_state
     hazard.updated_at = now
+    if new_state in ENDED_STATES:
+        hazard.ended_at = now  # the time of the close or reject event appended below
     rows = photo_service.store_photos(
         session, hazard=hazard, action=action, photos=photos, uploaded_by_id=actor.id, at=now
     )

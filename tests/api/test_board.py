@@ -3,9 +3,11 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from app.models import Event, Hazard
 from tests.api.board_story import Story, build_story
-from tests.api.helpers import neighbouring_county, report
+from tests.api.helpers import act, neighbouring_county, ok, report
 
 FIGURES = ("open", "overdue", "listed", "open_at_start", "found", "closed")
 
@@ -136,6 +138,29 @@ def test_drill_down_lists_the_very_hazards(client, auth, story: Story) -> None:
     chem = next(r for r in board["by_industry"] if r["name"] == "化工")
     assert chem["closed"]["params"] == {"level": "major", "industry_id": str(story.chemicals),
                                         "closed_from": "2026-10-01", "closed_to": "2026-11-30"}
+
+
+def test_hazard_rows_keep_when_they_ended(db, story: Story) -> None:
+    """The board reads a hazard's end from the row: it must be its close or reject event's
+    time (H1, H3, H4 closed; H5 rejected), and nothing for the open ones (H2, H6)."""
+    endings = dict(db.execute(select(Event.hazard_id, Event.at)
+                              .where(Event.action.in_(("close", "reject")))).all())
+    rows = {hazard.id: hazard for hazard in db.scalars(select(Hazard))}
+    for name, hazard_id in story.ids.items():
+        db.refresh(rows[hazard_id])
+        assert rows[hazard_id].ended_at == endings.get(hazard_id), name
+    assert {name for name, hazard_id in story.ids.items() if hazard_id in endings} == \
+        {"H1", "H3", "H4", "H5"}
+
+
+def test_ending_a_hazard_is_one_update(client, auth, db) -> None:
+    """Keeping the end time on the row costs no extra update: the version moves by one."""
+    hazard = report(client, auth, "ent_a")
+    rejected = ok(act(client, auth, "insp_dept", hazard["id"], "reject", {"reason": "重复上报"}))
+    assert rejected["version"] == hazard["version"] + 1
+    ending = db.scalars(select(Event).where(Event.hazard_id == hazard["id"],
+                                            Event.action == "reject")).one()
+    assert db.get_one(Hazard, hazard["id"]).ended_at == ending.at
 
 
 def test_region_filter_takes_the_subtree(client, auth, story: Story) -> None:

@@ -22,6 +22,7 @@ from app.models.enums import Duty, HazardLevel, PartyType, Role
 from app.services.scale.org import Firm
 from app.services.timeline import GENESIS, compute_hash
 from app.workflow import sampling
+from app.workflow.states import ENDING_ACTIONS
 from app.workflow.states import HazardState as S
 
 SECOND = 1_000_000  # times are whole microseconds since the epoch (exact, unlike floats)
@@ -133,6 +134,10 @@ class Story:
             self.version += 1
         self.state = to_state
         return True
+
+    def ended_at(self) -> datetime | None:
+        """The hazard row's `ended_at`: when its close or reject event happened, if it did."""
+        return next((e.at for e in self.events if e.action in ENDING_ACTIONS), None)
 
     def local_date(self, at: int) -> date:
         return (EPOCH + timedelta(microseconds=at)).astimezone(self.tz).date()
