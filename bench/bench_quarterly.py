@@ -44,11 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
-SECRET = "bench-quarterly-secret-key-not-for-production-0123456789"
 
-os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET})
-
-from bench.bench_scale import (  # noqa: E402  (after the environment is set)
+# bench_scale sets BIHUAN_ENV and SECRET_KEY on import: the server gets the same key.
+from bench.bench_scale import (  # noqa: E402
+    SECRET,
     Capture,
     explain,
     log,
@@ -136,6 +135,8 @@ def main() -> None:
             token = client.post("/api/v1/auth/token", data={
                 "username": users[scope], "password": SCALE_PASSWORD}).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
+            # The same user in-process (the capture), before any slow request.
+            capture.client.get("/api/v1/me", headers=headers).raise_for_status()
             formats = ["json", "xlsx"] if args.xlsx else ["json"]
             for by in args.by.split(","):
                 for fmt in formats:

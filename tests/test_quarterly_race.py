@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.clock import FixedClock
 from app.db import run_in_transaction
 from app.errors import Conflict
-from app.models import QuarterlyFiling
+from app.models import QuarterlyFiling, QuarterlyTally
 from app.services.quarterly_filing import file_quarterly
 from tests.database_fixtures import actor_of
 
@@ -18,6 +18,7 @@ AFTER_Q3 = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
 
 
 def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
+    """Each filing also finds Q3 untallied and tallies it: one tally results."""
     actor = actor_of(loaded, "ent_a")
     barrier = Barrier(4)
 
@@ -38,4 +39,6 @@ def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
     with Session(loaded) as session:
         versions = session.scalars(select(QuarterlyFiling.version)
                                    .order_by(QuarterlyFiling.version)).all()
+        tallies = session.scalars(select(QuarterlyTally.quarter)).all()
     assert versions == list(range(1, results.count("ok") + 1))
+    assert tallies == [3]

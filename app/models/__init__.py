@@ -13,7 +13,7 @@ from app.models.org import (
     unit_region,
 )
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
-from app.models.statistics import QuarterlyFiling
+from app.models.statistics import QuarterlyFiling, QuarterlyTally, QuarterlyTallyCell
 from app.models.supervision import (
     Extension,
     InboxMessage,
@@ -41,6 +41,8 @@ __all__ = [
     "OutboxMessage",
     "Photo",
     "QuarterlyFiling",
+    "QuarterlyTally",
+    "QuarterlyTallyCell",
     "Region",
     "SpotCheckPolicy",
     "SupervisionStep",
