@@ -135,17 +135,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _prepare_postgresql(engine: Engine) -> None:
-    """Switch JIT compilation off on every connection.
+    """Switch JIT compilation off and plan every statement for its parameters, on every
+    connection.
 
     The app's queries are short indexed reads; their cost estimates (a ranking's correlated
     "latest event before the cutoff" lookups) can pass jit_above_cost although they run in
     well under a second, and compiling then costs more than it saves (bench/bench_board.py).
+
+    psycopg prepares a statement run five times on a connection; PostgreSQL then may switch
+    to one generic plan for all parameters. A scope's region path is such a parameter, and a
+    township's scope and the province's differ a thousandfold: the generic plan of the
+    province's quarterly statistics took 9 s where its own plan takes 0.1 s
+    (bench/bench_quarterly.py). Planning these statements costs about a millisecond.
     """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
         # Commit the implicit transaction: a rollback would undo the setting.
         dbapi_connection.commit()
 

@@ -123,8 +123,9 @@ def main() -> None:
 
     from app.services.scale.org import SCALE_PASSWORD
 
-    # The raw connection gets the app's own session setting (app.db: jit off).
-    conn = psycopg.connect(args.url, options="-c jit=off")
+    # The raw connection gets the app's own session settings (app.db).
+    conn = psycopg.connect(args.url,
+                           options="-c jit=off -c plan_cache_mode=force_custom_plan")
     server = start_server(args.url, args.port, args.server_log)
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=600)

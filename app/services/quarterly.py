@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -329,7 +329,11 @@ def build_tally(session: Session, quarter: Quarter, now: datetime) -> None:
             for chunk in range(0, len(rows), 5000):
                 session.execute(insert(QuarterlyTallyCell), rows[chunk:chunk + 5000])
     except IntegrityError:
-        pass
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # A quarter's cells arrive at once (20,000 for a province): planned as an empty
+        # table until autovacuum's next look, the reports' joins would loop row by row.
+        session.execute(text("ANALYZE quarterly_tally_cell"))
 
 
 def _cell_row(quarter: Quarter, key: CellKey, figures: Figures) -> dict[str, Any]:
