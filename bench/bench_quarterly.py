@@ -58,13 +58,18 @@ from bench.bench_scale import (  # noqa: E402
 
 def start_server(url: str, port: int, log_path: str | None) -> subprocess.Popen[bytes]:
     """`bihuan serve` as bench_scale.py starts it; its output to --server-log if given."""
+    import httpx
+
+    try:  # a server left on the port would answer for ours
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
+        raise SystemExit(f"port {port} is in use: stop what listens there or give --port")
+    except httpx.TransportError:
+        pass
     env = {**os.environ, "DATABASE_URL": url, "BIHUAN_ENV": "production", "SECRET_KEY": SECRET}
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/bihuan"), "serve", "--port", str(port)], env=env, cwd=ROOT,
         stdout=output, stderr=output)
-    import httpx
-
     for _ in range(200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
