@@ -119,24 +119,42 @@ class Figures:
     funds_planned: Decimal = Decimal("0.00")
 
     def add(self, other: "Figures") -> None:
-        self.general.add(other.general)
-        self.major.add(other.major)
+        # Spelt out, as Counts.add: a province's report adds tens of thousands of these.
+        general, major = self.general, self.major
+        general.found += other.general.found
+        general.rectified += other.general.rectified
+        general.outstanding += other.general.outstanding
+        general.carried_over += other.general.carried_over
+        major.found += other.major.found
+        major.rectified += other.major.rectified
+        major.outstanding += other.major.outstanding
+        major.carried_over += other.major.carried_over
         self.major_planned += other.major_planned
         self.funds_planned += other.funds_planned
 
     def as_dict(self) -> dict[str, Any]:
         """Flat, in FIGURE_LABELS order: the JSON fields, the XLSX columns, the snapshot."""
-        total = Counts()
-        total.add(self.general)
-        total.add(self.major)
+        general, major = self.general, self.major
+        total = Counts(general.found + major.found, general.rectified + major.rectified,
+                       general.outstanding + major.outstanding,
+                       general.carried_over + major.carried_over)
         values: dict[str, Any] = {}
-        for prefix, counts in (("", total), ("general_", self.general), ("major_", self.major)):
-            for item in fields(Counts):
-                values[prefix + item.name] = getattr(counts, item.name)
-            values[prefix + "rectification_rate"] = counts.rate
+        for keys, counts in zip(_KEYS, (total, general, major), strict=True):
+            found, rectified, outstanding, carried_over, rate = keys
+            values[found] = counts.found
+            values[rectified] = counts.rectified
+            values[outstanding] = counts.outstanding
+            values[carried_over] = counts.carried_over
+            values[rate] = counts.rate
         values["major_planned"] = self.major_planned
         values["funds_planned"] = self.funds_planned.quantize(CENT)
         return values
+
+
+# Figures.as_dict()'s keys of the total, the general and the major counts.
+_KEYS = tuple(tuple(prefix + name for name in (
+    "found", "rectified", "outstanding", "carried_over", "rectification_rate"))
+    for prefix in ("", "general_", "major_"))
 
 
 # Column headers (XLSX) for Figures.as_dict(), in order.

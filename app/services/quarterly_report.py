@@ -179,7 +179,10 @@ def quarterly_report(
     by_township: dict[str, Figures] = {}
     for (enterprise_id, path), figures in cells.items():
         if by != GroupBy.region:  # regions show none of their enterprises' figures
-            by_enterprise.setdefault(enterprise_id, Figures()).add(figures)
+            # Mostly an enterprise's only cell, shared: no figures are changed once made.
+            prior = by_enterprise.get(enterprise_id)
+            by_enterprise[enterprise_id] = (
+                figures if prior is None else sum_figures((prior, figures)))
         by_township.setdefault(path, Figures()).add(figures)
     enterprises = _enterprises(session, actor, region_path, by_enterprise, statuses, missing)
     units, supervised = _units(session, actor, region_path, {e.id for e in enterprises}, by)
@@ -187,7 +190,7 @@ def quarterly_report(
         # Only by unit are these rows shown; otherwise they list who has not filed.
         if by == GroupBy.unit:
             row.figures = sum_figures(
-                by_enterprise.get(e, Figures()) for e in supervised.get(row.id, ()))
+                by_enterprise[e] for e in supervised.get(row.id, ()) if e in by_enterprise)
         row.filing = statuses.get((PartyType.unit, row.id), missing)
 
     if by == GroupBy.enterprise:
