@@ -333,15 +333,18 @@ def _tallied(session: Session, quarter: Quarter, now: datetime) -> bool:
         return True
     if quarter.end_at() + SETTLE > now:
         return False
-    build_tally(session, quarter, now)
-    return True
+    return build_tally(session, quarter, now)
 
 
-def build_tally(session: Session, quarter: Quarter, now: datetime) -> None:
+def build_tally(session: Session, quarter: Quarter, now: datetime) -> bool:
     """Count an ended quarter's cells for every hazard and store them with the quarter's
-    marker. Two requests racing to build it: the second's insert fails on the marker's key
-    and is undone; the cells it reads then are the first one's, the same."""
+    marker; False when there are none (nothing to save, and a database without hazards may
+    yet be filled by `bihuan scale generate`). Two requests racing to build it: the second's
+    insert fails on the marker's key and is undone; the cells it reads then are the first
+    one's, the same."""
     cells = count_cells(session, quarter, [])
+    if not cells:
+        return False
     try:
         with session.begin_nested():
             session.add(QuarterlyTally(year=quarter.year, quarter=quarter.quarter,
@@ -351,11 +354,12 @@ def build_tally(session: Session, quarter: Quarter, now: datetime) -> None:
             for chunk in range(0, len(rows), 5000):
                 session.execute(insert(QuarterlyTallyCell), rows[chunk:chunk + 5000])
     except IntegrityError:
-        return
+        return True
     if session.get_bind().dialect.name == "postgresql":
         # A quarter's cells arrive at once (20,000 for a province): planned as an empty
         # table until autovacuum's next look, the reports' joins would loop row by row.
         session.execute(text("ANALYZE quarterly_tally_cell"))
+    return True
 
 
 def _cell_row(quarter: Quarter, key: CellKey, figures: Figures) -> dict[str, Any]:

@@ -548,3 +548,11 @@ def test_a_failed_spot_check_does_not_move_the_first_rectification(client, auth,
     assert get(client, auth, "ent_a")["total"] == q3
     assert db.get(QuarterlyTally, (2026, 3)) is not None
     assert get(client, auth, "ent_a", quarter=4)["total"] == NOTHING
+
+
+def test_a_quarter_with_nothing_to_count_is_not_tallied(client, auth, db) -> None:
+    """Nothing to keep, and a database without hazards may still be filled with a generated
+    history (`bihuan scale generate`), which a tally taken now would contradict."""
+    body = get(client, auth, "anweiban")
+    assert body["total"] == NOTHING and body["ended"] is True
+    assert db.get(QuarterlyTally, (2026, 3)) is None
