@@ -20,8 +20,13 @@ each `by` (region, unit, enterprise; with --xlsx also format=xlsx):
             then replayed with plain psycopg on one connection: same SQL text, same
             parameters, rows fetched, committed as the request is.
 
-Endpoint and raw runs alternate request by request, so both see the same machine load.
-Figures are wall-clock milliseconds, median and p95 over --runs runs after --warmup runs.
+Each case is requested once over HTTP before its capture: the first request for an ended
+quarter (SETTLE after its end) tallies it (app/services/quarterly.py; about 3 s for the
+province), which is neither measured nor replayed. The raw connection gets the app's session
+settings (jit off, plan_cache_mode force_custom_plan). Endpoint and raw runs alternate request
+by request, so both see the same machine load. Figures are wall-clock milliseconds, median and
+p95 over --runs runs after --warmup runs. A quarter not yet tallied (--quarter 4, the current
+one) measures counting from the timeline.
 
 Usage:  .venv/bin/python bench/bench_quarterly.py [--url URL] [--runs 10] [--warmup 2]
             [--year 2026] [--quarter 3] [--by region,unit,enterprise] [--scopes county,province]
