@@ -156,8 +156,9 @@ def _prepare_postgresql(engine: Engine) -> None:
     it once for any parameters. The data is skewed (one enterprise or township can hold a
     hundred times the average), so a plan made for the average was a disaster for the big
     ones: an enterprise's first page took 353 ms instead of 0.4 ms by fetching and sorting all
-    its 57,000 hazards. Planning each run with its real parameters costs well under a
-    millisecond.
+    its 57,000 hazards; the province's quarterly statistics took 9 s instead of 0.1 s, a
+    scope's region path being such a parameter (bench/bench_quarterly.py). Planning each run
+    with its real parameters costs about a millisecond at most.
     """
 
     @event.listens_for(engine, "connect")

@@ -171,6 +171,22 @@ def statistics_hazards(actor: Actor) -> ColumnElement[bool]:
     return and_(Hazard.enterprise_id.in_(statistics_enterprises(actor)), hazard_visibility(actor))
 
 
+def statistics_cells(
+    actor: Actor, enterprise_id: ColumnElement[int], region_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """`statistics_hazards` on a hazard's enterprise and township alone, for rows that keep
+    only those (the quarterly tally). The same hazards: an enterprise user sees exactly its
+    enterprise's hazards, an inspector every hazard of the enterprises its unit supervises
+    (its other visible hazards are not of its enterprises), a committee or admin the hazards
+    lying in its subtree."""
+    enterprises = enterprise_id.in_(statistics_enterprises(actor))
+    if actor.role in (Role.committee, Role.admin) and actor.region_path:
+        in_region = select(Region.id).where(
+            Region.path.startswith(actor.region_path, autoescape=True))
+        return and_(enterprises, region_id.in_(in_region))
+    return enterprises
+
+
 def statistics_region_paths(session: Session, actor: Actor) -> tuple[str, ...]:
     """The region subtrees an actor may narrow its statistics to (`region_id`)."""
     if actor.role in (Role.committee, Role.admin):

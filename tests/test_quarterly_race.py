@@ -10,14 +10,17 @@ from sqlalchemy.orm import Session
 from app.clock import FixedClock
 from app.db import run_in_transaction
 from app.errors import Conflict
-from app.models import QuarterlyFiling
+from app.models import QuarterlyFiling, QuarterlyTally
 from app.services.quarterly_filing import file_quarterly
-from tests.database_fixtures import actor_of
+from tests.database_fixtures import actor_of, committed_report
 
+IN_Q3 = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
 AFTER_Q3 = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
 
 
 def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
+    """Each filing also finds Q3 untallied and tallies it: one tally results."""
+    committed_report(loaded, FixedClock(IN_Q3))
     actor = actor_of(loaded, "ent_a")
     barrier = Barrier(4)
 
@@ -38,4 +41,6 @@ def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
     with Session(loaded) as session:
         versions = session.scalars(select(QuarterlyFiling.version)
                                    .order_by(QuarterlyFiling.version)).all()
+        tallies = session.scalars(select(QuarterlyTally.quarter)).all()
     assert versions == list(range(1, results.count("ok") + 1))
+    assert tallies == [3]

@@ -14,7 +14,7 @@ from app.models.org import (
 )
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
 from app.models.ranking import RankingMonth
-from app.models.statistics import QuarterlyFiling
+from app.models.statistics import QuarterlyFiling, QuarterlyTally, QuarterlyTallyCell
 from app.models.supervision import (
     Extension,
     InboxMessage,
@@ -42,6 +42,8 @@ __all__ = [
     "OutboxMessage",
     "Photo",
     "QuarterlyFiling",
+    "QuarterlyTally",
+    "QuarterlyTallyCell",
     "RankingMonth",
     "Region",
     "RevokedSession",

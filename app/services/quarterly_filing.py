@@ -133,8 +133,8 @@ def file_quarterly(
     if q.end_at() > now:
         raise invalid("body", "quarter", "该季度尚未结束，结束后才能上报")
     # A filer's statistics scope is exactly its party: its enterprise, or its unit's.
-    figures = sum_figures(hazard_figures(session, actor=actor, quarter=q, region_path=None)
-                          .values())
+    figures = sum_figures(hazard_figures(session, actor=actor, quarter=q, region_path=None,
+                                         now=now).values())
     last = session.scalar(
         select(func.max(QuarterlyFiling.version)).where(
             QuarterlyFiling.party_type == party_type, QuarterlyFiling.party_id == party_id,

@@ -1,5 +1,7 @@
 """季度统计分析 as a report: one row per enterprise, unit or region, with who has filed."""
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,7 +23,6 @@ from app.permissions import (
 )
 from app.services.quarterly import (
     FUNDS_UNIT,
-    Cell,
     Figures,
     Quarter,
     check_quarter,
@@ -95,7 +96,10 @@ def _default_root(session: Session, actor: Actor) -> Region | None:
     return session.get(Region, actor.region_id) if actor.region_id is not None else None
 
 
-def _enterprises(session: Session, actor: Actor, region_path: str | None) -> list[Row]:
+def _enterprises(
+    session: Session, actor: Actor, region_path: str | None, figures: dict[int, Figures],
+    statuses: dict[tuple[PartyType, int], FilingStatus], missing: FilingStatus,
+) -> list[Row]:
     enterprise, township = aliased(Enterprise), aliased(Region)
     query = (
         select(enterprise.id, enterprise.name, enterprise.uscc, township.name, township.path)
@@ -105,16 +109,22 @@ def _enterprises(session: Session, actor: Actor, region_path: str | None) -> lis
     )
     if region_path is not None:
         query = query.where(township.path.startswith(region_path, autoescape=True))
-    return [Row("enterprise", id_, name, Figures(), code=uscc, region_name=township_name,
-                region_path=path)
+    return [Row("enterprise", id_, name, figures.get(id_) or Figures(), code=uscc,
+                region_name=township_name, region_path=path,
+                filing=statuses.get((PartyType.enterprise, id_), missing))
             for id_, name, uscc, township_name, path in session.execute(query)]
 
 
 def _units(
-    session: Session, actor: Actor, region_path: str | None, enterprise_ids: set[int]
+    session: Session, actor: Actor, region_path: str | None, enterprise_ids: set[int],
+    by: GroupBy,
 ) -> tuple[list[Row], dict[int, set[int]]]:
     """The units in scope and the in-scope enterprises each supervises. With a region, the
-    units located in it and those supervising an enterprise in it."""
+    units located in it and those supervising an enterprise in it.
+
+    Which enterprises a unit supervises is read only when it matters: for the units' figures
+    (by unit), or for a unit located outside the region (in scope if it supervises an
+    enterprise in it)."""
     unit, area = aliased(Unit), aliased(Region)
     units = session.execute(
         select(unit.id, unit.name, area.path)
@@ -122,10 +132,14 @@ def _units(
         .where(unit.id.in_(statistics_units(actor)))
         .order_by(area.path, unit.id)
     ).all()
+    outside = region_path is not None and any(
+        not path.startswith(region_path) for _, _, path in units)
     supervised: dict[int, set[int]] = {}
-    for unit_id, enterprise_id in session.execute(unit_enterprise_pairs(statistics_units(actor))):
-        if enterprise_id in enterprise_ids:
-            supervised.setdefault(unit_id, set()).add(enterprise_id)
+    if by == GroupBy.unit or outside:
+        pairs = session.execute(unit_enterprise_pairs(statistics_units(actor)))
+        for unit_id, enterprise_id in pairs:
+            if enterprise_id in enterprise_ids:
+                supervised.setdefault(unit_id, set()).add(enterprise_id)
     rows = [
         Row("unit", unit_id, name, Figures())
         for unit_id, name, path in units
@@ -158,20 +172,25 @@ def quarterly_report(
         region = _default_root(session, actor)
     region_path = region.path if region is not None else None
 
-    cells = hazard_figures(session, actor=actor, quarter=q, region_path=region_path)
+    cells = hazard_figures(session, actor=actor, quarter=q, region_path=region_path, now=now)
     statuses = filing_statuses(session, actor=actor, quarter=q)
     missing = not_filed_status(q, today)
-    enterprises = _enterprises(session, actor, region_path)
-    units, supervised = _units(session, actor, region_path, {e.id for e in enterprises})
     by_enterprise: dict[int, Figures] = {}
-    for (enterprise_id, _), figures in cells.items():
-        by_enterprise.setdefault(enterprise_id, Figures()).add(figures)
-    for row in enterprises:
-        row.figures = by_enterprise.get(row.id, Figures())
-        row.filing = statuses.get((PartyType.enterprise, row.id), missing)
+    by_township: dict[str, Figures] = {}
+    for (enterprise_id, path), figures in cells.items():
+        if by != GroupBy.region:  # regions show none of their enterprises' figures
+            # Mostly an enterprise's only cell, shared: no figures are changed once made.
+            prior = by_enterprise.get(enterprise_id)
+            by_enterprise[enterprise_id] = (
+                figures if prior is None else sum_figures((prior, figures)))
+        by_township.setdefault(path, Figures()).add(figures)
+    enterprises = _enterprises(session, actor, region_path, by_enterprise, statuses, missing)
+    units, supervised = _units(session, actor, region_path, {e.id for e in enterprises}, by)
     for row in units:
-        row.figures = sum_figures(
-            by_enterprise.get(e, Figures()) for e in supervised.get(row.id, ()))
+        # Only by unit are these rows shown; otherwise they list who has not filed.
+        if by == GroupBy.unit:
+            row.figures = sum_figures(
+                by_enterprise[e] for e in supervised.get(row.id, ()) if e in by_enterprise)
         row.filing = statuses.get((PartyType.unit, row.id), missing)
 
     if by == GroupBy.enterprise:
@@ -179,7 +198,7 @@ def quarterly_report(
     elif by == GroupBy.unit:
         rows = units
     else:
-        rows = _region_rows(session, region, cells, enterprises, statuses)
+        rows = _region_rows(session, region, by_township, enterprises, statuses)
     not_filed = [
         Party(PartyType(row.kind), row.id, row.name)
         for row in (*enterprises, *units)
@@ -187,14 +206,15 @@ def quarterly_report(
     ]
     return Report(
         quarter=q, by=by, region_id=region.id if region is not None else None,
-        ended=q.end_at() <= now, total=sum_figures(cells.values()), rows=rows, not_filed=not_filed,
+        ended=q.end_at() <= now, total=sum_figures(by_township.values()), rows=rows,
+        not_filed=not_filed,
     )
 
 
 def _region_rows(
     session: Session,
     root: Region | None,
-    cells: dict[Cell, Figures],
+    by_township: dict[str, Figures],
     enterprises: list[Row],
     statuses: dict[tuple[PartyType, int], FilingStatus],
 ) -> list[Row]:
@@ -204,16 +224,21 @@ def _region_rows(
     children = session.scalars(
         select(Region).where(Region.parent_id == root.id).order_by(Region.code)
     ).all() or [root]
+    # Enterprises and those that filed by township: a region's subtree sums its townships.
+    listed: Counter[str] = Counter()
+    filed: Counter[str] = Counter()
+    for e in enterprises:
+        path = e.region_path or ""
+        listed[path] += 1
+        filed[path] += (PartyType.enterprise, e.id) in statuses
     rows = []
     for region in children:
-        inside = [e.id for e in enterprises if (e.region_path or "").startswith(region.path)]
+        def inside(paths: Iterable[str], prefix: str = region.path) -> list[str]:
+            return [p for p in paths if p.startswith(prefix)]
         rows.append(Row(
             "region", region.id, region.name, code=region.code,
-            figures=sum_figures(
-                f for (_, path), f in cells.items() if path.startswith(region.path)),
-            enterprises=len(inside),
-            enterprises_filed=sum((PartyType.enterprise, e) in statuses for e in inside),
+            figures=sum_figures(by_township[p] for p in inside(by_township)),
+            enterprises=sum(listed[p] for p in inside(listed)),
+            enterprises_filed=sum(filed[p] for p in inside(filed)),
         ))
     return rows
-
-

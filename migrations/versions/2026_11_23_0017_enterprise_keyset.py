@@ -5,7 +5,7 @@ one backward index range scan: (enterprise_id, id) and (enterprise_id, state, id
 township's in 0011. The single-column enterprise index is a prefix of the first and goes.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-23 07:40:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,11 +16,16 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.clock import FixedClock
-from app.models import Enterprise, Region, Unit
+from app.models import Enterprise, Hazard, QuarterlyTally, QuarterlyTallyCell, Region, Unit
 from app.models.enums import Role
-from app.permissions import load_actor, supervised_enterprises, unit_enterprise_pairs
+from app.permissions import (
+    load_actor,
+    statistics_hazards,
+    supervised_enterprises,
+    unit_enterprise_pairs,
+)
 from app.security import issue_token
-from app.services.quarterly import Quarter, parse_funds
+from app.services.quarterly import Quarter, count_cells, hazard_figures, parse_funds
 from app.services.users import create_user
 from tests.api.helpers import PLAN, act, ok, report
 
@@ -471,3 +476,83 @@ def test_xlsx_keeps_a_name_that_looks_like_a_formula_as_text(client, auth, db) -
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     formula = next(c for c in cells if str(c.value).startswith("="))
     assert formula.data_type == "s" and formula.value == "=HYPERLINK(\"http://x\")"
+
+
+# --- the tally of ended quarters ---------------------------------------------------------
+
+
+def counted(db, actor, quarter: Quarter, region_path: str | None) -> dict:
+    """The figures counted from the timeline with the scope's reference definition."""
+    scope = [statistics_hazards(actor)]
+    if region_path is not None:
+        scope.append(Hazard.region_id.in_(
+            select(Region.id).where(Region.path.startswith(region_path))))
+    paths = {region_id: path for region_id, path in db.execute(select(Region.id, Region.path))}
+    return {(enterprise_id, paths[region_id]): figures for (enterprise_id, region_id), figures
+            in count_cells(db, quarter, scope).items()}
+
+
+def test_an_ended_quarter_is_tallied_once_and_equals_counting_for_every_caller(
+        client, auth, story, db, users, clock) -> None:
+    assert db.get(QuarterlyTally, (2026, 3)) is None
+    assert get(client, auth, "anweiban")["total"] == BOTH_Q3  # the first request tallies Q3
+    assert db.get(QuarterlyTally, (2026, 3)) is not None
+    cells = db.scalars(select(QuarterlyTallyCell).where(QuarterlyTallyCell.quarter == 3)).all()
+    assert len(cells) == 2  # ent_a in 城关镇, ent_b in 清溪镇
+    paths = [None, *db.scalars(select(Region.path).where(Region.level == "township"))]
+    for quarter in (2, 3, 4):  # Q4 has not ended: counted, never tallied
+        q = Quarter(2026, quarter)
+        for username in ("anweiban", "admin", "ent_a", "ent_b", "insp_dept", "insp_town"):
+            actor = load_actor(db, users[username])
+            for path in paths:
+                figures = hazard_figures(db, actor=actor, quarter=q, region_path=path,
+                                         now=clock.now())
+                assert figures == counted(db, actor, q, path), (quarter, username, path)
+    assert db.get(QuarterlyTally, (2026, 2)) is not None
+    assert db.get(QuarterlyTally, (2026, 4)) is None
+
+
+def test_a_quarter_is_counted_from_the_timeline_until_it_has_settled(
+        client, auth, clock, db) -> None:
+    at(clock, 9, 30, 23, 50)
+    general(client, auth)
+    at(clock, 10, 1, 0, 30)  # ended half an hour ago: requests stamped before the end may
+    found = figures(1, 0, 1, 0, 0.0, g=(1, 0, 1, 0, 0.0))  # still be committing
+    assert get(client, auth, "ent_a")["total"] == found
+    assert db.get(QuarterlyTally, (2026, 3)) is None
+    at(clock, 10, 1, 1, 0)
+    assert get(client, auth, "ent_a")["total"] == found
+    assert db.get(QuarterlyTally, (2026, 3)) is not None
+    assert get(client, auth, "ent_a")["total"] == found  # now read from the tally
+
+
+def test_a_failed_spot_check_does_not_move_the_first_rectification(client, auth, clock,
+                                                                  db) -> None:
+    """Verified Aug 5, spot-check failed Aug 10, verified again Oct 3: rectified in Q3 (its
+    first verification), and nothing in Q4 (rectified before it began)."""
+    at(clock, 7, 10)
+    hid = major(client, auth, ids(db)["ent_a"])
+    assign(client, auth, clock, hid)
+    accept(client, auth, hid, funds="85000")
+    at(clock, 8, 5)
+    submit(client, auth, hid)
+    verify(client, auth, hid)
+    at(clock, 8, 10)
+    ok(act(client, auth, "anweiban", hid, "spot_check_fail",
+           {"reason": "联锁装置未接入", "deadline": deadline(clock)}, photos=1))
+    at(clock, 10, 3)
+    submit(client, auth, hid)
+    verify(client, auth, hid)
+    at(clock, 11, 23)
+    q3 = figures(1, 1, 0, 0, 1.0, m=(1, 1, 0, 0, 1.0), planned=1, funds="85000.00")
+    assert get(client, auth, "ent_a")["total"] == q3
+    assert db.get(QuarterlyTally, (2026, 3)) is not None
+    assert get(client, auth, "ent_a", quarter=4)["total"] == NOTHING
+
+
+def test_a_quarter_with_nothing_to_count_is_not_tallied(client, auth, db) -> None:
+    """Nothing to keep, and a database without hazards may still be filled with a generated
+    history (`bihuan scale generate`), which a tally taken now would contradict."""
+    body = get(client, auth, "anweiban")
+    assert body["total"] == NOTHING and body["ended"] is True
+    assert db.get(QuarterlyTally, (2026, 3)) is None
