@@ -169,7 +169,7 @@ def main() -> None:
                         response.raise_for_status()
                         return len(response.content)
 
-                    def raw(statements: list[tuple[str, Any]] = statements) -> None:
+                    def raw(statements: list[tuple[str, Any, bool]] = statements) -> None:
                         replay(conn, statements)
 
                     row = measure(name, args.runs, args.warmup, endpoint, raw)

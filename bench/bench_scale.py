@@ -87,19 +87,19 @@ class Capture:
         from app.db import get_engine
         from app.main import create_app
 
-        self.statements: list[tuple[str, Any]] = []
+        self.statements: list[tuple[str, Any, bool]] = []
         self.recording = False
         engine = get_engine()
 
         @event.listens_for(engine, "before_cursor_execute")
         def _record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                    _many: bool) -> None:
+                    many: bool) -> None:
             if self.recording:
-                self.statements.append((statement, parameters))
+                self.statements.append((statement, parameters, many))
 
         self.client = TestClient(create_app())
 
-    def request(self, path: str, headers: dict[str, str]) -> list[tuple[str, Any]]:
+    def request(self, path: str, headers: dict[str, str]) -> list[tuple[str, Any, bool]]:
         self.statements = []
         self.recording = True
         try:
@@ -110,11 +110,12 @@ class Capture:
         return self.statements
 
 
-def explain(conn: Any, name: str, statements: list[tuple[str, Any]]) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of every statement a case sends but the actor's loading."""
+def explain(conn: Any, name: str, statements: list[tuple[str, Any, bool]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement a case sends but the actor's loading
+    (and writes of many rows)."""
     print(f"\n===== {name}")
-    for statement, parameters in statements:
-        if statement.lstrip().startswith(("SELECT \"user\"", "SELECT region.path")):
+    for statement, parameters, many in statements:
+        if many or statement.lstrip().startswith(("SELECT \"user\"", "SELECT region.path")):
             continue
         with conn.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters or None)
@@ -123,11 +124,14 @@ def explain(conn: Any, name: str, statements: list[tuple[str, Any]]) -> None:
     conn.rollback()
 
 
-def replay(conn: Any, statements: list[tuple[str, Any]]) -> int:
+def replay(conn: Any, statements: list[tuple[str, Any, bool]]) -> int:
     """Run the captured statements in one transaction; returns the rows fetched."""
     rows = 0
     with conn.cursor() as cursor:
-        for statement, parameters in statements:
+        for statement, parameters, many in statements:
+            if many:
+                cursor.executemany(statement, parameters)
+                continue
             cursor.execute(statement, parameters or None)
             if cursor.description is not None:
                 rows += len(cursor.fetchall())
@@ -240,7 +244,7 @@ def board_cases(args: argparse.Namespace) -> dict[str, str]:
 
 
 def ledger_case(client: Any, conn: Any, server_pid: int, path: str,
-                statements: list[tuple[str, Any]]) -> dict[str, Any]:
+                statements: list[tuple[str, Any, bool]]) -> dict[str, Any]:
     base = rss_kib(server_pid)
     peak = base
     done = threading.Event()
@@ -329,7 +333,7 @@ def main() -> None:
             def endpoint(path: str = path, name: str = name) -> None:
                 client.get(path, headers=case_headers[name]).raise_for_status()
 
-            def raw(statements: list[tuple[str, Any]] = statements) -> None:
+            def raw(statements: list[tuple[str, Any, bool]] = statements) -> None:
                 replay(conn, statements)
 
             runs = args.board_requests if path.startswith("/api/v1/board") else args.requests
