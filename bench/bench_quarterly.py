@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -52,37 +51,13 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
 
 # bench_scale sets BIHUAN_ENV and SECRET_KEY on import: the server gets the same key.
 from bench.bench_scale import (  # noqa: E402
-    SECRET,
     Capture,
     explain,
     log,
     percentile,
     replay,
+    start_server,
 )
-
-
-def start_server(url: str, port: int, log_path: str | None) -> subprocess.Popen[bytes]:
-    """`bihuan serve` as bench_scale.py starts it; its output to --server-log if given."""
-    import httpx
-
-    try:  # a server left on the port would answer for ours
-        httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
-        raise SystemExit(f"port {port} is in use: stop what listens there or give --port")
-    except httpx.TransportError:
-        pass
-    env = {**os.environ, "DATABASE_URL": url, "BIHUAN_ENV": "production", "SECRET_KEY": SECRET}
-    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/bihuan"), "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=output, stderr=output)
-    for _ in range(200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the server did not start")
 
 
 def measure(name: str, runs: int, warmup: int, endpoint: Callable[[], int],

@@ -142,9 +142,11 @@ def replay(conn: Any, statements: list[tuple[str, Any, bool]]) -> int:
 # --------------------------------------------------------------------------- server
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """`bihuan serve` on the port; refuses a port already taken, where the bench would
-    otherwise measure whatever server holds it (another run's, on another database)."""
+def start_server(url: str, port: int,
+                 log_path: str | None = None) -> subprocess.Popen[bytes]:
+    """`bihuan serve` on the port, its output to `log_path` if given; refuses a port already
+    taken, where the bench would otherwise measure whatever server holds it (another run's,
+    on another database)."""
     import socket
 
     import httpx
@@ -153,9 +155,10 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is already in use: pick another with --port")
     env = {**os.environ, "DATABASE_URL": url, "BIHUAN_ENV": "production", "SECRET_KEY": SECRET}
+    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/bihuan"), "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=output, stderr=output)
     for _ in range(200):
         if server.poll() is not None:
             raise SystemExit(f"the server exited ({server.returncode})")
