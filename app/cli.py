@@ -10,14 +10,14 @@ import typer
 from alembic import command
 from alembic.config import Config
 
-from app.clock import get_clock
-from app.config import get_settings
-from app.db import get_sessionmaker, run_in_transaction
-from app.errors import DomainError
+from app.core.clock import get_clock
+from app.core.config import get_settings
+from app.core.db import get_sessionmaker, transaction
+from app.core.errors import DomainError
 from app.models.enums import Role
 
 if TYPE_CHECKING:
-    from app.services.media_gc import GcReport
+    from app.services.media.gc import GcReport
 
 cli = typer.Typer(help="bihuan 闭环: 隐患排查治理闭环系统", no_args_is_help=True)
 audit = typer.Typer(help="Timeline integrity checks.", no_args_is_help=True)
@@ -58,14 +58,14 @@ def demo(
         "--if-needed", help="Succeed quietly when the demo county is already loaded.")] = False,
 ) -> None:
     """Load the demo county (refuses a database that already holds other data)."""
-    from app.services.demo import DEMO_PASSWORD, demo_is_loaded, load_demo
+    from app.services.org.demo import DEMO_PASSWORD, demo_is_loaded, load_demo
 
     with get_sessionmaker()() as session:
         if if_empty and demo_is_loaded(session):
             typer.echo("demo county already loaded")
             return
         try:
-            for tx in run_in_transaction(session):
+            with transaction(session) as tx:
                 ids = load_demo(tx, clock=get_clock())
         except DomainError as error:
             typer.echo(f"refused: {error.detail}", err=True)
@@ -103,11 +103,11 @@ def create_user(
     display_name: str = "",
 ) -> None:
     """Create a user with the scope its role needs (enterprise, unit or region id)."""
-    from app.services.users import create_user as create
+    from app.services.accounts.users import create_user as create
 
     with get_sessionmaker()() as session:
         try:
-            for tx in run_in_transaction(session):
+            with transaction(session) as tx:
                 user = create(tx, username=username, password=password, role=role,
                               clock=get_clock(), display_name=display_name,
                               enterprise_id=enterprise_id, unit_id=unit_id, region_id=region_id)
@@ -123,7 +123,7 @@ def audit_verify() -> None:
     from sqlalchemy import func, select
 
     from app.models import Event
-    from app.services.timeline import verify_chains
+    from app.services.hazards.timeline import verify_chains
 
     with get_sessionmaker()() as session:
         total = session.scalar(select(func.count()).select_from(Event)) or 0
@@ -151,8 +151,8 @@ def media_gc(
     """Find blobs no photo refers to, and photos whose blob is missing (exit 1 if any)."""
     from datetime import timedelta
 
-    from app.services.media_gc import collect_garbage
-    from app.storage import get_storage
+    from app.services.media.gc import collect_garbage
+    from app.services.media.storage import get_storage
 
     hours = get_settings().media_gc_grace_hours if grace_hours is None else grace_hours
     with get_sessionmaker()() as session:
@@ -205,11 +205,11 @@ def criteria_import(
 
     Replaced entries are superseded, not deleted; a file with any bad row writes nothing.
     """
-    from app.services import criteria as criteria_service
+    from app.services.criteria import catalogue as criteria_service
 
     with get_sessionmaker()() as session:
         try:
-            for tx in run_in_transaction(session):
+            with transaction(session) as tx:
                 results = criteria_service.import_csv(
                     tx, file.read_bytes(), now=get_clock().now(),
                     completeness=criteria_service.parse_completeness(completeness),
@@ -229,7 +229,7 @@ def criteria_import(
 @criteria.command("documents")
 def criteria_documents() -> None:
     """List the catalogue's documents with completeness and entry counts."""
-    from app.services import criteria as criteria_service
+    from app.services.criteria import catalogue as criteria_service
 
     with get_sessionmaker()() as session:
         for s in criteria_service.list_documents(session):
@@ -267,57 +267,16 @@ def worker(
     import logging
     import time
 
-    from app.services.outbox import deliver_due
-    from app.services.ranking import freeze_last_month
-    from app.services.supervision import scan
+    from app.worker import run_once
 
     # The SMS gateway (a logging one for now) reports through the log.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     pause = interval or get_settings().worker_interval_seconds
     while True:
-        report = scan(get_sessionmaker(), get_clock())
-        for hazard_id, kind in report.steps:
-            typer.echo(f"hazard {hazard_id}: {kind}")
-        sent = deliver_due(get_sessionmaker(), get_clock())
-        month, counted = freeze_last_month(get_sessionmaker(), get_clock())
-        if counted:
-            typer.echo(f"ranking {month}: counts of {counted} townships kept")
-        purged = _purge_idempotency_keys()
-        if purged:
-            typer.echo(f"idempotency keys: {purged} expired removed")
-        forgotten = _purge_revoked_sessions()
-        if forgotten:
-            typer.echo(f"revoked page sessions: {forgotten} expired removed")
-        if once or sent.sms or sent.delivered or sent.retrying or sent.dead:
-            typer.echo(f"outbox: {sent.dispatched} messages, {sent.sms} SMS; webhooks "
-                       f"{sent.delivered} delivered, {sent.retrying} to retry, {sent.dead} dead")
+        run_once(get_sessionmaker(), get_clock(), typer.echo, summaries=once)
         if once:
-            typer.echo(f"scanned {report.hazards} hazards, took {len(report.steps)} steps")
             return
         time.sleep(pause)
-
-
-def _purge_idempotency_keys() -> int:
-    from datetime import timedelta
-
-    from app.services.idempotency import purge_expired
-
-    max_age = timedelta(hours=get_settings().idempotency_key_hours)
-    purged = 0
-    with get_sessionmaker()() as session:
-        for tx in run_in_transaction(session):
-            purged = purge_expired(tx, now=get_clock().now(), max_age=max_age)
-    return purged
-
-
-def _purge_revoked_sessions() -> int:
-    from app.services.auth import purge_revoked_sessions
-
-    purged = 0
-    with get_sessionmaker()() as session:
-        for tx in run_in_transaction(session):
-            purged = purge_revoked_sessions(tx, now=get_clock().now())
-    return purged
 
 
 @ranking.command("forget")
@@ -330,14 +289,13 @@ def ranking_forget(
     when next asked for: after a repair of the timeline by hand, or a clock set back."""
     import re
 
-    from app.services.ranking_months import forget
+    from app.services.board.kept_months import forget
 
     if since is not None and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", since):
         typer.echo("refused: --since must be a month, YYYY-MM", err=True)
         raise typer.Exit(1)
-    with get_sessionmaker()() as session:
-        for tx in run_in_transaction(session):
-            dropped = forget(tx, since=since)
+    with get_sessionmaker()() as session, transaction(session) as tx:
+        dropped = forget(tx, since=since)
     typer.echo(f"ranking: {dropped} kept township-months dropped")
 
 
@@ -356,7 +314,7 @@ def scale_generate(
     Regions, units, enterprises and users, then hazards in every state with their timelines
     (hash-chained as `audit verify` checks) and assignments; the same seed gives the same data.
     """
-    from app.services.scale import ScaleRefused, generate
+    from app.devtools.scale import ScaleRefused, generate
 
     now = get_clock().now()
     try:

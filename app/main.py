@@ -17,8 +17,12 @@ from app.api import (
     supervision,
     webhooks,
 )
-from app.errors import DomainError
-from app.web import STATIC, board_pages, hazard_pages, pages, pwa
+from app.core.errors import DomainError
+from app.http.render import STATIC
+from app.web import board as board_pages
+from app.web import hazards as hazard_pages
+from app.web import home as pages
+from app.web import pwa
 from app.web.responses import error_response, is_page
 
 

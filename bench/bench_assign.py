@@ -435,7 +435,7 @@ def clone_hazards(url: str, template_ids: list[int], count: int) -> list[int]:
     rows of yet other tables refer to those, or a table refers to the hazard twice, the clone
     stops rather than guess.
     """
-    from app.services.timeline import GENESIS, compute_hash
+    from app.services.hazards.timeline import GENESIS, compute_hash
 
     with psycopg.connect(url) as conn:
         # Other tables with rows for the templates (e.g. an outbox of timeline events): copied
@@ -658,7 +658,7 @@ class AssignReplay:
     """
 
     def __init__(self, calls: list[Call], hazard_id: int, hazard_code: str) -> None:
-        from app.services.timeline import compute_hash
+        from app.services.hazards.timeline import compute_hash
 
         self.compute_hash = compute_hash
         self.calls = calls
@@ -811,7 +811,7 @@ def capture_assign(url: str, hazard_id: int, deadline: str) -> tuple[AssignRepla
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from app.db import get_engine
+    from app.core.db import get_engine
     from app.main import create_app
 
     engine = get_engine()

@@ -102,12 +102,12 @@ def main() -> None:
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
 
-    from app.api.deps import get_actor, request_clock
-    from app.db import get_engine, get_session, postgresql_options
+    from app.access.actor import load_actor
+    from app.core.db import get_engine, get_session, postgresql_options
+    from app.core.security import issue_token
+    from app.http.deps import get_actor, request_clock
     from app.main import create_app
     from app.models import Region, User
-    from app.permissions import load_actor
-    from app.security import issue_token
 
     engine = get_engine()
     with Session(engine) as session:

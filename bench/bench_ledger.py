@@ -85,10 +85,10 @@ def reset_peak() -> None:
 
 
 def naive_rows(session: Any, actor: Any, clock: Any) -> list[tuple[Any, ...]]:
-    from app.clock import local_today
-    from app.config import get_settings
-    from app.services import ledger
-    from app.services.hazards import HazardFilters
+    from app.core.clock import local_today
+    from app.core.config import get_settings
+    from app.services.hazards import ledger
+    from app.services.hazards.queries import HazardFilters
 
     today = local_today(clock)
     rows = session.execute(ledger.ledger_query(actor, HazardFilters(), today)).all()
@@ -98,7 +98,7 @@ def naive_rows(session: Any, actor: Any, clock: Any) -> list[tuple[Any, ...]]:
 def naive_xlsx(rows: list[tuple[Any, ...]], out: IO[bytes]) -> int:
     from openpyxl import Workbook
 
-    from app.services import ledger
+    from app.services.hazards import ledger
 
     workbook = Workbook()
     sheet = workbook.active
@@ -114,12 +114,12 @@ def run_one(url: str, variant: str) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from app.clock import FixedClock
-    from app.db import make_engine
+    from app.access.actor import load_actor
+    from app.core.clock import FixedClock
+    from app.core.db import make_engine
     from app.models import User
-    from app.permissions import load_actor
-    from app.services import ledger
-    from app.services.hazards import HazardFilters
+    from app.services.hazards import ledger
+    from app.services.hazards.queries import HazardFilters
 
     engine = make_engine(url)
     clock = FixedClock(NOW)
@@ -195,9 +195,9 @@ def prepare(url: str) -> None:
     from sqlalchemy.orm import Session
 
     from app.cli import alembic_config
-    from app.clock import FixedClock
-    from app.db import make_engine
-    from app.services.demo import load_demo
+    from app.core.clock import FixedClock
+    from app.core.db import make_engine
+    from app.services.org.demo import load_demo
 
     command.upgrade(alembic_config(url), "head")
     engine = make_engine(url)
@@ -217,7 +217,7 @@ def insert_hazards(url: str, start: int, stop: int) -> None:
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
-    from app.db import make_engine
+    from app.core.db import make_engine
     from app.models import Enterprise, Event, Hazard, User
 
     engine = make_engine(url)

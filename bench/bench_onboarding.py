@@ -48,7 +48,7 @@ def peak_mib() -> float:
 
 
 def uscc(n: int) -> str:
-    from app.services.uscc import check_character
+    from app.services.org.uscc import check_character
 
     first17 = f"91339901MA{n:07d}"
     return first17 + check_character(first17)
@@ -95,13 +95,14 @@ def main() -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
+    from app.access.actor import load_actor
     from app.cli import alembic_config
-    from app.clock import FixedClock
-    from app.db import make_engine
+    from app.core.clock import FixedClock
+    from app.core.db import make_engine
     from app.models import User
-    from app.permissions import load_actor
-    from app.services import onboarding, onboarding_files
-    from app.services.demo import load_demo
+    from app.services.onboarding import files as onboarding_files
+    from app.services.onboarding import imports as onboarding
+    from app.services.org.demo import load_demo
 
     clock = FixedClock(NOW)
     admin_url = None

@@ -150,7 +150,7 @@ def sha256_file(path: Path) -> str:
 def make_ingest(impl: str) -> Any:
     """The implementation's ingest: path -> (sha256, preview JPEG bytes, thumb JPEG bytes)."""
     if impl == "bihuan":
-        from app.imaging.process import process_photo
+        from app.services.media.imaging.process import process_photo
 
         def ingest(path: Path) -> tuple[str, bytes, bytes]:
             sha = sha256_file(path)
@@ -227,8 +227,8 @@ def steps_worker(path: Path, runs: int) -> dict[str, Any]:
     """bihuan's ingest split into its steps (mirrors process_photo/_derive), time and peak RSS."""
     from PIL import Image
 
-    from app.imaging import process as p
-    from app.imaging.sniff import check_structure, sniff
+    from app.services.media.imaging import process as p
+    from app.services.media.imaging.sniff import check_structure, sniff
 
     def once() -> list[tuple[str, float, float]]:
         marks: list[tuple[str, float, float]] = []
@@ -354,7 +354,7 @@ def check_outputs(results: dict[str, dict[str, Any]]) -> str:
     """Same derivative sizes for all; each thumb's dHash near bihuan's (same orientation)."""
     from PIL import Image
 
-    from app.imaging.process import difference_hash, hamming
+    from app.services.media.imaging.process import difference_hash, hamming
 
     notes, ref_hash = [], None
     for impl in IMPLS:

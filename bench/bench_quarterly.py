@@ -106,8 +106,8 @@ def main() -> None:
     import httpx
     import psycopg
 
-    from app.db import postgresql_options
-    from app.services.scale.org import SCALE_PASSWORD
+    from app.core.db import postgresql_options
+    from app.devtools.scale.org import SCALE_PASSWORD
 
     # The raw connection gets the app's own session settings (app.db).
     conn = psycopg.connect(args.url,

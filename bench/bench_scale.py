@@ -84,7 +84,7 @@ class Capture:
         from fastapi.testclient import TestClient
         from sqlalchemy import event
 
-        from app.db import get_engine
+        from app.core.db import get_engine
         from app.main import create_app
 
         self.statements: list[tuple[str, Any, bool]] = []
@@ -185,7 +185,7 @@ def pick_scope(conn: Any, state: str) -> tuple[str, int, int]:
 
 def enterprise_login(client: Any, conn: Any) -> dict[str, str]:
     """The bearer header of the user of the enterprise with the most hazards."""
-    from app.services.scale.org import SCALE_PASSWORD
+    from app.devtools.scale.org import SCALE_PASSWORD
 
     username = conn.execute(
         "SELECT u.username FROM \"user\" u WHERE u.role = 'enterprise' AND u.enterprise_id = "
@@ -237,7 +237,7 @@ def follow_cursor(client: Any, path: str, pages: int) -> str:
 
 def board_cases(args: argparse.Namespace) -> dict[str, str]:
     """The committee's major-hazard board for this month and last month's ranking."""
-    from app.clock import SystemClock, local_today
+    from app.core.clock import SystemClock, local_today
 
     today = local_today(SystemClock())
     last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
@@ -297,8 +297,8 @@ def main() -> None:
     import httpx
     import psycopg
 
-    from app.db import postgresql_options
-    from app.services.scale.org import PROVINCE_CODE, SCALE_PASSWORD
+    from app.core.db import postgresql_options
+    from app.devtools.scale.org import PROVINCE_CODE, SCALE_PASSWORD
 
     # The app's own session settings (app/db.py: no JIT, no generic plans).
     conn = psycopg.connect(args.url, options=postgresql_options())

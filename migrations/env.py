@@ -4,8 +4,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import app.models  # noqa: F401  (registers every table)
-from app.config import get_settings
-from app.db import Base, make_engine
+from app.core.config import get_settings
+from app.core.db import Base, make_engine
 
 target_metadata = Base.metadata
 

@@ -29,16 +29,16 @@ from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app.api.deps import request_clock  # noqa: E402
 from app.cli import alembic_config  # noqa: E402
-from app.clock import FixedClock  # noqa: E402
-from app.config import get_settings  # noqa: E402
-from app.db import get_session, make_engine, run_in_transaction  # noqa: E402
-from app.imaging.staged import StagedFile  # noqa: E402
+from app.core.clock import FixedClock  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import get_session, make_engine, transaction  # noqa: E402
+from app.core.security import issue_token  # noqa: E402
+from app.http.deps import request_clock  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
-from app.security import issue_token  # noqa: E402
-from app.services.demo import demo_is_loaded, load_demo  # noqa: E402
+from app.services.media.imaging.staged import StagedFile  # noqa: E402
+from app.services.org.demo import demo_is_loaded, load_demo  # noqa: E402
 
 # 10:00 in Shanghai on the session's date: deadlines below are relative to this.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -138,7 +138,8 @@ def app(db: Session, clock: FixedClock):
     application = create_app()
 
     def session_override() -> Iterator[Session]:
-        yield from run_in_transaction(db)
+        with transaction(db) as tx:
+            yield tx
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[request_clock] = lambda: clock

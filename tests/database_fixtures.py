@@ -10,15 +10,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app import db as app_db
-from app.clock import FixedClock
-from app.config import get_settings
-from app.db import make_engine, run_in_transaction
-from app.imaging.staged import StagedFile
+from app.access.actor import Actor, load_actor
+from app.core import db as app_db
+from app.core.clock import FixedClock
+from app.core.config import get_settings
+from app.core.db import make_engine, transaction
 from app.models import User
-from app.permissions import Actor, load_actor
-from app.services import hazards as hazard_service
-from app.services.demo import load_demo
+from app.services.hazards import queries as hazard_service
+from app.services.media.imaging.staged import StagedFile
+from app.services.org.demo import load_demo
 from tests.conftest import START, create_database, drop_database, migrate, staged_jpeg
 
 DEADLINE = (date(2026, 11, 23) + timedelta(days=10)).isoformat()
@@ -49,7 +49,7 @@ def actor_of(engine: Engine, username: str) -> Actor:
 
 def committed_report(engine: Engine, clock: FixedClock, username: str = "ent_a") -> int:
     with Session(engine) as session:
-        for tx in run_in_transaction(session):
+        with transaction(session) as tx:
             hazard = hazard_service.report_hazard(
                 tx, actor=actor_of(engine, username), clock=clock,
                 form={"title": "叉车无证驾驶", "description": "仓库叉车由无证人员驾驶",

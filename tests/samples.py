@@ -9,7 +9,7 @@ from functools import cache
 
 from PIL import Image
 
-from app.imaging.process import ORIENTATION_TRANSPOSE
+from app.services.media.imaging.process import ORIENTATION_TRANSPOSE
 
 # The inverse of each EXIF orientation's transpose: stored = upright.transpose(INVERSE[o]).
 INVERSE = {**ORIENTATION_TRANSPOSE, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}

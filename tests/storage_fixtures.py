@@ -17,10 +17,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from app.config import Settings, get_settings
-from app.storage import BlobStorage
-from app.storage.local import LocalStorage
-from app.storage.s3 import S3Storage
+from app.core.config import Settings, get_settings
+from app.services.media.storage import BlobStorage
+from app.services.media.storage.local import LocalStorage
+from app.services.media.storage.s3 import S3Storage
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.web import board_pages
+from app.web import board as board_pages
 from tests.api.board_story import Story, build_story
 from tests.test_web_idempotency import sign_in
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import alembic_config, cli
-from app.db import make_engine, run_in_transaction
+from app.core.db import make_engine, transaction
 from app.models import CriteriaDocument, Criterion
-from app.services.criteria import import_document
+from app.services.criteria.catalogue import import_document
 from tests.api.test_criteria import csv_bytes, csv_rows
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -115,9 +115,8 @@ def test_racing_imports_of_a_document_leave_one_file_in_force(loaded: Engine,
     def task(i: int) -> None:
         marked = [dict(r, doc_code=code, text=f"测试条目{i}（非标准原文）{r['item']}")
                   for r in rows]
-        with Session(loaded) as session:
-            for tx in run_in_transaction(session):
-                import_document(tx, marked, now=NOW)
+        with Session(loaded) as session, transaction(session) as tx:
+            import_document(tx, marked, now=NOW)
 
     race(4, task)
     active, superseded = counts(loaded)[code]

@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from typer.testing import CliRunner
 
-from app import db as app_db
 from app.cli import alembic_config, cli
-from app.clock import FixedClock
-from app.db import Base, make_engine, run_in_transaction
-from app.errors import Conflict
+from app.core import db as app_db
+from app.core.clock import FixedClock
+from app.core.db import Base, make_engine, transaction
+from app.core.errors import Conflict
 from app.models import Assignment, Event, Hazard, User
-from app.services import hazards as hazard_service
-from app.services.actions import perform_action
-from app.services.demo import load_demo
-from app.services.timeline import verify_chains
-from app.storage import get_storage
+from app.services.hazards import queries as hazard_service
+from app.services.hazards.actions import perform_action
+from app.services.hazards.timeline import verify_chains
+from app.services.media.storage import get_storage
+from app.services.org.demo import load_demo
 from tests.conftest import START
 from tests.database_fixtures import DEADLINE, _upload, actor_of, committed_report
 
@@ -50,10 +50,9 @@ def test_racing_actions_give_one_success_and_409s(loaded: Engine) -> None:
     inspector = actor_of(loaded, "insp_dept")
 
     def assign() -> None:
-        with Session(loaded) as session:
-            for tx in run_in_transaction(session):
-                perform_action(tx, actor=inspector, hazard_id=hazard_id, action="assign",
-                               form={"deadline": DEADLINE}, uploads=[], clock=clock)
+        with Session(loaded) as session, transaction(session) as tx:
+            perform_action(tx, actor=inspector, hazard_id=hazard_id, action="assign",
+                           form={"deadline": DEADLINE}, uploads=[], clock=clock)
 
     results = race(8, assign)
     assert sorted(results) == ["409"] * 7 + ["ok"]
@@ -89,12 +88,11 @@ def test_a_failure_midway_leaves_no_trace(loaded: Engine, monkeypatch) -> None:
     monkeypatch.setattr(hazard_service, "append_event", broken)
     upload = _upload()
     sha = upload.sha256
-    with pytest.raises(RuntimeError), Session(loaded) as session:
-        for tx in run_in_transaction(session):
-            hazard_service.report_hazard(
-                tx, actor=actor_of(loaded, "ent_a"), clock=clock, uploads=[upload],
-                form={"title": "t", "description": "d", "location": "l", "level": "general"},
-            )
+    with pytest.raises(RuntimeError), Session(loaded) as session, transaction(session) as tx:
+        hazard_service.report_hazard(
+            tx, actor=actor_of(loaded, "ent_a"), clock=clock, uploads=[upload],
+            form={"title": "t", "description": "d", "location": "l", "level": "general"},
+        )
     with Session(loaded) as session:
         assert session.scalar(select(func.count()).select_from(Hazard)) == 0
     assert not get_storage().exists(sha)
@@ -131,11 +129,10 @@ def test_events_are_append_only_in_the_database(loaded: Engine) -> None:
 def test_audit_verify_names_an_edited_event(loaded: Engine, cli_on: CliRunner) -> None:
     clock = FixedClock(START)
     hazard_id = committed_report(loaded, clock)
-    with Session(loaded) as session:
-        for tx in run_in_transaction(session):
-            perform_action(tx, actor=actor_of(loaded, "insp_dept"), hazard_id=hazard_id,
-                           action="assign", form={"deadline": DEADLINE}, uploads=[],
-                           clock=clock)
+    with Session(loaded) as session, transaction(session) as tx:
+        perform_action(tx, actor=actor_of(loaded, "insp_dept"), hazard_id=hazard_id,
+                       action="assign", form={"deadline": DEADLINE}, uploads=[],
+                       clock=clock)
     result = cli_on.invoke(cli, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "all 2 events verified" in result.output
@@ -217,11 +214,10 @@ def test_migration_0015_fills_ended_at_from_the_timeline(fresh_url: str) -> None
     clock = FixedClock(START)
     rejected, still_open = committed_report(engine, clock), committed_report(engine, clock)
     clock.advance(timedelta(hours=3))
-    with Session(engine) as session:
-        for tx in run_in_transaction(session):
-            perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=rejected,
-                           action="reject", form={"reason": "重复上报"}, uploads=[],
-                           clock=clock)
+    with Session(engine) as session, transaction(session) as tx:
+        perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=rejected,
+                       action="reject", form={"reason": "重复上报"}, uploads=[],
+                       clock=clock)
     engine.dispose()
     command.downgrade(config, "0013")
     command.upgrade(config, "head")

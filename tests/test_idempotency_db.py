@@ -5,12 +5,12 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.clock import FixedClock
-from app.config import get_settings
-from app.db import run_in_transaction
+from app.core.clock import FixedClock
+from app.core.config import get_settings
+from app.core.db import transaction
+from app.http.idempotency_keys import Outcome, fingerprint, run_once
 from app.models import Event, Hazard, IdempotencyKey
-from app.services import hazards as hazard_service
-from app.services.idempotency import Outcome, fingerprint, run_once
+from app.services.hazards import queries as hazard_service
 from tests.conftest import START
 from tests.database_fixtures import _upload, actor_of
 from tests.test_database import race
@@ -28,12 +28,11 @@ def test_racing_duplicates_make_one_hazard(loaded: Engine) -> None:
     answers: list[Outcome] = []
 
     def send() -> None:
-        with Session(loaded) as session:
-            for tx in run_in_transaction(session):
-                answers.append(run_once(
-                    tx, user_id=actor.id, key="race-key", method="POST",
-                    path="/api/v1/hazards", request_fingerprint=request, now=clock.now(),
-                    work=lambda tx=tx: report(tx)))
+        with Session(loaded) as session, transaction(session) as tx:
+            answers.append(run_once(
+                tx, user_id=actor.id, key="race-key", method="POST",
+                path="/api/v1/hazards", request_fingerprint=request, now=clock.now(),
+                work=lambda tx=tx: report(tx)))
 
     def report(tx: Session) -> Outcome:
         hazard = hazard_service.report_hazard(

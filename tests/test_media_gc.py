@@ -15,16 +15,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-import app.storage
+import app.services.media.storage
 from app.cli import cli
-from app.clock import FixedClock
-from app.db import run_in_transaction
+from app.core.clock import FixedClock
+from app.core.db import transaction
 from app.models import Hazard, Photo
-from app.services import hazards as hazard_service
-from app.services import photos as photo_service
-from app.services.media_gc import GcReport, MissingBlob, collect_garbage
-from app.storage import BlobInfo, BlobStorage
-from app.storage.local import LocalStorage
+from app.services.hazards import photos as photo_service
+from app.services.hazards import queries as hazard_service
+from app.services.media.gc import GcReport, MissingBlob, collect_garbage
+from app.services.media.storage import BlobInfo, BlobStorage
+from app.services.media.storage.local import LocalStorage
 from tests.conftest import START, jpeg_bytes, staged_jpeg
 from tests.database_fixtures import actor_of, committed_report
 from tests.storage_fixtures import Backend, digest
@@ -36,7 +36,7 @@ GRACE = timedelta(hours=24)
 def storage(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> BlobStorage:
     """The backend under test, also where the app stores the photos of reported hazards."""
     monkeypatch.setattr(photo_service, "get_storage", lambda: backend.storage)
-    monkeypatch.setattr(app.storage, "get_storage", lambda: backend.storage)
+    monkeypatch.setattr(app.services.media.storage, "get_storage", lambda: backend.storage)
     return backend.storage
 
 
@@ -127,13 +127,12 @@ def test_a_photo_committed_while_gc_runs_keeps_its_blob(
     def same_photo_uploaded_again(blob: BlobInfo) -> None:
         if blob.sha256 != digest(data):
             return
-        with Session(loaded) as session:
-            for tx in run_in_transaction(session):
-                hazard_service.report_hazard(
-                    tx, actor=actor_of(loaded, "ent_a"), clock=FixedClock(START),
-                    uploads=[staged_jpeg(tmp_path, data)],
-                    form={"title": "t", "description": "d", "location": "l", "level": "general"},
-                )
+        with Session(loaded) as session, transaction(session) as tx:
+            hazard_service.report_hazard(
+                tx, actor=actor_of(loaded, "ent_a"), clock=FixedClock(START),
+                uploads=[staged_jpeg(tmp_path, data)],
+                form={"title": "t", "description": "d", "location": "l", "level": "general"},
+            )
 
     racing = UploadDuringListing(storage, same_photo_uploaded_again)
     report = gc(loaded, racing, now=datetime.now(UTC) + timedelta(days=30), delete=True)
@@ -148,7 +147,7 @@ def local_media(cli_on: CliRunner, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> LocalStorage:
     local = LocalStorage(tmp_path / "media")
     monkeypatch.setattr(photo_service, "get_storage", lambda: local)
-    monkeypatch.setattr(app.storage, "get_storage", lambda: local)
+    monkeypatch.setattr(app.services.media.storage, "get_storage", lambda: local)
     return local
 
 

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.clock import FixedClock
-from app.db import run_in_transaction
+from app.core.clock import FixedClock
+from app.core.db import transaction
 from app.models import Event, OutboxMessage, Region, WebhookDelivery
-from app.services import actions
-from app.services.actions import perform_action
-from app.services.outbox import create_webhook, deliver_due
-from app.services.supervision import scan
+from app.services.hazards import actions
+from app.services.hazards.actions import perform_action
+from app.services.outbox.webhooks import create_webhook, deliver_due
+from app.services.supervision.scans import scan
 from tests.conftest import START
 from tests.database_fixtures import DEADLINE, actor_of, committed_report
 
@@ -82,21 +82,19 @@ def webhook(engine: Engine, url: str, *, region_code: str | None = None,
             topics: tuple[str, ...] = ()) -> tuple[int, str]:
     """A committed subscription made by the demo admin; (id, secret)."""
     admin = actor_of(engine, "admin")  # before the transaction: SQLite has one writer
-    with Session(engine, expire_on_commit=False) as session:
-        for tx in run_in_transaction(session):
-            region_id = (tx.scalar(select(Region.id).where(Region.code == region_code))
-                         if region_code else None)
-            hook = create_webhook(tx, actor=admin, url=url, topics=list(topics),
-                                  region_id=region_id, now=START)
+    with Session(engine, expire_on_commit=False) as session, transaction(session) as tx:
+        region_id = (tx.scalar(select(Region.id).where(Region.code == region_code))
+                     if region_code else None)
+        hook = create_webhook(tx, actor=admin, url=url, topics=list(topics),
+                              region_id=region_id, now=START)
     return hook.id, hook.secret
 
 
 def assign(engine: Engine, hazard_id: int, clock: FixedClock, deadline: str = DEADLINE) -> None:
-    with Session(engine) as session:
-        for tx in run_in_transaction(session):
-            perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=hazard_id,
-                           action="assign", form={"deadline": deadline}, uploads=[],
-                           clock=clock)
+    with Session(engine) as session, transaction(session) as tx:
+        perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=hazard_id,
+                       action="assign", form={"deadline": deadline}, uploads=[],
+                       clock=clock)
 
 
 def delivery(engine: Engine) -> WebhookDelivery:
@@ -291,9 +289,9 @@ def test_supervision_notices_go_out_by_sms_after_commit(loaded: Engine, caplog) 
     overdue = FixedClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
     assert [kind for _, kind in scan(sessions, overdue).steps] == ["overdue"]
 
-    caplog.set_level(logging.INFO, logger="app.services.notify")
+    caplog.set_level(logging.INFO, logger="app.services.outbox.sms")
     assert deliver_due(sessions, overdue).sms == 3  # the enterprise and both units
-    sent = [r.getMessage() for r in caplog.records if r.name == "app.services.notify"]
+    sent = [r.getMessage() for r in caplog.records if r.name == "app.services.outbox.sms"]
     assert len(sent) == 3 and all("督办〔2026〕第" in line for line in sent)
     assert any(line.startswith("SMS to enterprise:") for line in sent)
     assert deliver_due(sessions, overdue).sms == 0  # each message is dispatched once

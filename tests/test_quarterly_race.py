@@ -7,11 +7,11 @@ from threading import Barrier
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.clock import FixedClock
-from app.db import run_in_transaction
-from app.errors import Conflict
+from app.core.clock import FixedClock
+from app.core.db import transaction
+from app.core.errors import Conflict
 from app.models import QuarterlyFiling, QuarterlyTally
-from app.services.quarterly_filing import file_quarterly
+from app.services.statistics.filing import file_quarterly
 from tests.database_fixtures import actor_of, committed_report
 
 IN_Q3 = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
@@ -27,10 +27,9 @@ def test_racing_filings_get_consecutive_versions_or_409(loaded: Engine) -> None:
     def run(_: int) -> str:
         barrier.wait()
         try:
-            with Session(loaded) as session:
-                for tx in run_in_transaction(session):
-                    file_quarterly(tx, actor=actor, data={"year": 2026, "quarter": 3},
-                                   clock=FixedClock(AFTER_Q3))
+            with Session(loaded) as session, transaction(session) as tx:
+                file_quarterly(tx, actor=actor, data={"year": 2026, "quarter": 3},
+                               clock=FixedClock(AFTER_Q3))
             return "ok"
         except Conflict:
             return "409"

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.clock import FixedClock
-from app.db import READ_ONLY, get_sessionmaker, run_in_transaction
+from app.core.clock import FixedClock
+from app.core.db import READ_ONLY, get_sessionmaker, transaction
 from app.models import RankingMonth
-from app.services import ranking as ranking_service
-from app.services import ranking_months
+from app.services.board import kept_months as ranking_months
+from app.services.board import ranking as ranking_service
 from tests.conftest import START
 from tests.database_fixtures import actor_of, committed_report
 
@@ -45,7 +45,7 @@ def test_two_requests_counting_the_same_month_at_once_both_answer(loaded: Engine
     def request(_: int) -> dict[str, Any]:
         with Session(loaded) as session:
             session.connection(execution_options={READ_ONLY: True})  # as a GET (app.db)
-            for tx in run_in_transaction(session):
+            with transaction(session) as tx:
                 answer = ranking_service.ranking(tx, actor=actor, month="2026-10",
                                                  region_id=None, clock=FixedClock(START))
         return answer

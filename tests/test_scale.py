@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.clock import FixedClock
-from app.db import make_engine
+from app.core.clock import FixedClock
+from app.core.db import make_engine
+from app.devtools.scale import ScaleRefused, generate
 from app.models import Assignment, Enterprise, Event, Hazard, HazardCounter, Region, Unit, User
-from app.services.routing import supervising_units
-from app.services.scale import ScaleRefused, generate
-from app.services.timeline import verify_chains
-from app.services.uscc import is_valid_uscc
+from app.services.hazards.routing import supervising_units
+from app.services.hazards.timeline import verify_chains
+from app.services.org.uscc import is_valid_uscc
 from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 from tests.conftest import START, create_database, drop_database, migrate
 from tests.database_fixtures import committed_report

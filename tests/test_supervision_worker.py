@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.clock import FixedClock
-from app.db import run_in_transaction
+from app.core.clock import FixedClock
+from app.core.db import transaction
 from app.models import Event, Notice, SupervisionStep
-from app.services.actions import perform_action
-from app.services.supervision import scan
+from app.services.hazards.actions import perform_action
+from app.services.supervision.scans import scan
 from tests.conftest import START
 from tests.database_fixtures import actor_of, committed_report
 
@@ -25,11 +25,10 @@ def overdue_hazards(engine: Engine, n: int) -> list[int]:
     ids = []
     for _ in range(n):
         hazard_id = committed_report(engine, clock)
-        with Session(engine) as session:
-            for tx in run_in_transaction(session):
-                perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=hazard_id,
-                               action="assign", form={"deadline": "2026-11-25"}, uploads=[],
-                               clock=clock)
+        with Session(engine) as session, transaction(session) as tx:
+            perform_action(tx, actor=actor_of(engine, "insp_dept"), hazard_id=hazard_id,
+                           action="assign", form={"deadline": "2026-11-25"}, uploads=[],
+                           clock=clock)
         ids.append(hazard_id)
     return ids
 

@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
-from app.schemas.auth import Me, Token
-from app.services import auth as auth_service
+from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.services.accounts import auth as auth_service
+from app.services.accounts.schemas import Me, Token
 
 router = APIRouter(tags=["auth"])
 

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
-from app.clock import local_today
+from app.core.clock import local_today
+from app.http.deps import ActorDep, ClockDep, SessionDep
 from app.models.enums import HazardLevel
-from app.schemas.board import BoardOut, RankingOut
-from app.services import board as board_service
-from app.services import ranking as ranking_service
+from app.services.board import clearance as board_service
+from app.services.board import ranking as ranking_service
+from app.services.board.schemas import BoardOut, RankingOut
 
 router = APIRouter(prefix="/board", tags=["board"])
 

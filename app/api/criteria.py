@@ -6,17 +6,17 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
-from app.permissions import Actor
-from app.schemas.common import NO_NUL
-from app.schemas.criteria import (
+from app.access.actor import Actor
+from app.core.schemas import NO_NUL
+from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.services.criteria import catalogue as criteria_service
+from app.services.criteria.schemas import (
     CriterionOut,
     CriterionPage,
     DocumentOut,
     ImportedDocument,
     ImportOut,
 )
-from app.services import criteria as criteria_service
 
 router = APIRouter(prefix="/criteria", tags=["criteria"])
 

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, SessionDep
-from app.api.idempotency import IdempotencyDep
-from app.clock import local_today
-from app.schemas.common import NO_NUL
-from app.schemas.hazard import EventOut, HazardOut, HazardPage
-from app.services import actions as action_service
-from app.services import hazards as hazard_service
+from app.core.clock import local_today
+from app.core.schemas import NO_NUL
+from app.http.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, SessionDep
+from app.http.idempotency import IdempotencyDep
+from app.services.hazards import actions as action_service
+from app.services.hazards import queries as hazard_service
+from app.services.hazards.schemas import EventOut, HazardOut, HazardPage
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 

@@ -7,15 +7,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
-from app.api.uploads import Limits, StagedForm, read_streaming_form
-from app.config import get_settings
-from app.errors import PayloadTooLarge
-from app.permissions import Actor
-from app.schemas.onboarding import ImportOut, ImportRefused
-from app.services import onboarding as onboarding_service
-from app.services import onboarding_files
-from app.services.onboarding_spec import SPECS, ImportKind
+from app.access.actor import Actor
+from app.core.config import get_settings
+from app.core.errors import PayloadTooLarge
+from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.http.uploads import Limits, StagedForm, read_streaming_form
+from app.services.onboarding import files as onboarding_files
+from app.services.onboarding import imports as onboarding_service
+from app.services.onboarding.schemas import ImportOut, ImportRefused
+from app.services.onboarding.spec import SPECS, ImportKind
 
 router = APIRouter(prefix="/admin/import", tags=["admin"])
 

@@ -4,8 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
-from app.services import actions as action_service
+from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.services.hazards import actions as action_service
 
 router = APIRouter(prefix="/spot-check-policy", tags=["spot-checks"])
 

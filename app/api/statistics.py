@@ -11,13 +11,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import ActorDep, ClockDep, SessionDep, action_form_limits
-from app.api.uploads import read_streaming_form
-from app.config import get_settings
-from app.errors import PayloadTooLarge
-from app.permissions import Actor, require_role
-from app.schemas.statistics import FilingOut, QuarterlyOut
-from app.services import quarterly, quarterly_filing, quarterly_report, quarterly_xlsx
+from app.access.actor import Actor
+from app.access.roles import require_role
+from app.core.config import get_settings
+from app.core.errors import PayloadTooLarge
+from app.http.deps import ActorDep, ClockDep, SessionDep, action_form_limits
+from app.http.uploads import read_streaming_form
+from app.services.statistics import filing as quarterly_filing
+from app.services.statistics import quarterly
+from app.services.statistics import report as quarterly_report
+from app.services.statistics import xlsx as quarterly_xlsx
+from app.services.statistics.schemas import FilingOut, GroupBy, QuarterlyOut
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
 
@@ -43,8 +47,8 @@ def quarterly_statistics(
     clock: ClockDep,
     year: Year,
     quarter: QuarterNo,
-    by: Annotated[quarterly_report.GroupBy, Query(description="按企业、监管单位或区域汇总")] = (
-        quarterly_report.GroupBy.enterprise
+    by: Annotated[GroupBy, Query(description="按企业、监管单位或区域汇总")] = (
+        GroupBy.enterprise
     ),
     region_id: Annotated[
         int | None, Query(description="限定区域（含下级）；按区域汇总时为起始区域")

@@ -9,17 +9,18 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
-from app.api.idempotency import IdempotencyDep
-from app.clock import local_today
+from app.core.clock import local_today
+from app.core.schemas import LocalDateTime
+from app.http import downloads
+from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.http.idempotency import IdempotencyDep
 from app.models.enums import PartyType
-from app.schemas.common import LocalDateTime
-from app.schemas.criteria import citation
-from app.schemas.hazard import EventOut, HazardOut
-from app.services import dossier as dossier_service
-from app.services import evaluation
-from app.services import supervision as service
-from app.web import render
+from app.services.hazards import dossier as dossier_service
+from app.services.hazards.schemas import EventOut, HazardOut
+from app.services.supervision import evaluation
+from app.services.supervision import extensions as extension_service
+from app.services.supervision import listing as listing_service
+from app.services.supervision import notices as notice_service
 
 router = APIRouter(tags=["supervision"])
 
@@ -72,14 +73,14 @@ class InboxMessageOut(BaseModel):
 @router.get("/notices", response_model=list[NoticeOut])
 def list_notices(actor: ActorDep, session: SessionDep) -> list[NoticeOut]:
     """督办单 addressed to the caller's enterprise or unit (a committee: its region's)."""
-    return [NoticeOut.model_validate(n) for n in service.list_notices(session, actor=actor)]
+    return [NoticeOut.model_validate(n) for n in notice_service.list_notices(session, actor=actor)]
 
 
 @router.post("/notices/{notice_id}/ack", response_model=NoticeOut)
 async def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDep,
                              clock: ClockDep, once: IdempotencyDep) -> NoticeOut:
     def work() -> NoticeOut:
-        notice = service.acknowledge(session, actor=actor, notice_id=notice_id,
+        notice = notice_service.acknowledge(session, actor=actor, notice_id=notice_id,
                                      now=clock.now())
         return NoticeOut.model_validate(notice)
 
@@ -89,7 +90,7 @@ async def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDe
 @router.get("/hazards/{hazard_id}/extensions", response_model=list[ExtensionOut])
 def list_extensions(hazard_id: int, actor: ActorDep, session: SessionDep) -> list[ExtensionOut]:
     """The deadline history: every extension request and its decision."""
-    rows = service.extensions_of(session, actor=actor, hazard_id=hazard_id)
+    rows = extension_service.extensions_of(session, actor=actor, hazard_id=hazard_id)
     return [ExtensionOut.model_validate(e) for e in rows]
 
 
@@ -100,7 +101,7 @@ async def request_extension(hazard_id: int, actor: ActorDep, form: ActionFormDep
     """延期申请 (form: deadline, reason, interim_measures; photos optional)."""
 
     def work() -> ExtensionOut:
-        extension = service.request_extension(
+        extension = extension_service.request_extension(
             session, actor=actor, hazard_id=hazard_id, form=form.fields,
             uploads=form.photos, clock=clock)
         return ExtensionOut.model_validate(extension)
@@ -115,7 +116,7 @@ async def decide_extension(hazard_id: int, extension_id: int, actor: ActorDep,
                            clock: ClockDep) -> ExtensionOut:
     """The supervising unit approves or refuses (form: decision=approve|refuse, note)."""
     extension = await run_in_threadpool(
-        service.decide_extension, session, actor=actor, hazard_id=hazard_id,
+        extension_service.decide_extension, session, actor=actor, hazard_id=hazard_id,
         extension_id=extension_id, form=form.fields, clock=clock)
     return ExtensionOut.model_validate(extension)
 
@@ -124,7 +125,7 @@ async def decide_extension(hazard_id: int, extension_id: int, actor: ActorDep,
 async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                            session: SessionDep, clock: ClockDep) -> HazardOut:
     """约谈/通报, recorded by the committee (form: kind=约谈|通报, document, note)."""
-    hazard = await run_in_threadpool(service.record_interview, session, actor=actor,
+    hazard = await run_in_threadpool(listing_service.record_interview, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
     return HazardOut.of(hazard, local_today(clock))
 
@@ -133,7 +134,7 @@ async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
 async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                       session: SessionDep, clock: ClockDep) -> HazardOut:
     """挂牌督办 (form: level=province|city|county, authority, document_number)."""
-    hazard = await run_in_threadpool(service.list_hazard, session, actor=actor,
+    hazard = await run_in_threadpool(listing_service.list_hazard, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
     return HazardOut.of(hazard, local_today(clock))
 
@@ -142,7 +143,7 @@ async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
 async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                         session: SessionDep, clock: ClockDep) -> HazardOut:
     """摘牌."""
-    hazard = await run_in_threadpool(service.delist_hazard, session, actor=actor,
+    hazard = await run_in_threadpool(listing_service.delist_hazard, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
     return HazardOut.of(hazard, local_today(clock))
 
@@ -164,7 +165,7 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
     """重大事故隐患档案: `?format=html` gives the printable page (photos embedded)."""
     record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
     if format == "html":
-        return dossier_page(record)
+        return downloads.dossier_page(record)
     today = local_today(clock)
     return {
         "hazard": HazardOut.of(record.hazard, today).model_dump(mode="json"),
@@ -176,15 +177,8 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
     }
 
 
-def dossier_page(record: dossier_service.Dossier) -> HTMLResponse:
-    """The printable dossier (photos embedded), for the API and for the pages alike."""
-    page = render("dossier.html", **vars(record), write_off=record.write_off,
-                  citation=(citation(record.criterion.document, record.criterion)
-                            if record.criterion else None),
-                  thumbs=dossier_service.thumbnails(record.hazard.photos))
-    return HTMLResponse(page)
 
 
 @router.get("/inbox", response_model=list[InboxMessageOut])
 def inbox(actor: ActorDep, session: SessionDep) -> list[InboxMessageOut]:
-    return [InboxMessageOut.model_validate(m) for m in service.inbox(session, actor=actor)]
+    return [InboxMessageOut.model_validate(m) for m in notice_service.inbox(session, actor=actor)]

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
-from app.api.deps import ActorDep, ClockDep, SessionDep
-from app.schemas.common import LocalDateTime
-from app.services import outbox as service
+from app.core.schemas import LocalDateTime
+from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.services.outbox import webhooks as service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

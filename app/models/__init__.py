@@ -1,5 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table on Base.metadata."""
 
+from app.models.accounts import LoginAttempt, RevokedSession, User
+from app.models.board import RankingMonth
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazard import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
@@ -13,16 +15,8 @@ from app.models.org import (
     unit_region,
 )
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
-from app.models.ranking import RankingMonth
 from app.models.statistics import QuarterlyFiling, QuarterlyTally, QuarterlyTallyCell
-from app.models.supervision import (
-    Extension,
-    InboxMessage,
-    Notice,
-    NoticeCounter,
-    SupervisionStep,
-)
-from app.models.user import LoginAttempt, RevokedSession, User
+from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
 
 __all__ = [
     "Assignment",

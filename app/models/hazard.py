@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.core.db import Base, UTCDateTime
 from app.models.enums import Duty, HazardLevel, PartyType, Role
 from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Column, ForeignKey, Integer, Numeric, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.core.db import Base, UTCDateTime
 from app.models.enums import RegionLevel, UnitKind
 
 

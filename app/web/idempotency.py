@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.api.deps import ClockDep, SessionDep
-from app.api.idempotency import Idempotency, KeyHeader
+from app.http.deps import ClockDep, SessionDep
+from app.http.idempotency import Idempotency, KeyHeader
 from app.web.session import WebActorDep
 
 

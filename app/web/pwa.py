@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from app.web import render
+from app.http.render import render
 
 STATIC = Path(__file__).parent / "static"
 SERVICE_WORKER = STATIC / "js" / "sw.js"

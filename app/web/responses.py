@@ -5,10 +5,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.errors import DomainError
-from app.security import WebSession
-from app.web import render
-from app.web.labels import FIELD_LABELS
+from app.access.actor import Actor
+from app.access.roles import navigation
+from app.core.errors import DomainError
+from app.core.security import WebSession
+from app.http.labels import FIELD_LABELS
+from app.http.render import render
 from app.web.session import LoginRequired, apply_cookie, login_url
 
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",
@@ -38,8 +40,10 @@ def is_page(request: Request) -> bool:
 def page(request: Request, template: str, *, status: int = 200,
          headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     web_session = getattr(request.state, "web_session", None)
+    actor = getattr(request.state, "actor", None)
     html = render(
-        template, request=request, actor=getattr(request.state, "actor", None),
+        template, request=request, actor=actor,
+        nav=navigation(actor) if isinstance(actor, Actor) else {},
         csrf_token=web_session.csrf_token() if isinstance(web_session, WebSession) else "",
         **context,
     )

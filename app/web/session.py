@@ -17,12 +17,12 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import ActionFormDep, ClockDep, SessionDep
-from app.api.uploads import StagedForm
-from app.errors import DomainError, Forbidden
-from app.permissions import Actor
-from app.security import WebSession, decode_session, encode_session
-from app.services.auth import active_actor, revoke_session, session_revoked
+from app.access.actor import Actor
+from app.core.errors import DomainError, Forbidden
+from app.core.security import WebSession, decode_session, encode_session
+from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.http.uploads import StagedForm
+from app.services.accounts.auth import active_actor, revoke_session, session_revoked
 
 COOKIE = "bihuan_session"
 CSRF_FIELD = "csrf_token"

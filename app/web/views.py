@@ -7,19 +7,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.actor import Actor
+from app.access.duties import relations_to
+from app.access.pages import HazardFacts, HazardFlags, hazard_flags
 from app.models import Enterprise, Event, Hazard, Photo, Region, Unit, User
-from app.models.enums import HazardLevel, PartyType, Role
+from app.models.enums import HazardLevel, PartyType
 from app.models.supervision import Extension, Notice
-from app.permissions import Actor, relations_to
-from app.services import evaluation
-from app.services import hazards as hazard_service
-from app.services.hazards import is_overdue
-from app.services.queues import hazard_notices
-from app.services.supervision import extensions_of
-from app.services.timeline import events_of
-from app.workflow.states import RECTIFICATION_OPEN, HazardState
-from app.workflow.supervision import SIDE_ACTION_ROLES
-from app.workflow.table import Relation, open_actions
+from app.services.hazards import queries as hazard_service
+from app.services.hazards.queues import hazard_notices
+from app.services.hazards.timeline import events_of
+from app.services.supervision import evaluation, listing
+from app.services.supervision.extensions import extensions_of
+from app.workflow.deadlines import is_overdue
+from app.workflow.states import HazardState
 
 
 @dataclass
@@ -39,16 +39,11 @@ class HazardView:
     photos: dict[int, Photo]
     people: dict[int, str]  # user id → display name
     units: dict[int, str]  # unit id → name
-    actions: tuple[str, ...]
     extensions: list[Extension]
     notices: list[Notice]
     deadlines: list[DeadlineChange]
-    may_request_extension: bool = False
-    may_decide_extension: bool = False
-    may_list: bool = False
-    may_evaluate: bool = False
-    has_dossier: bool = False
-    flags: list[dict[str, Any]] = field(default_factory=list)
+    flags: HazardFlags  # the buttons and links (app.access.pages)
+    photo_flags: list[dict[str, Any]] = field(default_factory=list)  # authenticity findings
 
 
 def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> HazardView:
@@ -57,7 +52,15 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
     events = events_of(session, hazard.id)
     relations = relations_to(session, actor, hazard)
     extensions = extensions_of(session, actor=actor, hazard_id=hazard.id)
-    pending = any(e.status == "pending" for e in extensions)
+    facts = HazardFacts(
+        state=HazardState(hazard.state), level=HazardLevel(hazard.level),
+        has_deadline=hazard.deadline is not None, spot_check_drawn=hazard.spot_check_drawn,
+        listed=hazard.listing is not None, listable=listing.listable(session, hazard),
+        extension_pending=any(e.status == "pending" for e in extensions),
+        evaluation_due=(evaluation.needs_evaluation(hazard)
+                        and evaluation.pending_evaluation(session, hazard) is None),
+    )
+    flags = hazard_flags(actor, relations, facts)
     user_ids = {e.actor_id for e in events if e.actor_id is not None}
     unit_ids = {a.party_id for a in hazard.assignments if a.party_type == PartyType.unit}
     unit_ids |= {e.actor_unit_id for e in events if e.actor_unit_id is not None}
@@ -70,29 +73,11 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
         photos={p.id: p for p in hazard.photos},
         people=_names(session, User, User.display_name, user_ids),
         units=_names(session, Unit, Unit.name, unit_ids),
-        actions=open_actions(HazardState(hazard.state), actor.role, relations,
-                             hazard.spot_check_drawn),
         extensions=extensions,
-        # Only recipients acknowledge; the committee reads notices on the timeline.
-        notices=(hazard_notices(session, actor, hazard.id)
-                 if actor.role in SIDE_ACTION_ROLES["notice_ack"] else []),
+        notices=hazard_notices(session, actor, hazard.id) if flags.may_see_notices else [],
         deadlines=deadline_history(events),
-        may_request_extension=(
-            actor.role in SIDE_ACTION_ROLES["extension_request"]
-            and Relation.rectifier in relations and hazard.state in RECTIFICATION_OPEN
-            and hazard.deadline is not None and not pending),
-        may_decide_extension=(actor.role in SIDE_ACTION_ROLES["extension_decision"]
-                              and Relation.supervisor in relations and pending),
-        may_evaluate=(actor.role in SIDE_ACTION_ROLES["evaluate"]
-                      and Relation.rectifier in relations
-                      and hazard.state == HazardState.rectified
-                      and evaluation.needs_evaluation(hazard)
-                      and evaluation.pending_evaluation(session, hazard) is None),
-        may_list=(actor.role in SIDE_ACTION_ROLES["listing"]
-                  and hazard.level == HazardLevel.major
-                  and hazard.state not in (HazardState.closed, HazardState.rejected)),
-        has_dossier=hazard.level == HazardLevel.major and actor.role != Role.admin,
-        flags=[{**flag, "photo": p.id} for p in hazard.photos for flag in (p.flags or [])],
+        flags=flags,
+        photo_flags=[{**flag, "photo": p.id} for p in hazard.photos for flag in (p.flags or [])],
     )
 
 

@@ -9,8 +9,14 @@ provisional, to be recomputed once a newer calendar is installed.
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import chinese_calendar
+
+from app.workflow.states import RECTIFICATION_OPEN
+
+if TYPE_CHECKING:
+    from app.models import Hazard
 
 # Timeline events that set a hazard's rectification deadline, and where: `assign` records
 # data.deadline as the date; the others data.deadline as {"from", "to"} (return and
@@ -66,3 +72,12 @@ def working_days_between(start: date, end: date) -> tuple[int, bool]:
         count += working
         provisional = provisional or guessed
     return count, provisional
+
+
+def is_overdue(hazard: "Hazard", today: date) -> bool:
+    """Past its deadline and not yet rectified (a rectification under review is not overdue)."""
+    return (
+        hazard.deadline is not None
+        and hazard.state in RECTIFICATION_OPEN
+        and hazard.deadline < today
+    )

@@ -11,8 +11,7 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from app.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from app.models.enums import Role
+from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from app.workflow.states import HazardState
 from app.workflow.table import (
     ACTION_LABELS,
@@ -21,7 +20,6 @@ from app.workflow.table import (
     TRANSITION_ACTIONS,
     Relation,
     Rule,
-    roles_for,
 )
 
 
@@ -30,7 +28,6 @@ class Attempt:
     """One try at an action: the machine's per-call model."""
 
     state: str
-    role: Role
     relations: frozenset[Relation]
     photo_count: int = 0
     spot_check_drawn: bool | None = None
@@ -125,17 +122,14 @@ def _build_machine() -> Machine:
 MACHINE = _build_machine()
 
 
-def check_role(action: str, role: Role) -> None:
-    """403 when the role may never take this action, whatever the hazard's state."""
+def fire(action: str, attempt: Attempt) -> HazardState:
+    """Run ``action`` on the attempt; return the new state or raise the first refusal.
+
+    The caller has asked the access policy first (app.access.roles.check_role): the action
+    is known and the role may take it.
+    """
     if action not in TRANSITION_ACTIONS:
         raise NotFound(f"未知操作: {action}")
-    if role not in roles_for(action):
-        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS[action]}」操作")
-
-
-def fire(action: str, attempt: Attempt) -> HazardState:
-    """Run ``action`` on the attempt; return the new state or raise the first refusal."""
-    check_role(action, attempt.role)
     try:
         moved = MACHINE.events[action].trigger(attempt)
     except MachineError:
@@ -150,9 +144,8 @@ def fire(action: str, attempt: Attempt) -> HazardState:
 
 
 def check_report(attempt: Attempt) -> None:
-    """Apply the guards of the report row (∅ → reported), which the machine cannot hold."""
-    if attempt.role not in roles_for("report"):
-        raise Forbidden("您的角色不能上报隐患")
+    """Apply the guards of the report row (∅ → reported), which the machine cannot hold.
+    The caller has asked the access policy whether the role may report."""
     rule = next(r for r in RULES if r.action == "report")
     for guard in GUARDS:
         refusal = guard(attempt, rule)

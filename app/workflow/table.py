@@ -137,15 +137,3 @@ def mermaid_diagram() -> str:
     lines += ["    closed --> [*]", "    rejected --> [*]"]
     return "\n".join(lines)
 
-
-def open_actions(state: S, role: Role, relations: frozenset[Relation],
-                 spot_check_drawn: bool | None) -> tuple[str, ...]:
-    """The loop's actions this user may take on a hazard in this state (the page's buttons).
-
-    The same rows the machine fires; evidence and fields are checked when the form is sent.
-    """
-    return tuple(dict.fromkeys(
-        rule.action for rule in RULES
-        if rule.source == state and role in rule.roles and rule.party in relations
-        and not (rule.only_if_not_drawn and spot_check_drawn is not False)
-    ))

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.clock import FixedClock
+from app.core.clock import FixedClock
+from app.core.security import issue_token
 from app.models import Enterprise, Industry, Region
-from app.security import issue_token
-from app.services.users import create_user
+from app.services.accounts.users import create_user
 from tests.api.helpers import PLAN, act, ok, report
 
 Auth = Callable[[str], dict[str, str]]

@@ -9,11 +9,11 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.clock import Clock
+from app.core.clock import Clock
+from app.core.security import issue_token
 from app.models import Region
-from app.security import issue_token
-from app.services.regions import child_path
-from app.services.users import create_user
+from app.services.accounts.users import create_user
+from app.services.org.regions import child_path
 from tests.conftest import START, photo
 
 Auth = Callable[[str], dict[str, str]]

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from app.services.demo import DEMO_PASSWORD
+from app.services.org.demo import DEMO_PASSWORD
 
 
 def login(client, username: str, password: str):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import CriteriaDocument, Criterion
-from app.services.criteria import COLUMNS, get_active_criterion
+from app.services.criteria.catalogue import COLUMNS, get_active_criterion
 from tests.api.helpers import Auth
 
 URL = "/api/v1/criteria"

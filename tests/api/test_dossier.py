@@ -2,8 +2,8 @@
 
 from datetime import date, timedelta
 
-from app.clock import local_today
-from app.services.supervision import supervise_hazard
+from app.core.clock import local_today
+from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, act, in_days, ok, report
 from tests.conftest import photo
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from app.core.security import issue_token
 from app.models import Industry, Region, Unit, User
 from app.models.enums import Role, UnitKind
-from app.security import issue_token
-from app.services.users import create_user
+from app.services.accounts.users import create_user
 from tests.api.helpers import act, in_days, ok, report
 from tests.conftest import jpeg_bytes, photo
 

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.http.idempotency_keys import purge_expired
 from app.models import Event, Extension, Hazard, IdempotencyKey
-from app.services.idempotency import purge_expired
 from tests.api.helpers import act, in_days, ok, report
 from tests.api.test_supervision import assigned, at_day, run_worker
 from tests.conftest import START, jpeg_bytes, photo

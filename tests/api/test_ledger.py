@@ -16,8 +16,8 @@ from httpx import Response
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from app.config import get_settings
-from app.services import ledger as ledger_service
+from app.core.config import get_settings
+from app.services.hazards import ledger as ledger_service
 from tests.api.helpers import PLAN, act, in_days, ok, report
 
 HEADERS = ["隐患编号", "隐患名称", "隐患等级", "状态", "企业名称", "统一社会信用代码", "所属乡镇",

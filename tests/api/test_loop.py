@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from app.models import Unit
-from app.services.timeline import verify_chains
+from app.services.hazards.timeline import verify_chains
 from tests.api.helpers import PLAN, act, in_days, ok, report
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Enterprise, Industry, Notice, Unit
-from app.services.uscc import check_character
+from app.services.org.uscc import check_character
 from tests.api.helpers import act, neighbouring_county, ok, report
 from tests.api.test_supervision import at_day, run_worker
 

@@ -17,11 +17,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.security import issue_token
 from app.models import Enterprise, Region, Unit, User
 from app.models.enums import RegionLevel, Role
-from app.security import issue_token
-from app.services.regions import child_path
-from app.services.users import create_user
+from app.services.accounts.users import create_user
+from app.services.org.regions import child_path
 from tests.api.helpers import report
 
 Auth = Callable[[str], dict[str, str]]

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.config import get_settings
+from app.core.config import get_settings
 from app.models import Photo
-from app.storage import get_storage
+from app.services.media.storage import get_storage
 from tests.api.helpers import act, in_days, ok
 from tests.conftest import START
 from tests.samples import encode, hostile_corpus, phone_jpeg, scene

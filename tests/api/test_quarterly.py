@@ -15,18 +15,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.clock import FixedClock
+from app.access.actor import load_actor
+from app.access.scopes import statistics_hazards, supervised_enterprises, unit_enterprise_pairs
+from app.core.clock import FixedClock
+from app.core.security import issue_token
 from app.models import Enterprise, Hazard, QuarterlyTally, QuarterlyTallyCell, Region, Unit
 from app.models.enums import Role
-from app.permissions import (
-    load_actor,
-    statistics_hazards,
-    supervised_enterprises,
-    unit_enterprise_pairs,
-)
-from app.security import issue_token
-from app.services.quarterly import Quarter, count_cells, hazard_figures, parse_funds
-from app.services.users import create_user
+from app.services.accounts.users import create_user
+from app.services.statistics.quarterly import Quarter, count_cells, hazard_figures, parse_funds
 from tests.api.helpers import PLAN, act, ok, report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

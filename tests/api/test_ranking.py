@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from app.core.security import issue_token
 from app.models import RankingMonth, Region
-from app.security import issue_token
-from app.services.ranking_months import COUNTS_VERSION
-from app.services.users import create_user
+from app.services.accounts.users import create_user
+from app.services.board.kept_months import COUNTS_VERSION
 from tests.api.board_story import Story, build_story, set_day
 from tests.api.helpers import act, ok, report
 from tests.api.test_notice_numbers import neighbouring_county_reporter

@@ -42,8 +42,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.main import create_app
-from app.services.demo import DEMO_PASSWORD
-from app.services.hazards import encode_cursor
+from app.services.hazards.queries import encode_cursor
+from app.services.org.demo import DEMO_PASSWORD
 from app.workflow.table import TRANSITION_ACTIONS
 from tests.api.helpers import act, in_days, ok, report
 

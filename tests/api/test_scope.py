@@ -5,9 +5,9 @@ from io import BytesIO
 
 from PIL import Image
 
+from app.core.security import issue_token
 from app.models import Industry, Region, Unit
-from app.security import issue_token
-from app.services.users import create_user
+from app.services.accounts.users import create_user
 from tests.api.helpers import act, in_days, ok, report
 from tests.conftest import jpeg_bytes, photo
 

@@ -5,16 +5,17 @@ from datetime import date, timedelta
 import chinese_calendar
 from sqlalchemy.orm import Session
 
-from app.clock import FixedClock, local_today
+from app.core.clock import FixedClock, local_today
 from app.models import Unit
-from app.services.supervision import _recompute, supervise_hazard
+from app.services.supervision.scans import _recompute, supervise_hazard
 from tests.api.helpers import act, in_days, ok, report
 
 WEDNESDAY = date(2026, 11, 25)  # START is Monday 2026-11-23
 
 
-def assigned(client, auth, deadline: str = "2026-11-25", username: str = "ent_a") -> int:
-    hid = report(client, auth, username)["id"]
+def assigned(client, auth, deadline: str = "2026-11-25", username: str = "ent_a",
+             **fields: str) -> int:
+    hid = report(client, auth, username, **fields)["id"]
     ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": deadline}))
     return hid
 
@@ -168,7 +169,7 @@ def test_extension_refused_keeps_the_deadline(client, auth) -> None:
 
 
 def test_committee_records_interview_listing_and_delisting(client, auth) -> None:
-    hid = assigned(client, auth)
+    hid = assigned(client, auth, level="major", major_clause="第四条（一）")
     assert client.post(f"/api/v1/hazards/{hid}/interviews",
                        data={"kind": "约谈", "document": "演安委办约〔2026〕3号"},
                        headers=auth("insp_dept")).status_code == 403
@@ -215,7 +216,7 @@ def test_a_provisional_deadline_is_recomputed_when_the_calendar_knows_the_year(
 
 
 def test_listed_hazards_are_on_the_committees_list_until_delisted(client, auth) -> None:
-    listed = assigned(client, auth)
+    listed = assigned(client, auth, level="major", major_clause="第四条（一）")
     other = assigned(client, auth)
     assert client.post(f"/api/v1/hazards/{listed}/listing", data={
         "level": "county", "authority": "演示县安委办", "document_number": "演安委〔2026〕10号"},
@@ -229,3 +230,21 @@ def test_listed_hazards_are_on_the_committees_list_until_delisted(client, auth) 
     assert other in ids(listed="false") and listed not in ids(listed="false")
     client.post(f"/api/v1/hazards/{listed}/delisting", headers=auth("anweiban"))
     assert listed not in ids(listed="true") and listed in ids(listed="false")
+
+
+LISTING = {"level": "county", "authority": "演示县安委办", "document_number": "演安委〔2026〕11号"}
+
+
+def test_only_an_open_major_or_escalated_hazard_is_listed(client, auth, db, clock) -> None:
+    general = assigned(client, auth)
+    assert client.post(f"/api/v1/hazards/{general}/listing", data=LISTING,
+                       headers=auth("anweiban")).status_code == 409
+    rejected = report(client, auth, "ent_a", level="major", major_clause="第四条（一）")["id"]
+    ok(act(client, auth, "insp_dept", rejected, "reject", {"reason": "重复上报"}))
+    assert client.post(f"/api/v1/hazards/{rejected}/listing", data=LISTING,
+                       headers=auth("anweiban")).status_code == 409
+    # 15 working days overdue, the ladder takes a general hazard to listing.
+    at_day(clock, date(2026, 12, 17))
+    assert "escalate:listing" in run_worker(db, clock, general)
+    assert client.post(f"/api/v1/hazards/{general}/listing", data=LISTING,
+                       headers=auth("anweiban")).status_code == 200

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.models import OutboxMessage, Region, Webhook
 from app.models.enums import RegionLevel
-from app.services.outbox import deliver_due
+from app.services.outbox.webhooks import deliver_due
 from tests.api.helpers import START, report
 
 HOOK = {"url": "https://hooks.example.org/bihuan", "topics": ["report", "assign"]}

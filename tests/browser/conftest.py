@@ -20,9 +20,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy.orm import Session
 
-from app.clock import SystemClock
-from app.db import make_engine
-from app.services.demo import DEMO_PASSWORD, load_demo
+from app.core.clock import SystemClock
+from app.core.db import make_engine
+from app.services.org.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import create_database, drop_database, migrate
 
 ROOT = Path(__file__).resolve().parents[2]

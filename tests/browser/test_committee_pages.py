@@ -7,8 +7,8 @@ import json
 import httpx
 from playwright.sync_api import expect
 
-from app.services.demo import DEMO_PASSWORD
-from app.web.board_pages import ECHARTS
+from app.services.org.demo import DEMO_PASSWORD
+from app.web.board import ECHARTS
 from tests.browser.checks import SCRIPT_BUDGET, ScriptMeter, accessibility_problems
 from tests.conftest import jpeg_bytes
 

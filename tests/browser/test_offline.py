@@ -3,7 +3,7 @@
 import httpx
 from playwright.sync_api import expect
 
-from app.services.demo import DEMO_PASSWORD
+from app.services.org.demo import DEMO_PASSWORD
 from tests.browser.conftest import sign_in
 from tests.browser.photos import phone_photo
 

@@ -9,9 +9,9 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from app.errors import PayloadTooLarge, UnsupportedMedia
-from app.imaging.process import PhotoFacts, hamming, process_photo
-from app.imaging.sniff import sniff
+from app.core.errors import PayloadTooLarge, UnsupportedMedia
+from app.services.media.imaging.process import PhotoFacts, hamming, process_photo
+from app.services.media.imaging.sniff import sniff
 from tests.samples import INVERSE, encode, hostile_corpus, phone_jpeg, scene
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -1,9 +1,9 @@
 """The hazard page's buttons: the table's rows open to a role and relation in a state."""
 
+from app.access.roles import open_actions
 from app.models.enums import Role
 from app.workflow.states import HazardState as S
 from app.workflow.table import Relation as R  # noqa: N817 (short in the table rows)
-from app.workflow.table import open_actions
 
 
 def test_committee_on_a_verified_hazard_depends_on_the_draw() -> None:

@@ -15,9 +15,9 @@ import pytest
 from botocore.exceptions import ClientError, FlexibleChecksumError
 from PIL import Image
 
-from app.config import Settings
-from app.storage import BlobStorage
-from app.storage.s3 import S3Storage
+from app.core.config import Settings
+from app.services.media.storage import BlobStorage
+from app.services.media.storage.s3 import S3Storage
 from tests.conftest import jpeg_bytes
 from tests.storage_fixtures import Backend, BrokenSource, digest, s3_client
 

@@ -1,6 +1,6 @@
 import pytest
 
-from app.services.uscc import check_character, is_valid_uscc, uscc_problem
+from app.services.org.uscc import check_character, is_valid_uscc, uscc_problem
 
 
 @pytest.mark.parametrize("code", [

@@ -1,10 +1,12 @@
-"""The transition table without a database: every (state, action, role) allowed or refused."""
+"""The transition table without a database: every (state, action, role) allowed or refused,
+by the access policy's role check and the machine together, as the service runs them."""
 
 import itertools
 
 import pytest
 
-from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from app.access.roles import check_may_report, check_role
+from app.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from app.models.enums import Role
 from app.workflow.machine import Attempt, check_report, fire
 from app.workflow.states import HazardState
@@ -27,10 +29,21 @@ EXPECTED = {
 }
 
 
-def attempt(state: HazardState, role: Role, **overrides: object) -> Attempt:
+def attempt(state: HazardState, **overrides: object) -> Attempt:
     values = {"relations": ALL_RELATIONS, "photo_count": 1, "spot_check_drawn": False}
     values.update(overrides)
-    return Attempt(state=state, role=role, **values)  # type: ignore[arg-type]
+    return Attempt(state=state, **values)  # type: ignore[arg-type]
+
+
+def take(action: str, role: Role, attempt: Attempt) -> HazardState:
+    """What the service does: the access policy's role check, then the machine."""
+    check_role(action, role)
+    return fire(action, attempt)
+
+
+def take_report(role: Role, attempt: Attempt) -> None:
+    check_may_report(role)
+    check_report(attempt)
 
 
 CASES = list(itertools.product(HazardState, TRANSITION_ACTIONS, Role))
@@ -43,12 +56,12 @@ def test_every_state_action_role(state: HazardState, action: str, role: Role) ->
     role_may_ever = any(role in roles for (_, a), (_, roles) in EXPECTED.items() if a == action)
     if not role_may_ever:
         with pytest.raises(Forbidden):
-            fire(action, attempt(state, role))
+            take(action, role, attempt(state))
     elif expected is None:
         with pytest.raises(Conflict):
-            fire(action, attempt(state, role))
+            take(action, role, attempt(state))
     else:
-        assert fire(action, attempt(state, role)) == HazardState(expected[0])
+        assert take(action, role, attempt(state)) == HazardState(expected[0])
 
 
 def test_table_matches_the_domain_matrix() -> None:
@@ -65,7 +78,7 @@ def test_missing_duty_is_refused_with_403(rule) -> None:
     role = next(iter(rule.roles))
     relations = ALL_RELATIONS - {rule.party}
     with pytest.raises(Forbidden):
-        fire(rule.action, attempt(rule.source, role, relations=relations))
+        take(rule.action, role, attempt(rule.source, relations=relations))
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.evidence and r.source is not None],
@@ -73,21 +86,21 @@ def test_missing_duty_is_refused_with_403(rule) -> None:
 def test_evidence_actions_need_a_photo(rule) -> None:
     role = next(iter(rule.roles))
     with pytest.raises(Unprocessable):
-        fire(rule.action, attempt(rule.source, role, photo_count=0))
+        take(rule.action, role, attempt(rule.source, photo_count=0))
 
 
 def test_actions_without_evidence_need_no_photo() -> None:
     no_evidence = {r.action for r in RULES if not r.evidence}
     assert no_evidence == {"assign", "reject", "accept", "close"}
-    assert fire("assign", attempt(HazardState.reported, Role.inspector, photo_count=0))
+    assert take("assign", Role.inspector, attempt(HazardState.reported, photo_count=0))
 
 
 def test_close_from_verified_only_when_not_drawn() -> None:
     with pytest.raises(Conflict):
-        fire("close", attempt(HazardState.verified, Role.committee, spot_check_drawn=True))
-    assert fire("close", attempt(HazardState.verified, Role.committee,
+        take("close", Role.committee, attempt(HazardState.verified, spot_check_drawn=True))
+    assert take("close", Role.committee, attempt(HazardState.verified,
                                  spot_check_drawn=False)) == HazardState.closed
-    assert fire("close", attempt(HazardState.spot_checked, Role.committee,
+    assert take("close", Role.committee, attempt(HazardState.spot_checked,
                                  spot_check_drawn=True)) == HazardState.closed
 
 
@@ -98,35 +111,35 @@ def test_refusals_come_in_the_contract_order() -> None:
                         "upload_error": upload_error, "field_errors": field_errors}
     # role (403) before state (409)
     with pytest.raises(Forbidden):
-        fire("verify", attempt(HazardState.reported, Role.enterprise, **everything_wrong))
+        take("verify", Role.enterprise, attempt(HazardState.reported, **everything_wrong))
     # state (409) before duty (403)
     with pytest.raises(Conflict):
-        fire("verify", attempt(HazardState.reported, Role.inspector, **everything_wrong))
+        take("verify", Role.inspector, attempt(HazardState.reported, **everything_wrong))
     # duty (403) before uploads (413)
     with pytest.raises(Forbidden):
-        fire("verify", attempt(HazardState.rectified, Role.inspector, **everything_wrong))
+        take("verify", Role.inspector, attempt(HazardState.rectified, **everything_wrong))
     # uploads (413) before evidence and fields (422)
     with pytest.raises(PayloadTooLarge):
-        fire("verify", attempt(HazardState.rectified, Role.inspector,
+        take("verify", Role.inspector, attempt(HazardState.rectified,
                                **{**everything_wrong, "relations": ALL_RELATIONS}))
     with pytest.raises(Unprocessable):
-        fire("verify", attempt(HazardState.rectified, Role.inspector, photo_count=0,
+        take("verify", Role.inspector, attempt(HazardState.rectified, photo_count=0,
                                field_errors=field_errors))
 
 
 def test_unknown_action_is_not_found() -> None:
     with pytest.raises(NotFound):
-        fire("teleport", attempt(HazardState.reported, Role.committee))
+        take("teleport", Role.committee, attempt(HazardState.reported))
 
 
 def test_report_guards() -> None:
     with pytest.raises(Forbidden):
-        check_report(attempt(HazardState.reported, Role.admin))
+        take_report(Role.admin, attempt(HazardState.reported))
     with pytest.raises(Forbidden):
-        check_report(attempt(HazardState.reported, Role.inspector, relations=frozenset()))
+        take_report(Role.inspector, attempt(HazardState.reported, relations=frozenset()))
     with pytest.raises(Unprocessable):
-        check_report(attempt(HazardState.reported, Role.enterprise, photo_count=0))
-    check_report(attempt(HazardState.reported, Role.enterprise))
+        take_report(Role.enterprise, attempt(HazardState.reported, photo_count=0))
+    take_report(Role.enterprise, attempt(HazardState.reported))
 
 
 def test_rule_lookup() -> None:

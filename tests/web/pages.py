@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from app.services.demo import DEMO_PASSWORD
+from app.services.org.demo import DEMO_PASSWORD
 from tests.conftest import photo
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')

@@ -5,8 +5,8 @@ import hashlib
 import re
 from datetime import timedelta
 
-from app.clock import local_today
-from app.services.supervision import supervise_hazard
+from app.core.clock import local_today
+from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, in_days
 from tests.conftest import jpeg_bytes
 from tests.web.pages import User, codes, section

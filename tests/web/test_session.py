@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.core.security import WebSession, decode_session, encode_session, issue_token, read_token
 from app.models import Hazard, RevokedSession
 from app.models import User as DbUser
-from app.security import WebSession, decode_session, encode_session, issue_token, read_token
-from app.services.auth import purge_revoked_sessions
-from app.services.demo import DEMO_PASSWORD
+from app.services.accounts.auth import purge_revoked_sessions
+from app.services.org.demo import DEMO_PASSWORD
 from tests.web.pages import User, csrf_of
 
 

@@ -1,0 +1,147 @@
+"""The roles of every action, and every question a caller asks about a role.
+
+The loop's actions name their roles in the transition table (app/workflow/table.py: one row
+per action and state); the actions outside the machine name theirs in `SIDE_ACTION_ROLES`
+below. Every comparison of a role with another lives in this package: services raise on its
+refusals, routers and pages read its answers (tests/test_access_rules.py enforces it).
+"""
+
+from enum import StrEnum
+
+from app.access.actor import Actor
+from app.core.errors import Forbidden, NotFound
+from app.models.enums import PartyType, Role
+from app.workflow.states import HazardState
+from app.workflow.table import ACTION_LABELS, RULES, TRANSITION_ACTIONS, Relation, roles_for
+
+# Actions outside the state machine (records on a hazard, settings, administration) and the
+# roles that may take them.
+SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
+    "extension_request": frozenset({Role.enterprise}),
+    "extension_decision": frozenset({Role.inspector}),
+    "interview": frozenset({Role.committee}),  # 约谈/通报
+    "listing": frozenset({Role.committee}),  # 挂牌督办
+    "delisting": frozenset({Role.committee}),  # 摘牌
+    # Only a notice's recipients acknowledge; the committee reads notices on the timeline.
+    "notice_ack": frozenset({Role.enterprise, Role.inspector}),
+    "evaluate": frozenset({Role.enterprise}),  # 评估 before review of a listed major hazard
+    "spot_check_policy": frozenset({Role.committee}),  # the draw rate for its region
+    "criteria_import": frozenset({Role.admin}),  # the catalogue is shared by every region
+    "webhooks": frozenset({Role.admin}),  # subscriptions of the admin's region
+    "onboarding_import": frozenset({Role.admin}),  # regions, units, enterprises, users
+    # 季度统计: an enterprise files its own, an inspector its unit's (2007 rules, art. 14).
+    "quarterly_filing": frozenset({Role.enterprise, Role.inspector}),
+    # Quarterly figures rolled up by unit or region; an enterprise user sees only its own row.
+    "quarterly_rollup": frozenset({Role.inspector, Role.committee, Role.admin}),
+    # The committee's figures. The board counts only what the caller may see, so an
+    # inspector may look at its own scope; the ranking compares townships, which only the
+    # county's committee (and admin) oversee. Enterprises see neither.
+    "board": frozenset({Role.committee, Role.admin, Role.inspector}),  # 动态清零看板
+    "ranking": frozenset({Role.committee, Role.admin}),  # 亮晒排名
+    # 督办单: recipients list theirs, a committee or admin its region's.
+    "notices": frozenset({Role.enterprise, Role.inspector, Role.committee, Role.admin}),
+}
+
+
+class Scope(StrEnum):
+    """What a user's account is bound to: the fact its visibility is computed from."""
+
+    enterprise = "enterprise"
+    unit = "unit"
+    region = "region"
+
+
+ROLE_SCOPES: dict[Role, Scope] = {
+    Role.enterprise: Scope.enterprise,
+    Role.inspector: Scope.unit,
+    Role.committee: Scope.region,
+    Role.admin: Scope.region,
+}
+
+
+def scope_of(role: Role | str | None) -> Scope | None:
+    """The scope an account of this role is bound to (onboarding asks); None for no role."""
+    return ROLE_SCOPES[Role(role)] if role is not None else None
+
+
+def may(actor: Actor, action: str) -> bool:
+    """May the actor's role ever take this action (a loop or a side action)?"""
+    if action in SIDE_ACTION_ROLES:
+        return actor.role in SIDE_ACTION_ROLES[action]
+    return actor.role in roles_for(action)
+
+
+def require_role(actor: Actor, action: str) -> None:
+    """403 unless the actor's role may take this action outside the state machine."""
+    if actor.role not in SIDE_ACTION_ROLES[action]:
+        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS.get(action, action)}」操作")
+
+
+def check_role(action: str, role: Role) -> None:
+    """404 for an action the loop does not know; 403 when the role may never take it,
+    whatever the hazard's state (checked before the machine looks at the state)."""
+    if action not in TRANSITION_ACTIONS:
+        raise NotFound(f"未知操作: {action}")
+    if role not in roles_for(action):
+        raise Forbidden(f"您的角色不能进行「{ACTION_LABELS[action]}」操作")
+
+
+def check_may_report(role: Role) -> None:
+    if role not in roles_for("report"):
+        raise Forbidden("您的角色不能上报隐患")
+
+
+def open_actions(state: HazardState, role: Role, relations: frozenset[Relation],
+                 spot_check_drawn: bool | None) -> tuple[str, ...]:
+    """The loop's actions this user may take on a hazard in this state (the page's buttons).
+
+    The same rows the machine fires; evidence and fields are checked when the form is sent.
+    """
+    return tuple(dict.fromkeys(
+        rule.action for rule in RULES
+        if rule.source == state and role in rule.roles and rule.party in relations
+        and not (rule.only_if_not_drawn and spot_check_drawn is not False)
+    ))
+
+
+def is_enterprise_user(actor: Actor) -> bool:
+    return actor.role == Role.enterprise
+
+
+def is_region_scoped(actor: Actor) -> bool:
+    """A committee or admin: answers for a region subtree (its `region_path`)."""
+    return actor.role in (Role.committee, Role.admin) and actor.region_path is not None
+
+
+def unit_of(actor: Actor) -> int | None:
+    """The inspector's unit (None for every other role)."""
+    return actor.unit_id if actor.role == Role.inspector else None
+
+
+def party_of(actor: Actor) -> tuple[PartyType, int] | None:
+    """The party the actor acts for: an enterprise user's enterprise, an inspector's unit."""
+    if actor.role == Role.enterprise and actor.enterprise_id is not None:
+        return PartyType.enterprise, actor.enterprise_id
+    if actor.role == Role.inspector and actor.unit_id is not None:
+        return PartyType.unit, actor.unit_id
+    return None
+
+
+def inbox_of(actor: Actor) -> tuple[str, int] | None:
+    """Whose inbox the actor reads: its enterprise's, its unit's, or its committee's region."""
+    party = party_of(actor)
+    if party is not None:
+        return str(party[0]), party[1]
+    if actor.role == Role.committee and actor.region_id is not None:
+        return "region", actor.region_id
+    return None
+
+
+def navigation(actor: Actor) -> dict[str, bool]:
+    """The links of the page's menu, from the same rules the endpoints apply."""
+    return {
+        "may_report": may(actor, "report"),
+        "may_see_notices": may(actor, "notices"),
+        "may_see_board": may(actor, "board"),
+        "may_see_ranking": may(actor, "ranking"),
+    }

@@ -1,0 +1,1 @@
+"""Accounts: users (`users`), login, tokens, page sessions and lockout (`auth`)."""

@@ -1,0 +1,98 @@
+"""Response models of the committee's board (动态清零) and township ranking (亮晒排名)."""
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import LocalDateTime
+from app.models.enums import HazardLevel
+
+
+class Figure(BaseModel):
+    count: int
+    params: dict[str, str] = Field(
+        description="GET /api/v1/hazards 的查询参数：列出的正是计入该数字的隐患")
+
+
+class Figures(BaseModel):
+    open: Figure
+    overdue: Figure
+    listed: Figure
+    open_at_start: Figure
+    found: Figure
+    closed: Figure
+    clearance_rate: float | None = Field(
+        description="清零率 = closed / (open_at_start + found)；分母为 0 时为 null")
+
+
+class TownshipFigures(Figures):
+    region_id: int
+    code: str
+    name: str
+
+
+class IndustryFigures(Figures):
+    industry_id: int
+    code: str
+    name: str
+
+
+class MonthFigures(BaseModel):
+    month: str
+    found: Figure
+    closed: Figure
+    open_at_end: Figure
+
+
+class BoardOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    level: HazardLevel | None
+    from_: date = Field(alias="from")
+    to: date
+    region_id: int | None
+    as_of: LocalDateTime
+    labels: dict[str, str]
+    totals: Figures
+    by_township: list[TownshipFigures]
+    by_industry: list[IndustryFigures]
+    trend: list[MonthFigures]
+
+
+class Ratio(BaseModel):
+    numerator: int
+    denominator: int
+    rate: float | None
+    score: float | None
+
+
+class OverdueCount(BaseModel):
+    count: int
+    score: float | None
+
+
+class Components(BaseModel):
+    rectification: Ratio
+    on_time: Ratio
+    overdue: OverdueCount
+    spot_check: Ratio
+    self_found: Ratio
+
+
+class TownshipRank(BaseModel):
+    region_id: int
+    code: str
+    name: str
+    index: float | None
+    rank: int | None
+    components: Components
+
+
+class RankingOut(BaseModel):
+    month: str
+    provisional: bool
+    as_of: LocalDateTime
+    weights: dict[str, float]
+    formula: str
+    labels: dict[str, str]
+    townships: list[TownshipRank]

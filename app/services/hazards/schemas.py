@@ -1,0 +1,134 @@
+"""Response models of the hazard API (API.md)."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from app.core.schemas import LocalDateTime
+from app.models import Event, Hazard
+from app.models.enums import Duty, HazardLevel, PartyType
+from app.workflow.deadlines import is_overdue
+from app.workflow.states import HazardState
+from app.workflow.table import ACTION_LABELS, STATE_LABELS
+
+
+class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    party_type: PartyType
+    party_id: int
+    duty: Duty
+    deadline: date
+
+
+class PhotoFlag(BaseModel):
+    code: str
+    message: str
+    photo_id: int | None = None
+
+
+class PhotoOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_id: int | None
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+    uploaded_at: LocalDateTime
+    action: str | None
+    orientation: int | None
+    captured_at: LocalDateTime | None
+    gps_lat: float | None
+    gps_lon: float | None
+    camera_make: str | None
+    camera_model: str | None
+    flags: list[PhotoFlag]
+
+
+class HazardOut(BaseModel):
+    id: int
+    code: str
+    state: HazardState
+    state_label: str
+    level: HazardLevel
+    title: str
+    description: str
+    location: str
+    category: str | None
+    major_clause: str | None
+    criterion_id: int | None
+    lat: float | None
+    lon: float | None
+    enterprise_id: int
+    region_id: int
+    reported_by_id: int
+    reported_at: LocalDateTime
+    updated_at: LocalDateTime
+    deadline: date | None
+    overdue: bool
+    spot_check_drawn: bool | None
+    deadline_provisional: bool
+    was_overdue: bool
+    listing: dict[str, Any] | None
+    plan: dict[str, Any] | None
+    version: int
+    assignments: list[AssignmentOut]
+    photos: list[PhotoOut]
+
+    @classmethod
+    def of(cls, hazard: Hazard, today: date) -> "HazardOut":
+        """The hazard as the API shows it (assignments and photos must be loaded)."""
+        return cls(
+            **{name: getattr(hazard, name) for name in _PLAIN_FIELDS},
+            state_label=STATE_LABELS[HazardState(hazard.state)],
+            overdue=is_overdue(hazard, today),
+            assignments=[AssignmentOut.model_validate(a) for a in hazard.assignments],
+            photos=[PhotoOut.model_validate(p) for p in hazard.photos],
+        )
+
+
+_PLAIN_FIELDS = tuple(
+    name for name in HazardOut.model_fields
+    if name not in {"state_label", "overdue", "assignments", "photos"}
+)
+
+
+class HazardPage(BaseModel):
+    items: list[HazardOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int
+    action: str
+    action_label: str
+    from_state: HazardState | None
+    to_state: HazardState
+    actor_id: int | None
+    actor_role: str
+    actor_unit_id: int | None
+    actor_enterprise_id: int | None
+    at: LocalDateTime
+    note: str | None
+    data: dict[str, Any]
+    photo_ids: list[int]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, event: Event) -> "EventOut":
+        return cls.model_validate(
+            {**{k: getattr(event, k) for k in _EVENT_FIELDS},
+             "action_label": ACTION_LABELS.get(event.action, event.action)}
+        )
+
+
+_EVENT_FIELDS = tuple(name for name in EventOut.model_fields if name != "action_label")

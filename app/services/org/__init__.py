@@ -1,0 +1,1 @@
+"""The organisation: regions (division codes, paths), USCC validation, the demo county."""

@@ -1,0 +1,1 @@
+"""After commit: webhook subscriptions and deliveries (`webhooks`), SMS of notices (`sms`)."""

@@ -1,0 +1,215 @@
+"""Hazard pages: report, the hazard page, and the forms of the loop's actions and records.
+
+Each POST handler is a thin call into a service: on success 303 to the hazard page; on a
+refusal the form again, with what was typed and the service's messages, at its status.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from app.access.actor import Actor
+from app.access.roles import check_role, is_enterprise_user
+from app.access.scopes import reportable_enterprises
+from app.core.clock import local_today
+from app.core.errors import DomainError
+from app.http import labels
+from app.http.deps import ClockDep, SessionDep
+from app.http.downloads import dossier_page
+from app.http.uploads import StagedForm
+from app.services.hazards import actions as action_service
+from app.services.hazards import dossier as dossier_service
+from app.services.hazards import queries as hazard_service
+from app.services.supervision import evaluation
+from app.services.supervision import extensions as extension_service
+from app.services.supervision import listing as listing_service
+from app.web.idempotency import WebIdempotencyDep
+from app.web.responses import page, redirect, reject
+from app.web.session import CsrfFormDep, WebActorDep
+from app.web.views import hazard_view
+from app.workflow.states import HazardState
+
+router = APIRouter(include_in_schema=False)
+
+
+def _typed(form: StagedForm) -> dict[str, str]:
+    """What the user typed, to fill the form again (never the CSRF token or a version)."""
+    return {k: v for k, v in form.fields.items() if k not in ("csrf_token", "expected_version")}
+
+
+# 上报
+
+def _report_context(session: Session, actor: Actor) -> dict[str, Any]:
+    enterprises = [] if is_enterprise_user(actor) else list(
+        session.scalars(reportable_enterprises(actor)))
+    return {"enterprises": enterprises}
+
+
+@router.get("/hazards/new")
+def report_form(request: Request, actor: WebActorDep, session: SessionDep) -> Response:
+    return page(request, "report.html", values={"level": "general"},
+                **_report_context(session, actor))
+
+
+@router.post("/hazards/new")
+async def report(request: Request, actor: WebActorDep, form: CsrfFormDep, session: SessionDep,
+                 clock: ClockDep, once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        hazard = hazard_service.report_hazard(
+            session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard.id}"
+
+    try:
+        target = await once.location(work, form=form)
+    except DomainError as error:
+        raise reject(request, error, "report.html", values=_typed(form),
+                     **_report_context(session, actor)) from None
+    return redirect(request, target)
+
+
+# The hazard page
+
+@router.get("/hazards/{hazard_id:int}")
+def hazard_page(request: Request, hazard_id: int, actor: WebActorDep, session: SessionDep,
+                clock: ClockDep) -> Response:
+    view = hazard_view(session, actor, hazard_id, local_today(clock))
+    return page(request, "hazard.html", view=view, hazard=view.hazard)
+
+
+@router.get("/hazards/{hazard_id:int}/dossier")
+def dossier(hazard_id: int, actor: WebActorDep, session: SessionDep, clock: ClockDep) -> Response:
+    record = dossier_service.build(session, actor=actor, hazard_id=hazard_id, now=clock.now())
+    return dossier_page(record)
+
+
+# The loop's actions (交办 … 销号)
+
+def _action_context(session: Session, actor: Actor, hazard_id: int,
+                    action: str) -> dict[str, Any]:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    check_role(action, actor.role)  # unknown action 404, a role that never may 403
+    major_plan = action == "accept" and hazard.level == "major"
+    return {"hazard": hazard, "action": action,
+            "fields": labels.PLAN_FIELDS if major_plan else labels.ACTION_FIELDS[action],
+            "photos": labels.needs_photos(action, HazardState(hazard.state))}
+
+
+@router.get("/hazards/{hazard_id:int}/actions/{action}")
+def action_form(request: Request, hazard_id: int, action: str, actor: WebActorDep,
+                session: SessionDep) -> Response:
+    context = _action_context(session, actor, hazard_id, action)
+    return page(request, "action.html", values={}, **context)
+
+
+@router.post("/hazards/{hazard_id:int}/actions/{action}")
+async def take_action(request: Request, hazard_id: int, action: str, actor: WebActorDep,
+                      form: CsrfFormDep, session: SessionDep, clock: ClockDep,
+                      once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        action_service.perform_action(
+            session, actor=actor, hazard_id=hazard_id, action=action, form=form.fields,
+            uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard_id}"
+
+    try:
+        target = await once.location(work, form=form)
+    except DomainError as error:
+        context = _action_context(session, actor, hazard_id, action)
+        raise reject(request, error, "action.html", values=_typed(form), **context) from None
+    return redirect(request, target)
+
+
+# 延期申请 and its decision
+
+@router.get("/hazards/{hazard_id:int}/extension")
+def extension_form(request: Request, hazard_id: int, actor: WebActorDep,
+                   session: SessionDep) -> Response:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    return page(request, "extension.html", hazard=hazard, values={})
+
+
+@router.post("/hazards/{hazard_id:int}/extension")
+async def request_extension(request: Request, hazard_id: int, actor: WebActorDep,
+                            form: CsrfFormDep, session: SessionDep, clock: ClockDep,
+                            once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        extension_service.request_extension(
+            session, actor=actor, hazard_id=hazard_id, form=form.fields, uploads=form.photos,
+            clock=clock)
+        return f"/hazards/{hazard_id}"
+
+    try:
+        target = await once.location(work, form=form)
+    except DomainError as error:
+        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+        raise reject(request, error, "extension.html", hazard=hazard,
+                     values=_typed(form)) from None
+    return redirect(request, target)
+
+
+@router.post("/hazards/{hazard_id:int}/extensions/{extension_id:int}/decision")
+def decide_extension(request: Request, hazard_id: int, extension_id: int, actor: WebActorDep,
+                     form: CsrfFormDep, session: SessionDep, clock: ClockDep) -> Response:
+    extension_service.decide_extension(session, actor=actor, hazard_id=hazard_id,
+                                         extension_id=extension_id, form=form.fields,
+                                         clock=clock)
+    return redirect(request, f"/hazards/{hazard_id}")
+
+
+# 整改评估 of a listed major hazard, before the review
+
+@router.get("/hazards/{hazard_id:int}/evaluation")
+def evaluation_form(request: Request, hazard_id: int, actor: WebActorDep,
+                    session: SessionDep) -> Response:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    return page(request, "evaluation.html", hazard=hazard, values={"kind": "self"},
+                kinds=evaluation.EVALUATION_KINDS)
+
+
+@router.post("/hazards/{hazard_id:int}/evaluation")
+async def evaluate(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
+                   session: SessionDep, clock: ClockDep, once: WebIdempotencyDep) -> Response:
+    def work() -> str:
+        evaluation.evaluate(session, actor=actor, hazard_id=hazard_id, form=form.fields,
+                            uploads=form.photos, clock=clock)
+        return f"/hazards/{hazard_id}"
+
+    try:
+        target = await once.location(work, form=form)
+    except DomainError as error:
+        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+        raise reject(request, error, "evaluation.html", hazard=hazard, values=_typed(form),
+                     kinds=evaluation.EVALUATION_KINDS) from None
+    return redirect(request, target)
+
+
+# 挂牌督办 and 摘牌
+
+@router.get("/hazards/{hazard_id:int}/listing")
+def listing_form(request: Request, hazard_id: int, actor: WebActorDep,
+                 session: SessionDep) -> Response:
+    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+    return page(request, "listing.html", hazard=hazard, values={"level": "county"})
+
+
+@router.post("/hazards/{hazard_id:int}/listing")
+def list_hazard(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
+                session: SessionDep, clock: ClockDep) -> Response:
+    try:
+        listing_service.list_hazard(session, actor=actor, hazard_id=hazard_id,
+                                        form=form.fields, clock=clock)
+    except DomainError as error:
+        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
+        raise reject(request, error, "listing.html", hazard=hazard,
+                     values=_typed(form)) from None
+    return redirect(request, f"/hazards/{hazard_id}")
+
+
+@router.post("/hazards/{hazard_id:int}/delisting")
+def delist_hazard(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
+                  session: SessionDep, clock: ClockDep) -> Response:
+    listing_service.delist_hazard(session, actor=actor, hazard_id=hazard_id,
+                                      form=form.fields, clock=clock)
+    return redirect(request, f"/hazards/{hazard_id}")
