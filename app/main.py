@@ -19,10 +19,12 @@ from app.api import (
 )
 from app.core.errors import DomainError
 from app.http.render import STATIC
+from app.web import accounts as account_pages
 from app.web import board as board_pages
 from app.web import hazards as hazard_pages
 from app.web import home as pages
 from app.web import pwa
+from app.web import supervision as supervision_pages
 from app.web.responses import error_response, is_page
 
 
@@ -37,7 +39,9 @@ def create_app() -> FastAPI:
                    onboarding, statistics, board):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
+    app.include_router(supervision_pages.router)
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
     app.include_router(pwa.router)

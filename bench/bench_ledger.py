@@ -88,7 +88,7 @@ def naive_rows(session: Any, actor: Any, clock: Any) -> list[tuple[Any, ...]]:
     from app.core.clock import local_today
     from app.core.config import get_settings
     from app.services.hazards import ledger
-    from app.services.hazards.queries import HazardFilters
+    from app.services.hazards.filters import HazardFilters
 
     today = local_today(clock)
     rows = session.execute(ledger.ledger_query(actor, HazardFilters(), today)).all()
@@ -119,7 +119,7 @@ def run_one(url: str, variant: str) -> dict[str, Any]:
     from app.core.db import make_engine
     from app.models import User
     from app.services.hazards import ledger
-    from app.services.hazards.queries import HazardFilters
+    from app.services.hazards.filters import HazardFilters
 
     engine = make_engine(url)
     clock = FixedClock(NOW)

@@ -1,15 +1,19 @@
-"""Generated test images: phone-like JPEGs with EXIF, and a hostile corpus."""
+"""Generated test images: small unique JPEGs, phone-like JPEGs with EXIF, a hostile corpus."""
 
+import hashlib
 import io
 import struct
+import tempfile
 import zipfile
 import zlib
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 
 from PIL import Image
 
 from app.services.media.imaging.process import ORIENTATION_TRANSPOSE
+from app.services.media.imaging.staged import StagedFile
 
 # The inverse of each EXIF orientation's transpose: stored = upright.transpose(INVERSE[o]).
 INVERSE = {**ORIENTATION_TRANSPOSE, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
@@ -127,3 +131,31 @@ def _absurd_time() -> bytes:
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9003] = "2026:13:45 99:61:00"
     return encode(image, "JPEG", exif=exif)
+
+
+_counter = iter(range(1, 10**9))
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> bytes:
+    """A small, unique JPEG (each call paints a different colour, and numbers itself in a
+    comment: colours alone repeat after 256 calls, and a repeated image is a reused blob
+    that outlives a rolled-back test)."""
+    n = next(_counter)
+    image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, comment=f"test image {n}".encode(),
+               **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def staged_jpeg(directory: Path, data: bytes | None = None) -> StagedFile:
+    """A JPEG staged on disk as the upload reader leaves it, for service-level tests."""
+    data = data if data is not None else jpeg_bytes()
+    path = Path(tempfile.mkstemp(dir=directory, suffix=".jpg")[1])
+    path.write_bytes(data)
+    return StagedFile("photos", "scene.jpg", path, len(data), hashlib.sha256(data).hexdigest())
+
+
+def photo(name: str = "scene.jpg", data: bytes | None = None,
+          content_type: str = "image/jpeg") -> tuple[str, tuple[str, bytes, str]]:
+    return ("photos", (name, data if data is not None else jpeg_bytes(), content_type))

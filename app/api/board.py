@@ -28,8 +28,7 @@ def get_board(
     """动态清零看板 of what the caller may see: totals, by township, by industry, monthly
     trend; each figure with the hazard-list query that lists it (see README)."""
     today = local_today(clock)
-    query = board_service.BoardQuery(level=level, start=from_ or today.replace(day=1),
-                                     end=to or today, region_id=region_id)
+    query = board_service.BoardQuery.of(level, from_, to, today, region_id)
     return _json(BoardOut.model_validate(
         board_service.board(session, actor=actor, query=query, clock=clock)))
 

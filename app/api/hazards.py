@@ -10,6 +10,7 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, HazardFiltersDep, S
 from app.http.idempotency import IdempotencyDep
 from app.services.hazards import actions as action_service
 from app.services.hazards import queries as hazard_service
+from app.services.hazards import report as report_service
 from app.services.hazards.schemas import EventOut, HazardOut, HazardPage
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
@@ -24,7 +25,7 @@ async def report_hazard(
     retry answers with the first result and reports nothing more."""
 
     def work() -> HazardOut:
-        hazard = hazard_service.report_hazard(
+        hazard = report_service.report_hazard(
             session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
         return HazardOut.of(hazard, local_today(clock))
 

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
     max_request_bytes: int = Field(128 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
     max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
-    # Authenticity checks on evidence photos (DOMAIN.md "Evidence photos").
+    # Authenticity checks on evidence photos (docs/domain.md, "Evidence photos").
     photo_max_age_hours: float = Field(72, alias="PHOTO_MAX_AGE_HOURS", gt=0)
     photo_clock_skew_minutes: float = Field(10, alias="PHOTO_CLOCK_SKEW_MINUTES", ge=0)
     photo_max_distance_m: float = Field(1000, alias="PHOTO_MAX_DISTANCE_M", gt=0)

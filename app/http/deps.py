@@ -1,7 +1,6 @@
 """Request dependencies: the session, the clock, the authenticated actor, the form reader."""
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -13,12 +12,9 @@ from app.core.clock import Clock, get_clock
 from app.core.config import get_settings
 from app.core.db import get_session
 from app.core.errors import PayloadTooLarge
-from app.core.schemas import NO_NUL
 from app.http.uploads import Limits, StagedForm, read_streaming_form
-from app.models.enums import HazardLevel
 from app.services.accounts.auth import authenticate
-from app.services.hazards.queries import HazardFilters
-from app.workflow.states import HazardState
+from app.services.hazards.filters import HazardFilters
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -60,7 +56,7 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
 
     Validation is left to the services, which check in the contract's order (404 before
     403 before 409 ... before 422). Only limits are enforced here, as the bytes arrive:
-    API.md allows 413 to answer before the rest of the body is read.
+    The contract (docs/api.md) allows 413 to answer before the rest of the body is read.
     """
     settings = get_settings()
     limits = action_form_limits()
@@ -80,35 +76,6 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
 ActionFormDep = Annotated[StagedForm, Depends(read_action_form, scope="function")]
 
 
-async def hazard_filters(  # async: pure, no thread hand-off (see request_clock)
-    state: HazardState | None = None,
-    level: HazardLevel | None = None,
-    enterprise_id: int | None = None,
-    region_id: int | None = None,
-    unit_id: int | None = None,
-    overdue: bool | None = None,
-    listed: Annotated[bool | None, Query(description="挂牌督办中的隐患")] = None,
-    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
-    industry_id: Annotated[int | None, Query(description="企业所属行业")] = None,
-    open: Annotated[bool | None, Query(description="true：未销号（未销号且未不予受理）")] = None,
-    rejected: Annotated[bool | None, Query(description="不予受理的隐患")] = None,
-    reported_from: Annotated[date | None, Query(description="上报日期不早于（含）")] = None,
-    reported_to: Annotated[date | None, Query(description="上报日期不晚于（含）")] = None,
-    closed_from: Annotated[date | None, Query(description="销号日期不早于（含）")] = None,
-    closed_to: Annotated[date | None, Query(description="销号日期不晚于（含）")] = None,
-    open_on: Annotated[date | None, Query(description="该日结束时仍未销号")] = None,
-) -> HazardFilters:
-    """The hazard list's filters, as query parameters (the same as GET /hazards).
-
-    Dates are local (Asia/Shanghai) days, both ends included; region_id takes the region's
-    whole subtree. The committee's board gives, with each figure, the ones that list it.
-    """
-    return HazardFilters(state=state, level=level, enterprise_id=enterprise_id,
-                         region_id=region_id, unit_id=unit_id, overdue=overdue,
-                         listed=listed, q=q, industry_id=industry_id, open=open,
-                         rejected=rejected, reported_from=reported_from,
-                         reported_to=reported_to, closed_from=closed_from,
-                         closed_to=closed_to, open_on=open_on)
-
-
-HazardFiltersDep = Annotated[HazardFilters, Depends(hazard_filters)]
+# The hazard list's filters as query parameters (GET /hazards, the ledger, the pages' lists):
+# one pydantic model, app/services/hazards/filters.py.
+HazardFiltersDep = Annotated[HazardFilters, Query()]

@@ -17,7 +17,7 @@ from app.services.criteria.schemas import citation
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards import ledger as ledger_service
 from app.services.hazards import photos as photo_service
-from app.services.hazards.queries import HazardFilters
+from app.services.hazards.filters import HazardFilters
 from app.services.media.storage import get_storage
 
 CHUNK = 256 * 1024

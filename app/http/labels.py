@@ -1,23 +1,15 @@
-"""The pages' words: field labels, action forms and queue names, gathered in one catalogue.
+"""The pages' words: field names in messages, action hints and queue names, in one catalogue.
+
+The forms' fields and their words are declared on the field models (app/workflow/fields.py,
+built into forms by app/web/forms.py).
 
 State, action, role and level labels come from app/workflow/table.py (shared with the API,
 the dossier and the ledger); this catalogue holds only what the pages add.
 """
 
-from dataclasses import dataclass
-
+from app.workflow.fields import LISTING_LEVEL_LABELS
 from app.workflow.states import HazardState
 from app.workflow.table import ACTION_LABELS, rule_for
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text, textarea, date, number
-    required: bool = True
-    hint: str = ""
-
 
 FIELD_LABELS: dict[str, str] = {
     "title": "隐患名称",
@@ -50,33 +42,6 @@ FIELD_LABELS: dict[str, str] = {
     "password": "密码",
 }
 
-PLAN_FIELDS = (
-    Field("plan_owner", "责任人", hint="姓名及职务"),
-    Field("plan_measures", "整改措施", "textarea"),
-    Field("plan_funds", "整改资金（元）", "number"),
-    Field("plan_deadline", "整改时限", "date"),
-    Field("plan_contingency", "应急预案", "textarea", hint="整改期间的临时管控和应急措施"),
-)
-
-# Fields of each action's form (API.md's table); photos are asked for where the rule needs
-# evidence (app/workflow/table.py).
-ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
-    "assign": (Field("deadline", "整改期限", "date",
-                     hint="交办给企业整改，并同时交办监管单位督促（双重交办）"),),
-    "reject": (Field("reason", "不予受理的原因", "textarea", hint="如：不属于隐患、重复上报"),),
-    "accept": (),
-    "submit": (Field("note", "整改情况", "textarea", hint="说明采取了哪些整改措施"),),
-    "verify": (Field("note", "验收意见", "textarea"),),
-    "return": (Field("reason", "不通过的原因", "textarea"),
-               Field("deadline", "新的整改期限", "date", required=False,
-                     hint="不填写则保持原期限")),
-    "spot_check": (Field("note", "抽查意见", "textarea"),),
-    "spot_check_fail": (Field("reason", "不通过的原因", "textarea"),
-                        Field("deadline", "新的整改期限", "date", required=False,
-                              hint="不填写则保持原期限")),
-    "close": (Field("note", "销号说明", "textarea", required=False),),
-}
-
 ACTION_HINTS: dict[str, str] = {
     "accept": "签收后即进入整改，请按期完成整改并上传整改后照片。",
     "submit": "请拍摄整改后的现场照片（原图上传，不压缩）。",
@@ -87,22 +52,8 @@ ACTION_HINTS: dict[str, str] = {
     "close": "销号后该隐患闭环结束。",
 }
 
-EXTENSION_FIELDS = (
-    Field("deadline", "申请延期至", "date"),
-    Field("reason", "延期原因", "textarea"),
-    Field("interim_measures", "临时管控措施", "textarea", hint="延期期间如何管控风险"),
-)
-
-LISTING_LEVELS = {"county": "县级", "city": "市级", "province": "省级"}
-LISTING_FIELDS = (
-    Field("authority", "督办机关", hint="如：演示县安全生产委员会"),
-    Field("document_number", "督办文号"),
-)
-
-EVALUATION_FIELDS = (
-    Field("evaluator", "评估机构", required=False, hint="第三方评估必填"),
-    Field("summary", "评估结论", "textarea"),
-)
+# The words of a listing's level, for the hazard page's badge.
+LISTING_LEVELS = LISTING_LEVEL_LABELS
 
 LEVEL_CHOICES = {"general": "一般事故隐患", "major": "重大事故隐患"}
 

@@ -3,7 +3,7 @@
 from app.models.accounts import LoginAttempt, RevokedSession, User
 from app.models.board import RankingMonth
 from app.models.criteria import CriteriaDocument, Criterion
-from app.models.hazard import Assignment, Event, Hazard, HazardCounter, Photo
+from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
 from app.models.org import (
     Enterprise,

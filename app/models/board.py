@@ -1,4 +1,5 @@
-"""亮晒排名: the raw counts of an ended month, kept once computed (app/services/ranking.py)."""
+"""亮晒排名: the raw counts of an ended month, kept once computed
+(app/services/board/ranking.py)."""
 
 from datetime import datetime
 
@@ -15,7 +16,7 @@ class RankingMonth(Base):
     Scores, the overdue normalisation, the index, ranks and weights are computed when read,
     so a change of RANKING_WEIGHT_* applies at once and a county, its city or the province
     rank from the same rows. Why the counts of an ended month never change: the module
-    docstring of app/services/ranking.py.
+    docstring of app/services/board/ranking.py.
     """
 
     __tablename__ = "ranking_month"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime
 from app.models.enums import PartyType
-from app.models.hazard import Event, Hazard
+from app.models.hazards import Event, Hazard
 
 
 class QuarterlyFiling(Base):
@@ -40,8 +40,9 @@ class QuarterlyFiling(Base):
 
 
 class QuarterlyTally(Base):
-    """A quarter whose figures are tallied in QuarterlyTallyCell (app/services/quarterly.py):
-    one row, written once, some time after the quarter ended, with all its cells."""
+    """A quarter whose figures are tallied in QuarterlyTallyCell
+    (app/services/statistics/quarterly.py): one row, written once, some time after the quarter
+    ended, with all its cells."""
 
     __tablename__ = "quarterly_tally"
 
@@ -53,8 +54,8 @@ class QuarterlyTally(Base):
 class QuarterlyTallyCell(Base):
     """An ended quarter's figures of the hazards of one enterprise in one township, all
     levels in one row. Never updated: an ended quarter's figures never change (see
-    app/services/quarterly.py). Ids without foreign keys: a cell is read through the caller's
-    scope, which joins the enterprise and the region anyway."""
+    app/services/statistics/quarterly.py). Ids without foreign keys: a cell is read through
+    the caller's scope, which joins the enterprise and the region anyway."""
 
     __tablename__ = "quarterly_tally_cell"
 

@@ -73,8 +73,7 @@ def board(
     to: date | None = None,
 ) -> Response:
     today = local_today(clock)
-    query = board_service.BoardQuery(level=level, start=from_ or today.replace(day=1),
-                                     end=to or today)
+    query = board_service.BoardQuery.of(level, from_, to, today)
     data = board_service.board(session, actor=actor, query=query, clock=clock)
     charts = {
         "labels": data["labels"],

@@ -11,32 +11,29 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
-from app.access.roles import check_role, is_enterprise_user
+from app.access.roles import check_may_report, check_role, is_enterprise_user
 from app.access.scopes import reportable_enterprises
 from app.core.clock import local_today
 from app.core.errors import DomainError
 from app.http import labels
 from app.http.deps import ClockDep, SessionDep
 from app.http.downloads import dossier_page
-from app.http.uploads import StagedForm
+from app.models.enums import HazardLevel
 from app.services.hazards import actions as action_service
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards import queries as hazard_service
-from app.services.supervision import evaluation
-from app.services.supervision import extensions as extension_service
-from app.services.supervision import listing as listing_service
+from app.services.hazards import report as report_service
+from app.web.forms import form_fields
 from app.web.idempotency import WebIdempotencyDep
-from app.web.responses import page, redirect, reject
+from app.web.responses import page, redirect, reject, typed_values
 from app.web.session import CsrfFormDep, WebActorDep
 from app.web.views import hazard_view
+from app.workflow.fields import fields_model
 from app.workflow.states import HazardState
 
 router = APIRouter(include_in_schema=False)
 
 
-def _typed(form: StagedForm) -> dict[str, str]:
-    """What the user typed, to fill the form again (never the CSRF token or a version)."""
-    return {k: v for k, v in form.fields.items() if k not in ("csrf_token", "expected_version")}
 
 
 # 上报
@@ -49,6 +46,7 @@ def _report_context(session: Session, actor: Actor) -> dict[str, Any]:
 
 @router.get("/hazards/new")
 def report_form(request: Request, actor: WebActorDep, session: SessionDep) -> Response:
+    check_may_report(actor.role)  # the same refusal the report itself gives (403)
     return page(request, "report.html", values={"level": "general"},
                 **_report_context(session, actor))
 
@@ -57,14 +55,14 @@ def report_form(request: Request, actor: WebActorDep, session: SessionDep) -> Re
 async def report(request: Request, actor: WebActorDep, form: CsrfFormDep, session: SessionDep,
                  clock: ClockDep, once: WebIdempotencyDep) -> Response:
     def work() -> str:
-        hazard = hazard_service.report_hazard(
+        hazard = report_service.report_hazard(
             session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
         return f"/hazards/{hazard.id}"
 
     try:
         target = await once.location(work, form=form)
     except DomainError as error:
-        raise reject(request, error, "report.html", values=_typed(form),
+        raise reject(request, error, "report.html", values=typed_values(form),
                      **_report_context(session, actor)) from None
     return redirect(request, target)
 
@@ -90,9 +88,8 @@ def _action_context(session: Session, actor: Actor, hazard_id: int,
                     action: str) -> dict[str, Any]:
     hazard = hazard_service.visible_hazard(session, actor, hazard_id)
     check_role(action, actor.role)  # unknown action 404, a role that never may 403
-    major_plan = action == "accept" and hazard.level == "major"
     return {"hazard": hazard, "action": action,
-            "fields": labels.PLAN_FIELDS if major_plan else labels.ACTION_FIELDS[action],
+            "fields": form_fields(fields_model(action, HazardLevel(hazard.level))),
             "photos": labels.needs_photos(action, HazardState(hazard.state))}
 
 
@@ -117,99 +114,23 @@ async def take_action(request: Request, hazard_id: int, action: str, actor: WebA
         target = await once.location(work, form=form)
     except DomainError as error:
         context = _action_context(session, actor, hazard_id, action)
-        raise reject(request, error, "action.html", values=_typed(form), **context) from None
+        raise reject(request, error, "action.html", values=typed_values(form), **context) from None
     return redirect(request, target)
 
 
-# 延期申请 and its decision
-
-@router.get("/hazards/{hazard_id:int}/extension")
-def extension_form(request: Request, hazard_id: int, actor: WebActorDep,
-                   session: SessionDep) -> Response:
-    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-    return page(request, "extension.html", hazard=hazard, values={})
 
 
-@router.post("/hazards/{hazard_id:int}/extension")
-async def request_extension(request: Request, hazard_id: int, actor: WebActorDep,
-                            form: CsrfFormDep, session: SessionDep, clock: ClockDep,
-                            once: WebIdempotencyDep) -> Response:
-    def work() -> str:
-        extension_service.request_extension(
-            session, actor=actor, hazard_id=hazard_id, form=form.fields, uploads=form.photos,
-            clock=clock)
-        return f"/hazards/{hazard_id}"
-
-    try:
-        target = await once.location(work, form=form)
-    except DomainError as error:
-        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-        raise reject(request, error, "extension.html", hazard=hazard,
-                     values=_typed(form)) from None
-    return redirect(request, target)
 
 
-@router.post("/hazards/{hazard_id:int}/extensions/{extension_id:int}/decision")
-def decide_extension(request: Request, hazard_id: int, extension_id: int, actor: WebActorDep,
-                     form: CsrfFormDep, session: SessionDep, clock: ClockDep) -> Response:
-    extension_service.decide_extension(session, actor=actor, hazard_id=hazard_id,
-                                         extension_id=extension_id, form=form.fields,
-                                         clock=clock)
-    return redirect(request, f"/hazards/{hazard_id}")
 
 
-# 整改评估 of a listed major hazard, before the review
-
-@router.get("/hazards/{hazard_id:int}/evaluation")
-def evaluation_form(request: Request, hazard_id: int, actor: WebActorDep,
-                    session: SessionDep) -> Response:
-    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-    return page(request, "evaluation.html", hazard=hazard, values={"kind": "self"},
-                kinds=evaluation.EVALUATION_KINDS)
 
 
-@router.post("/hazards/{hazard_id:int}/evaluation")
-async def evaluate(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
-                   session: SessionDep, clock: ClockDep, once: WebIdempotencyDep) -> Response:
-    def work() -> str:
-        evaluation.evaluate(session, actor=actor, hazard_id=hazard_id, form=form.fields,
-                            uploads=form.photos, clock=clock)
-        return f"/hazards/{hazard_id}"
-
-    try:
-        target = await once.location(work, form=form)
-    except DomainError as error:
-        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-        raise reject(request, error, "evaluation.html", hazard=hazard, values=_typed(form),
-                     kinds=evaluation.EVALUATION_KINDS) from None
-    return redirect(request, target)
 
 
-# 挂牌督办 and 摘牌
-
-@router.get("/hazards/{hazard_id:int}/listing")
-def listing_form(request: Request, hazard_id: int, actor: WebActorDep,
-                 session: SessionDep) -> Response:
-    hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-    return page(request, "listing.html", hazard=hazard, values={"level": "county"})
 
 
-@router.post("/hazards/{hazard_id:int}/listing")
-def list_hazard(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
-                session: SessionDep, clock: ClockDep) -> Response:
-    try:
-        listing_service.list_hazard(session, actor=actor, hazard_id=hazard_id,
-                                        form=form.fields, clock=clock)
-    except DomainError as error:
-        hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-        raise reject(request, error, "listing.html", hazard=hazard,
-                     values=_typed(form)) from None
-    return redirect(request, f"/hazards/{hazard_id}")
 
 
-@router.post("/hazards/{hazard_id:int}/delisting")
-def delist_hazard(request: Request, hazard_id: int, actor: WebActorDep, form: CsrfFormDep,
-                  session: SessionDep, clock: ClockDep) -> Response:
-    listing_service.delist_hazard(session, actor=actor, hazard_id=hazard_id,
-                                      form=form.fields, clock=clock)
-    return redirect(request, f"/hazards/{hazard_id}")
+
+

@@ -1,6 +1,6 @@
 """The `Idempotency-Key` header on the pages' POST forms (offline drafts send one).
 
-The same logic as the API (app/api/idempotency.py, app/services/idempotency.py), keyed by the
+The same logic as the API (app/http/idempotency.py, app/http/idempotency_keys.py), keyed by the
 user of the page's cookie session.
 """
 

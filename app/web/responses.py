@@ -11,6 +11,7 @@ from app.core.errors import DomainError
 from app.core.security import WebSession
 from app.http.labels import FIELD_LABELS
 from app.http.render import render
+from app.http.uploads import StagedForm
 from app.web.session import LoginRequired, apply_cookie, login_url
 
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",
@@ -97,3 +98,8 @@ def error_response(request: Request, error: DomainError) -> Response:
     _, general = messages(error.detail)
     return page(request, "error.html", status=error.status_code, headers=_retry_after(error),
                 title=ERROR_TITLES.get(error.status_code, "出错了"), general_errors=general)
+
+
+def typed_values(form: StagedForm) -> dict[str, str]:
+    """What the user typed, to fill the form again (never the CSRF token or a version)."""
+    return {k: v for k, v in form.fields.items() if k not in ("csrf_token", "expected_version")}

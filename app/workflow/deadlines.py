@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Timeline events that set a hazard's rectification deadline, and where: `assign` records
 # data.deadline as the date; the others data.deadline as {"from", "to"} (return and
 # spot_check_fail only when a new deadline was given). The deadline in force at any moment is
-# the one the latest of these events before it set (app/services/ranking.py reads it so).
+# the one the latest of these events before it set (app/services/board/ranking.py reads it so).
 DEADLINE_ACTIONS = ("assign", "return", "spot_check_fail", "extension_approve",
                     "deadline_recomputed")
 

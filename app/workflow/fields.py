@@ -1,4 +1,4 @@
-"""The data each action requires (DOMAIN.md's "evidence and data required" column).
+"""The data each action requires (docs/domain.md, the transition table's evidence and data).
 
 Parsed from the form into a pydantic model per action; problems come back as a list in the
 shape FastAPI uses for 422 so the machine can refuse in the contract's order.
@@ -6,6 +6,7 @@ shape FastAPI uses for 422 so the machine can refuse in the contract's order.
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -45,7 +46,8 @@ MESSAGES = {
 class ActionFields(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    expected_version: int | None = None
+    # The hazard's version the client saw (optimistic concurrency); pages send it hidden.
+    expected_version: int | None = Field(None, json_schema_extra={"x-page": False})
 
 
 def _not_past(value: date | None, info: ValidationInfo) -> date | None:
@@ -70,13 +72,30 @@ class ReportFields(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
 
 
-class AssignFields(ActionFields):
-    """交办: a deadline date (API.md), or a number of calendar or working days from today."""
+# Each field's title and description are the words of its page form (app/web/forms.py builds
+# the forms from these models, the OpenAPI document the request bodies). `x-page: False` marks
+# a field only API clients send, `x-page-required` one the page requires although the API
+# accepts an alternative; `x-choices` gives an enumeration's words.
+API_ONLY = {"x-page": False}
 
-    deadline: date | None = None
-    deadline_days: int | None = Field(None, ge=1, le=366)
-    deadline_unit: DayUnit = DayUnit.calendar
-    supervising_unit_id: int | None = None
+
+def _title(title: str, hint: str | None = None) -> Any:
+    return Field(title=title, description=hint)
+
+
+class AssignFields(ActionFields):
+    """交办: a deadline date, or a number of calendar or working days from today (one of
+    `deadline` and `deadline_days`)."""
+
+    # The page offers the date only, so there it is required.
+    deadline: date | None = Field(None, title="整改期限",
+                                  description="交办给企业整改，并同时交办监管单位督促（双重交办）",
+                                  json_schema_extra={"x-page-required": True})
+    deadline_days: int | None = Field(None, ge=1, le=366, title="整改期限（天数）",
+                                      json_schema_extra=API_ONLY)
+    deadline_unit: DayUnit = Field(DayUnit.calendar, title="天数的计算方式",
+                                   json_schema_extra=API_ONLY)
+    supervising_unit_id: int | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
     check_deadline = validator("deadline")(_not_past)
 
     @model_validator(mode="after")
@@ -86,20 +105,31 @@ class AssignFields(ActionFields):
         return self
 
 
-class ReasonFields(ActionFields):
-    reason: Text
+class RejectFields(ActionFields):
+    reason: Text = _title("不予受理的原因", "如：不属于隐患、重复上报")
 
 
-class NoteFields(ActionFields):
-    note: Text
+class SubmitFields(ActionFields):
+    note: Text = _title("整改情况", "说明采取了哪些整改措施")
+
+
+class VerifyFields(ActionFields):
+    note: Text = _title("验收意见")
+
+
+class SpotCheckFields(ActionFields):
+    note: Text = _title("抽查意见")
 
 
 class CloseFields(ActionFields):
-    note: OptionalText = None
+    note: OptionalText = Field(None, title="销号说明")
 
 
-class ReturnFields(ReasonFields):
-    deadline: date | None = None
+class ReturnFields(ActionFields):
+    """验收不通过 / 抽查不通过: back to the enterprise, optionally with a new deadline."""
+
+    reason: Text = _title("不通过的原因")
+    deadline: date | None = Field(None, title="新的整改期限", description="不填写则保持原期限")
     check_deadline = validator("deadline")(_not_past)
 
 
@@ -108,31 +138,73 @@ class AcceptFields(ActionFields):
 
 
 class MajorAcceptFields(ActionFields):
-    plan_owner: ShortText  # 责任人
-    plan_measures: Text  # 措施
-    plan_funds: Decimal = Field(ge=0, max_digits=14, decimal_places=2)  # 资金 (元)
-    plan_deadline: date  # 时限
-    plan_contingency: Text  # 应急预案
+    plan_owner: ShortText = _title("责任人", "姓名及职务")
+    plan_measures: Text = _title("整改措施")
+    plan_funds: Decimal = Field(ge=0, max_digits=14, decimal_places=2, title="整改资金（元）")
+    plan_deadline: date = _title("整改时限")
+    plan_contingency: Text = _title("应急预案", "整改期间的临时管控和应急措施")
     check_deadline = validator("plan_deadline")(_not_past)
 
 
 class ExtensionFields(ActionFields):
     """延期申请: the new deadline, why, and the interim control measures meanwhile."""
 
-    deadline: date
-    reason: Text
-    interim_measures: Text  # 临时管控措施
+    deadline: date = _title("申请延期至")
+    reason: Text = _title("延期原因")
+    interim_measures: Text = _title("临时管控措施", "延期期间如何管控风险")
     check_deadline = validator("deadline")(_not_past)
+
+
+class ListingLevel(StrEnum):
+    county = "county"
+    city = "city"
+    province = "province"
+
+
+LISTING_LEVEL_LABELS = {ListingLevel.county: "县级", ListingLevel.city: "市级",
+                        ListingLevel.province: "省级"}
+
+
+class ListingFields(BaseModel):
+    """挂牌督办: the level, the supervising authority and its document number."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    level: ListingLevel = Field(title="挂牌级别",
+                                json_schema_extra={"x-choices": LISTING_LEVEL_LABELS})
+    authority: ShortText = _title("督办机关", "如：演示县安全生产委员会")
+    document_number: ShortText = _title("督办文号")
+
+
+class EvaluationKind(StrEnum):
+    self_assessed = "self"
+    third_party = "third_party"
+
+
+EVALUATION_KIND_LABELS = {EvaluationKind.self_assessed: "企业自评",
+                          EvaluationKind.third_party: "第三方评估"}
+
+
+class EvaluationFields(BaseModel):
+    """整改评估 of a listed major hazard: self-assessed or by a third party (named)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    kind: EvaluationKind = Field(title="评估方式",
+                                 json_schema_extra={"x-choices": EVALUATION_KIND_LABELS})
+    evaluator: str | None = Field(None, max_length=200, title="评估机构",
+                                  description="第三方评估必填")
+    summary: Text = _title("评估结论")
 
 
 ACTION_FIELDS: dict[str, type[ActionFields]] = {
     "assign": AssignFields,
-    "reject": ReasonFields,
+    "reject": RejectFields,
     "accept": AcceptFields,
-    "submit": NoteFields,
-    "verify": NoteFields,
+    "submit": SubmitFields,
+    "verify": VerifyFields,
     "return": ReturnFields,
-    "spot_check": NoteFields,
+    "spot_check": SpotCheckFields,
     "spot_check_fail": ReturnFields,
     "close": CloseFields,
 }

@@ -73,7 +73,7 @@ def fields_valid(attempt: Attempt, rule: Rule) -> DomainError | None:
     return Unprocessable(attempt.field_errors) if attempt.field_errors else None
 
 
-# Order matters: it is the order of the error statuses in API.md (409, 403, 413/415, 422).
+# Order matters: it is the order of the error statuses in docs/api.md (409, 403, 413/415, 422).
 GUARDS: tuple[Guard, ...] = (
     not_drawn_for_spot_check,
     evaluated_first,

@@ -1,4 +1,4 @@
-"""Hazard states of the closed loop (DOMAIN.md)."""
+"""Hazard states of the closed loop (docs/domain.md)."""
 
 from enum import StrEnum
 

@@ -14,7 +14,8 @@ from app.core.security import issue_token
 from app.models import Region
 from app.services.accounts.users import create_user
 from app.services.org.regions import child_path
-from tests.conftest import START, photo
+from tests.fixtures.clock import START
+from tests.samples import photo
 
 Auth = Callable[[str], dict[str, str]]
 TODAY = date(2026, 11, 23)  # START in Asia/Shanghai

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from app.core.clock import local_today
 from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, act, in_days, ok, report
-from tests.conftest import photo
+from tests.samples import photo
 
 LISTING = {"level": "county", "authority": "演示县安委办", "document_number": "演安委〔2026〕9号"}
 

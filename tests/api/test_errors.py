@@ -1,4 +1,4 @@
-"""Every error status of API.md, and the order in which they are checked."""
+"""Every error status of the contract (docs/api.md), and the order in which they are checked."""
 
 from datetime import timedelta
 
@@ -9,7 +9,7 @@ from app.models import Industry, Region, Unit, User
 from app.models.enums import Role, UnitKind
 from app.services.accounts.users import create_user
 from tests.api.helpers import act, in_days, ok, report
-from tests.conftest import jpeg_bytes, photo
+from tests.samples import jpeg_bytes, photo
 
 
 def rectified_hazard(client, auth) -> int:

@@ -9,7 +9,8 @@ from app.http.idempotency_keys import purge_expired
 from app.models import Event, Extension, Hazard, IdempotencyKey
 from tests.api.helpers import act, in_days, ok, report
 from tests.api.test_supervision import assigned, at_day, run_worker
-from tests.conftest import START, jpeg_bytes, photo
+from tests.fixtures.clock import START
+from tests.samples import jpeg_bytes, photo
 
 FIELDS = {"title": "消防通道堵塞", "description": "三号仓库消防通道堆放货物",
           "location": "三号仓库", "level": "general"}

@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.models import Photo
 from app.services.media.storage import get_storage
 from tests.api.helpers import act, in_days, ok
-from tests.conftest import START
+from tests.fixtures.clock import START
 from tests.samples import encode, hostile_corpus, phone_jpeg, scene
 
 NEAR_A = (29.8021, 119.6912)  # a few metres from enterprise A in the demo county

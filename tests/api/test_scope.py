@@ -9,7 +9,7 @@ from app.core.security import issue_token
 from app.models import Industry, Region, Unit
 from app.services.accounts.users import create_user
 from tests.api.helpers import act, in_days, ok, report
-from tests.conftest import jpeg_bytes, photo
+from tests.samples import jpeg_bytes, photo
 
 ENDPOINTS = ("/api/v1/hazards/{id}", "/api/v1/hazards/{id}/events")
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.core.clock import SystemClock
 from app.core.db import make_engine
 from app.services.org.demo import DEMO_PASSWORD, load_demo
-from tests.conftest import create_database, drop_database, migrate
+from tests.fixtures.databases import create_database, drop_database, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

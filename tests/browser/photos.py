@@ -5,10 +5,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.conftest import jpeg_bytes
-from tests.samples import phone_jpeg
+from tests.samples import jpeg_bytes, phone_jpeg
 
-ENTERPRISE_A = (29.8020, 119.6910)  # app/services/demo.py
+ENTERPRISE_A = (29.8020, 119.6910)  # app/services/org/demo.py
 
 
 def phone_photo(directory: Path, name: str, seed: int) -> Path:

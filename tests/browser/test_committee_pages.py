@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.services.org.demo import DEMO_PASSWORD
 from app.web.board import ECHARTS
 from tests.browser.checks import SCRIPT_BUDGET, ScriptMeter, accessibility_problems
-from tests.conftest import jpeg_bytes
+from tests.samples import jpeg_bytes
 
 
 def report_as_ent_a(base: str, title: str) -> None:

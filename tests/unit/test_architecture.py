@@ -118,7 +118,7 @@ def app_modules() -> dict[str, Path]:
 def test_the_checkers_find_planted_violations() -> None:
     known = {"app.services.hazards.queries", "app.web.home"}
     assert import_violations("from app.services.hazards import queries\n",
-                             "app.models.hazard", known)
+                             "app.models.hazards", known)
     assert import_violations("from app.web import home\n", "app.api.hazards", known)
     assert import_violations("import app.devtools.scale\n", "app.services.org.demo", known)
     assert import_violations("from app.services.hazards.queries import x\n",

@@ -18,8 +18,8 @@ from PIL import Image
 from app.core.config import Settings
 from app.services.media.storage import BlobStorage
 from app.services.media.storage.s3 import S3Storage
-from tests.conftest import jpeg_bytes
-from tests.storage_fixtures import Backend, BrokenSource, digest, s3_client
+from tests.fixtures.storage import Backend, BrokenSource, digest, s3_client
+from tests.samples import jpeg_bytes
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from app.workflow.table import RULES, TRANSITION_ACTIONS, Relation, roles_for, r
 
 ALL_RELATIONS = frozenset(Relation)
 
-# The matrix of DOMAIN.md, written out independently of the table it checks.
+# The matrix of docs/domain.md, written out independently of the table it checks.
 EXPECTED = {
     ("reported", "assign"): ("assigned", {Role.inspector, Role.committee}),
     ("reported", "reject"): ("rejected", {Role.inspector, Role.committee}),

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.services.org.demo import DEMO_PASSWORD
-from tests.conftest import photo
+from tests.samples import photo
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.core.clock import local_today
 from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, in_days
-from tests.conftest import jpeg_bytes
+from tests.samples import jpeg_bytes
 from tests.web.pages import User, codes, section
 
 

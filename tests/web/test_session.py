@@ -176,5 +176,5 @@ def test_a_script_may_send_the_token_as_a_header(app) -> None:
 
 
 def _jpeg() -> bytes:
-    from tests.conftest import jpeg_bytes
+    from tests.samples import jpeg_bytes
     return jpeg_bytes()

@@ -4,7 +4,7 @@ Codes follow the 统计用区划代码 layout (province 2 + city 2 + county 2 + 
 3 digits). The province prefix 99 is used by no real division, so a generated tree can never
 be mistaken for, or collide with, a real one. Every county has the three industry
 departments of `DEPARTMENTS` and one office per township (三管三必须: each industry maps to
-exactly one department), so the routing of app/services/routing.py finds the same units the
+exactly one department), so the routing of app/services/hazards/routing.py finds the same units the
 generator assigns.
 """
 

@@ -4,7 +4,7 @@ Every figure is counted by one set-based query over the hazards the caller may s
 (`hazard_visibility`, the list's own scope), optionally one level and one region subtree, and
 carries the query parameters of ``GET /api/v1/hazards`` that list exactly the hazards it
 counts (`Figure.params`): the board and the list share one definition of each filter
-(`app/services/hazards.py`), and the tests check the counts against the list.
+(`app/services/hazards/queries.py`), and the tests check the counts against the list.
 
 Figures, for a period of local days ``from``..``to`` (both included):
 - ``open``: not closed or rejected now (未销号);
@@ -17,7 +17,7 @@ Figures, for a period of local days ``from``..``to`` (both included):
   Every hazard closed in the period was open at its start or found in it, so it is 0..1.
 
 A hazard's end (its close or reject event; at most one, those states are final) is the
-timeline's, kept on the hazard row as ``ended_at`` (models/hazard.py), so the period figures
+timeline's, kept on the hazard row as ``ended_at`` (models/hazards.py), so the period figures
 do not depend on when the board is looked at, and every figure is a condition on one hazard
 row: two statements answer the whole board, each one scan of the scope's hazards (PostgreSQL
 reads them from one covering index, migration 0015).
@@ -55,7 +55,8 @@ from app.core.db import count_if, valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import Enterprise, Hazard, Industry, Region
 from app.models.enums import HazardLevel, RegionLevel
-from app.services.hazards.queries import HazardFilters, filtered_query, region_subtree
+from app.services.hazards.filters import HazardFilters
+from app.services.hazards.queries import filtered_query, region_subtree
 from app.workflow.states import ENDED_STATES, RECTIFICATION_OPEN, HazardState
 
 # The words the board shows, in one place.
@@ -113,6 +114,13 @@ class BoardQuery:
     end: date  # `to`, included
     region_id: int | None = None
 
+    @classmethod
+    def of(cls, level: HazardLevel | None, start: date | None, end: date | None,
+           today: date, region_id: int | None = None) -> "BoardQuery":
+        """The period defaults to this month so far: from its first day to today."""
+        return cls(level=level, start=start or today.replace(day=1), end=end or today,
+                   region_id=region_id)
+
 
 def check_period(start: date, end: date) -> None:
     """422 unless from <= to, both within FIRST_DAY..LAST_DAY, spanning <= MAX_MONTHS."""
@@ -157,7 +165,7 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
     # Each statement is planned for the values at hand (app.db: plan_cache_mode): a generic
     # plan guessed the province's region subtree at one township and took twice as long.
     townships, industries, totals = _groups(connection.execute(by_group, values).all())
-    base = _base_params(query)
+    base = _base_filters(query)
     params = _figure_params(query, base)
     return {
         "level": query.level,
@@ -307,7 +315,7 @@ def _groups(rows: Iterable[Row[Any]]) -> tuple[list[Row[Any]], list[Row[Any]], l
 
 
 def _trend(rows: Iterable[Row[Any]], windows: list[tuple[str, date, date]], open_at_start: int,
-           base: dict[str, str]) -> list[dict[str, Any]]:
+           base: HazardFilters) -> list[dict[str, Any]]:
     """Per month of the period (clipped to it): found, closed, open at its end.
 
     What is open at a month's end follows exactly: open at the period's start, plus every
@@ -326,42 +334,37 @@ def _trend(rows: Iterable[Row[Any]], windows: list[tuple[str, date, date]], open
         still_open += reported[i] - ended[i]
         trend.append({
             "month": month,
-            "found": {"count": found[i], "params": {**base, **_found_params(first, last)}},
-            "closed": {"count": closed[i], "params": {**base, **_closed_params(first, last)}},
+            "found": {"count": found[i], "params": _found(base, first, last)},
+            "closed": {"count": closed[i], "params": _closed(base, first, last)},
             "open_at_end": {"count": still_open,
-                            "params": {**base, "open_on": last.isoformat()}},
+                            "params": base.model_copy(update={"open_on": last}).params()},
         })
     return trend
 
 
-def _base_params(query: BoardQuery) -> dict[str, str]:
-    params = {}
-    if query.level is not None:
-        params["level"] = str(query.level)
-    if query.region_id is not None:
-        params["region_id"] = str(query.region_id)
-    return params
+def _base_filters(query: BoardQuery) -> HazardFilters:
+    return HazardFilters(level=query.level, region_id=query.region_id)
 
 
-def _found_params(start: date, end: date) -> dict[str, str]:
-    return {"reported_from": start.isoformat(), "reported_to": end.isoformat(),
-            "rejected": "false"}
+def _found(base: HazardFilters, start: date, end: date) -> dict[str, str]:
+    return base.model_copy(update={"reported_from": start, "reported_to": end,
+                                   "rejected": False}).params()
 
 
-def _closed_params(start: date, end: date) -> dict[str, str]:
-    return {"closed_from": start.isoformat(), "closed_to": end.isoformat()}
+def _closed(base: HazardFilters, start: date, end: date) -> dict[str, str]:
+    return base.model_copy(update={"closed_from": start, "closed_to": end}).params()
 
 
-def _figure_params(query: BoardQuery, base: dict[str, str]) -> list[dict[str, str]]:
+def _figure_params(query: BoardQuery, base: HazardFilters) -> list[dict[str, str]]:
     """The list filters that select the hazards each figure counts, in FIGURES order."""
-    return [{**base, **params} for params in (
-        {"open": "true"},
-        {"overdue": "true"},
-        {"listed": "true"},
-        {"open_on": (query.start - timedelta(days=1)).isoformat()},
-        _found_params(query.start, query.end),
-        _closed_params(query.start, query.end),
-    )]
+    return [
+        base.model_copy(update={"open": True}).params(),
+        base.model_copy(update={"overdue": True}).params(),
+        base.model_copy(update={"listed": True}).params(),
+        base.model_copy(update={"open_on": query.start - timedelta(days=1)}).params(),
+        _found(base, query.start, query.end),
+        _closed(base, query.start, query.end),
+    ]
 
 
 def _figures(counts: Sequence[int], params: list[dict[str, str]], key: str | None = None,

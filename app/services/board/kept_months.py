@@ -4,7 +4,7 @@ Counting a month from the timeline reads every hazard open in it, with the lates
 before the month's end for each: at 1,000,000 hazards a province's month takes seconds
 (bench/bench_board.py), far from a plain indexed read. The counts of an ended month never
 change, so they are counted once per township and kept; why they never change, and when a
-month counts as ended for this purpose (FREEZE_MARGIN), is in app/services/ranking.py.
+month counts as ended for this purpose (FREEZE_MARGIN), is in app/services/board/ranking.py.
 
 Only raw counts are kept (numerators, denominators, the overdue count): scores, the overdue
 normalisation, the index, ranks and weights are computed when read.

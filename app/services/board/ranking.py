@@ -37,7 +37,7 @@ Ended months are kept. Counting a month from the timeline takes seconds at a pro
 1,000,000 hazards; no plain index changes that, since every hazard open in the month needs its
 latest event before the cutoff. So once a month has ended, each township's raw counts (the
 numerators and denominators above, the overdue count) are counted once and kept in
-ranking_month (app/services/ranking_months.py); scores, the overdue normalisation, the index
+ranking_month (app/services/board/kept_months.py); scores, the overdue normalisation, the index
 and ranks are computed from them at every request, so weights apply at once and a county and
 the province rank from the same rows. A township not kept yet (another county asked first, a
 township created since) is counted and kept when asked for; the worker keeps the last month
@@ -46,7 +46,7 @@ of every township as soon as it may (freeze_last_month).
 This is exact because an ended month's counts never change: they read events dated before
 the month's end and facts a hazard never changes (its township, reporter role and report
 time, set when it is reported), and every event is dated with the server's clock when the
-request or worker step that writes it runs (app/services/actions.py, hazards.py,
+request or worker step that writes it runs (app/services/hazards/actions.py, hazards.py,
 supervision.py, evaluation.py; an offline draft sent days later is an action of the day it
 arrives, idempotent replays write nothing). Events are never edited or deleted
 (timeline.py); the scale generator writes past events into an empty database only, where

@@ -1,9 +1,9 @@
 """Use case: take an action on a hazard (交办, 签收, 整改完成, 验收, 抽查, 销号, ...).
 
-The order of checks is the order of API.md's error statuses: visibility (404), role (403),
-state and version (409), duty (403), uploads (413/415), evidence and fields (422). The
-transition, its effects, its event and its photos are written in the caller's one
-transaction, so they commit together or not at all.
+The order of checks is the order of the contract's error statuses (docs/api.md):
+visibility (404), role (403), state and version (409), duty (403), uploads (413/415),
+evidence and fields (422). The transition, its effects, its event and its photos are written
+in the caller's one transaction, so they commit together or not at all.
 """
 
 from collections.abc import Callable
@@ -35,9 +35,11 @@ from app.workflow.fields import (
     AssignFields,
     CloseFields,
     MajorAcceptFields,
-    NoteFields,
-    ReasonFields,
+    RejectFields,
     ReturnFields,
+    SpotCheckFields,
+    SubmitFields,
+    VerifyFields,
     fields_model,
     parse_fields,
 )
@@ -166,7 +168,7 @@ def _assigned_deadline(fields: AssignFields, now: datetime) -> Deadline:
     return add_days(today, fields.deadline_days, fields.deadline_unit)
 
 
-def _reject(session: Session, hazard: Hazard, fields: ReasonFields, actor: Actor,
+def _reject(session: Session, hazard: Hazard, fields: RejectFields, actor: Actor,
             now: datetime) -> Step:
     return Step(fields.reason)
 
@@ -187,12 +189,13 @@ def _accept(session: Session, hazard: Hazard, fields: BaseModel, actor: Actor,
     return step
 
 
-def _with_note(session: Session, hazard: Hazard, fields: NoteFields | CloseFields,
-               actor: Actor, now: datetime) -> Step:
+def _with_note(session: Session, hazard: Hazard,
+               fields: SubmitFields | SpotCheckFields | CloseFields, actor: Actor,
+               now: datetime) -> Step:
     return Step(fields.note)
 
 
-def _verify(session: Session, hazard: Hazard, fields: NoteFields, actor: Actor,
+def _verify(session: Session, hazard: Hazard, fields: VerifyFields, actor: Actor,
             now: datetime) -> Step:
     step = Step(fields.note)
     failed_before = session.scalar(

@@ -1,4 +1,4 @@
-"""Authenticity flags on evidence photos (DOMAIN.md, "Evidence photos").
+"""Authenticity flags on evidence photos (docs/domain.md, "Evidence photos").
 
 A flag warns by default and is kept on the photo; PHOTO_REFUSE_FLAGS names flags that refuse
 the action instead (422 naming the flag). Reuse is looked for by exact bytes everywhere, and

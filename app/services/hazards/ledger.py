@@ -30,7 +30,8 @@ from app.core.clock import Clock, local_today
 from app.core.config import get_settings
 from app.core.errors import Unprocessable
 from app.models import Enterprise, Event, Hazard, Industry, Region
-from app.services.hazards.queries import HazardFilters, filtered_query
+from app.services.hazards.filters import HazardFilters
+from app.services.hazards.queries import filtered_query
 from app.workflow.deadlines import is_overdue
 from app.workflow.states import HazardState
 from app.workflow.table import LEVEL_LABELS, ROLE_LABELS, STATE_LABELS

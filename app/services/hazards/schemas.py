@@ -1,4 +1,4 @@
-"""Response models of the hazard API (API.md)."""
+"""Response models of the hazard API (docs/api.md)."""
 
 from datetime import date
 from typing import Any

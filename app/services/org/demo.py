@@ -1,4 +1,5 @@
-"""The demo county of API.md: two townships, two supervising units, two enterprises, six users."""
+"""The demo county (README): two townships, two supervising units, two enterprises, six
+users."""
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from app.services.accounts.users import create_user
 from app.services.org.regions import child_path
 from app.services.org.uscc import is_valid_uscc
 
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (documented in API.md)
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (documented in the README)
 DEMO_COUNTY_CODE = "339901000000"
 
 # (code, name, level, parent code). 3399xx codes are unused by real divisions: a demo tree.

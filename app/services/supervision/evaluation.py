@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.access.duties import relations_to
 from app.access.roles import require_role
-from app.core.clock import Clock
+from app.core.clock import Clock, local_today
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.models import Event, Hazard
@@ -21,11 +21,21 @@ from app.models.enums import HazardLevel
 from app.services.hazards import photos as photo_service
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
+from app.workflow.fields import (
+    EVALUATION_KIND_LABELS,
+    EvaluationFields,
+    EvaluationKind,
+    parse_fields,
+)
 from app.workflow.states import HazardState
 from app.workflow.table import Relation
 
 REVIEW_DAYS = 10  # calendar days, as the rules count them
-EVALUATION_KINDS = {"self": "企业自评", "third_party": "第三方评估"}
+# The words of the refusals the evaluation form has always given.
+EVALUATION_ERRORS: dict[str, dict[str, Any]] = {
+    "kind": {"loc": ["body", "kind"], "msg": "kind 应为 self 或 third_party", "type": "enum"},
+    "summary": {"loc": ["body", "summary"], "msg": "请填写评估结论", "type": "missing"},
+}
 
 
 def needs_evaluation(hazard: Hazard) -> bool:
@@ -71,29 +81,25 @@ def evaluate(session: Session, *, actor: Actor, hazard_id: int, form: dict[str, 
     photos, upload_error = photo_service.inspect_uploads(uploads)
     if upload_error is not None:
         raise upload_error
-    kind = form.get("kind")
-    summary = (form.get("summary") or "").strip()
-    evaluator = (form.get("evaluator") or "").strip()
-    errors = []
-    if kind not in EVALUATION_KINDS:
-        errors.append({"loc": ["body", "kind"], "msg": "kind 应为 self 或 third_party",
-                       "type": "enum"})
-    if not summary:
-        errors.append({"loc": ["body", "summary"], "msg": "请填写评估结论", "type": "missing"})
-    if kind == "third_party" and not evaluator:
+    fields, problems = parse_fields(EvaluationFields, form, today=local_today(clock))
+    errors = [EVALUATION_ERRORS.get(str(problem["loc"][-1]), problem) for problem in problems]
+    kind = fields.kind if isinstance(fields, EvaluationFields) else form.get("kind")
+    evaluator = fields.evaluator if isinstance(fields, EvaluationFields) else None
+    if kind == EvaluationKind.third_party and not evaluator:
         errors.append({"loc": ["body", "evaluator"], "msg": "第三方评估须填写评估机构",
                        "type": "missing"})
     if not photos:
         errors.append({"loc": ["body", "photos"], "msg": "请上传评估报告（拍照或扫描件）",
                        "type": "missing"})
-    if errors:
+    if errors or not isinstance(fields, EvaluationFields):
         raise Unprocessable(errors)
     now = clock.now()
     rows = photo_service.store_photos(session, hazard=hazard, action="evaluate", photos=photos,
                                       uploaded_by_id=actor.id, at=now)
     append_event(session, hazard=hazard, action="evaluate", from_state=hazard.state,
-                 to_state=hazard.state, actor=actor, at=now, note=summary, photos=rows,
-                 data={"kind": kind, "kind_label": EVALUATION_KINDS[str(kind)],
+                 to_state=hazard.state, actor=actor, at=now, note=fields.summary, photos=rows,
+                 data={"kind": str(fields.kind),
+                       "kind_label": EVALUATION_KIND_LABELS[fields.kind],
                        "evaluator": evaluator or None,
                        "review_due_on": str(now.astimezone(get_settings().tz).date()
                                             + timedelta(days=REVIEW_DAYS))})

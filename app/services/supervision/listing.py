@@ -14,6 +14,7 @@ from app.models.enums import HazardLevel
 from app.models.supervision import SupervisionStep
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
+from app.workflow.fields import ListingFields, parse_fields
 from app.workflow.states import ENDED_STATES
 
 
@@ -53,15 +54,14 @@ def list_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[st
         raise Conflict("该隐患已挂牌督办")
     if not listable(session, hazard):
         raise Conflict("只有未办结的重大事故隐患，或超期升级至挂牌督办的隐患，可以挂牌督办")
-    level = form.get("level")
-    authority = (form.get("authority") or "").strip()
-    number = (form.get("document_number") or "").strip()
-    if level not in ("province", "city", "county") or not authority or not number:
+    fields, _ = parse_fields(ListingFields, form, today=local_today(clock))
+    if not isinstance(fields, ListingFields):
         raise Unprocessable([{"loc": ["body"], "type": "value_error",
                               "msg": "需填写挂牌级别 level（province/city/county）、"
                                      "督办机关 authority 和文号 document_number"}])
     now = clock.now()
-    hazard.listing = {"level": level, "authority": authority, "document_number": number,
+    hazard.listing = {"level": str(fields.level), "authority": fields.authority,
+                      "document_number": fields.document_number,
                       "listed_on": str(local_today(clock))}
     append_event(session, hazard=hazard, action="listing", from_state=hazard.state,
                  to_state=hazard.state, actor=actor, at=now, data=dict(hazard.listing))

@@ -8,7 +8,7 @@ import pytest
 
 from app.web import board as board_pages
 from tests.api.board_story import Story, build_story
-from tests.test_web_idempotency import sign_in
+from tests.web.test_idempotency import sign_in
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from app.models import Event, Hazard
-from tests.conftest import jpeg_bytes, photo
+from tests.samples import jpeg_bytes, photo
 
 FIELDS = {"title": "行车钢丝绳断股", "description": "二号行车主钢丝绳断股三处",
           "location": "装配车间", "level": "general"}

@@ -20,13 +20,14 @@ from app.core.clock import FixedClock
 from app.core.db import Base, make_engine, transaction
 from app.core.errors import Conflict
 from app.models import Assignment, Event, Hazard, User
-from app.services.hazards import queries as hazard_service
+from app.services.hazards import report as report_service
 from app.services.hazards.actions import perform_action
 from app.services.hazards.timeline import verify_chains
 from app.services.media.storage import get_storage
 from app.services.org.demo import load_demo
-from tests.conftest import START
-from tests.database_fixtures import DEADLINE, _upload, actor_of, committed_report
+from tests.committed import DEADLINE, _upload, actor_of, committed_report
+from tests.fixtures.clock import START
+from tests.fixtures.databases import ON_POSTGRESQL
 
 
 def race(n: int, task) -> list[str]:
@@ -85,11 +86,11 @@ def test_a_failure_midway_leaves_no_trace(loaded: Engine, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while writing the event")
 
-    monkeypatch.setattr(hazard_service, "append_event", broken)
+    monkeypatch.setattr(report_service, "append_event", broken)
     upload = _upload()
     sha = upload.sha256
     with pytest.raises(RuntimeError), Session(loaded) as session, transaction(session) as tx:
-        hazard_service.report_hazard(
+        report_service.report_hazard(
             tx, actor=actor_of(loaded, "ent_a"), clock=clock, uploads=[upload],
             form={"title": "t", "description": "d", "location": "l", "level": "general"},
         )
@@ -228,47 +229,53 @@ def test_migration_0015_fills_ended_at_from_the_timeline(fresh_url: str) -> None
     engine.dispose()
 
 
+def _request(method: str) -> Request:
+    return Request({"type": "http", "method": method, "headers": [], "query_string": b""})
+
+
+UPDATE_USER = "UPDATE \"user\" SET display_name = 'x' WHERE id = 1"
+
+
+def _write_with_short_timeout(engine: Engine) -> None:
+    """A write from another connection that waits 0.2 s at most for SQLite's lock."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text(UPDATE_USER))
+        return
+    raw = sqlite3.connect(engine.url.database or "", timeout=0.2)
+    try:
+        raw.execute(UPDATE_USER)
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def test_a_read_only_request_does_not_hold_the_write_lock(loaded: Engine,
                                                           cli_on: CliRunner) -> None:
-    """GET requests read a snapshot; on SQLite a long read (an export) must not stall writers,
-    while a write request takes the lock up front (so racing writers queue, not fail)."""
-
-    def request(method: str) -> Request:
-        return Request({"type": "http", "method": method, "headers": [], "query_string": b""})
-
-    update_user = "UPDATE \"user\" SET display_name = 'x' WHERE id = 1"
-
-    def write_with_short_timeout() -> None:
-        if loaded.dialect.name != "sqlite":
-            with loaded.begin() as conn:
-                conn.execute(text(update_user))
-            return
-        raw = sqlite3.connect(loaded.url.database or "", timeout=0.2)
-        try:
-            raw.execute(update_user)
-            raw.commit()
-        finally:
-            raw.close()
-
-    reading = app_db.get_session(request("GET"))
+    """GET requests read a snapshot: a long read (an export) must not stall writers."""
+    reading = app_db.get_session(_request("GET"))
     next(reading).execute(select(User.id)).all()
-    write_with_short_timeout()  # gets through at once
+    _write_with_short_timeout(loaded)  # gets through at once
     reading.close()
-    if loaded.dialect.name != "sqlite":
-        return  # PostgreSQL readers never block writers; the lock question is SQLite's
-    writing = app_db.get_session(request("POST"))
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL readers never block writers and writers "
+                    "lock rows, not the database: the lock question is SQLite's")
+def test_a_write_request_takes_the_lock_up_front(loaded: Engine, cli_on: CliRunner) -> None:
+    """On SQLite a write request takes the lock when it begins, so racing writers queue
+    (busy_timeout) instead of failing halfway."""
+    writing = app_db.get_session(_request("POST"))
     next(writing).execute(select(User.id)).all()
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        write_with_short_timeout()
+        _write_with_short_timeout(loaded)
     writing.close()
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has neither setting")
 def test_postgresql_connections_plan_every_query_for_its_own_parameters(
         fresh_url: str) -> None:
     """No generic plans (a plan made for the average enterprise read all 57,000 hazards of a
     big one to show its first page) and no JIT, on every connection, after a rollback too."""
-    if not fresh_url.startswith("postgresql"):
-        return  # SQLite has neither setting
     engine = make_engine(fresh_url)
     try:
         with engine.connect() as connection:

@@ -10,10 +10,10 @@ from app.core.config import get_settings
 from app.core.db import transaction
 from app.http.idempotency_keys import Outcome, fingerprint, run_once
 from app.models import Event, Hazard, IdempotencyKey
-from app.services.hazards import queries as hazard_service
-from tests.conftest import START
-from tests.database_fixtures import _upload, actor_of
-from tests.test_database import race
+from app.services.hazards import report as report_service
+from tests.committed import _upload, actor_of
+from tests.core.test_db import race
+from tests.fixtures.clock import START
 
 FIELDS = {"title": "粉尘除尘器未接地", "description": "抛光车间除尘器未做防静电接地",
           "location": "抛光车间", "level": "general"}
@@ -35,7 +35,7 @@ def test_racing_duplicates_make_one_hazard(loaded: Engine) -> None:
                 work=lambda tx=tx: report(tx)))
 
     def report(tx: Session) -> Outcome:
-        hazard = hazard_service.report_hazard(
+        hazard = report_service.report_hazard(
             tx, actor=actor, form=FIELDS, uploads=[_upload()], clock=clock)
         return Outcome(201, f'{{"id":{hazard.id},"code":"{hazard.code}"}}')
 

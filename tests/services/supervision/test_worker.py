@@ -14,8 +14,8 @@ from app.core.db import transaction
 from app.models import Event, Notice, SupervisionStep
 from app.services.hazards.actions import perform_action
 from app.services.supervision.scans import scan
-from tests.conftest import START
-from tests.database_fixtures import actor_of, committed_report
+from tests.committed import actor_of, committed_report
+from tests.fixtures.clock import START
 
 OVERDUE = FixedClock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))  # 6 working days after 11-25
 

@@ -21,13 +21,14 @@ from app.core.clock import FixedClock
 from app.core.db import transaction
 from app.models import Hazard, Photo
 from app.services.hazards import photos as photo_service
-from app.services.hazards import queries as hazard_service
+from app.services.hazards import report as report_service
 from app.services.media.gc import GcReport, MissingBlob, collect_garbage
 from app.services.media.storage import BlobInfo, BlobStorage
 from app.services.media.storage.local import LocalStorage
-from tests.conftest import START, jpeg_bytes, staged_jpeg
-from tests.database_fixtures import actor_of, committed_report
-from tests.storage_fixtures import Backend, digest
+from tests.committed import actor_of, committed_report
+from tests.fixtures.clock import START
+from tests.fixtures.storage import Backend, digest
+from tests.samples import jpeg_bytes, staged_jpeg
 
 GRACE = timedelta(hours=24)
 
@@ -128,7 +129,7 @@ def test_a_photo_committed_while_gc_runs_keeps_its_blob(
         if blob.sha256 != digest(data):
             return
         with Session(loaded) as session, transaction(session) as tx:
-            hazard_service.report_hazard(
+            report_service.report_hazard(
                 tx, actor=actor_of(loaded, "ent_a"), clock=FixedClock(START),
                 uploads=[staged_jpeg(tmp_path, data)],
                 form={"title": "t", "description": "d", "location": "l", "level": "general"},

@@ -16,8 +16,8 @@ from app.core.db import READ_ONLY, get_sessionmaker, transaction
 from app.models import RankingMonth
 from app.services.board import kept_months as ranking_months
 from app.services.board import ranking as ranking_service
-from tests.conftest import START
-from tests.database_fixtures import actor_of, committed_report
+from tests.committed import actor_of, committed_report
+from tests.fixtures.clock import START
 
 OCTOBER = FixedClock(datetime(2026, 10, 12, 2, 0, tzinfo=UTC))
 

@@ -31,8 +31,8 @@ from app.services.hazards import actions
 from app.services.hazards.actions import perform_action
 from app.services.outbox.webhooks import create_webhook, deliver_due
 from app.services.supervision.scans import scan
-from tests.conftest import START
-from tests.database_fixtures import DEADLINE, actor_of, committed_report
+from tests.committed import DEADLINE, actor_of, committed_report
+from tests.fixtures.clock import START
 
 OTHER_TOWNSHIP = "339901101000"  # 清溪镇: ent_a's hazards are in 城关镇
 

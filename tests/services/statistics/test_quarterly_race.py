@@ -12,7 +12,7 @@ from app.core.db import transaction
 from app.core.errors import Conflict
 from app.models import QuarterlyFiling, QuarterlyTally
 from app.services.statistics.filing import file_quarterly
-from tests.database_fixtures import actor_of, committed_report
+from tests.committed import actor_of, committed_report
 
 IN_Q3 = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
 AFTER_Q3 = datetime(2026, 10, 10, 2, 0, tzinfo=UTC)
