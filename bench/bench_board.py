@@ -37,7 +37,10 @@ The board cases run on read-only transactions (default_transaction_read_only=on)
 cases write ranking_month rows of --month, and only those.
 
 Usage:  .venv/bin/python bench/bench_board.py [--url URL] [--runs 20] [--month 2026-10]
-            [--from 2026-01-01] [--to 2026-11-23] [--province] [--only TEXT] [--explain]
+            [--from 2026-11-01] [--to 2026-11-23] [--year-from 2026-01-01] [--province]
+            [--only TEXT] [--explain]
+            [--smoke]   (tiny: 2 runs, the province too; for tests/bench, on any generated
+                         database; its figures mean nothing)
 """
 
 from __future__ import annotations
@@ -46,19 +49,24 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib.capture import Statement, in_process_client, recorded_statements
+from bench.lib.capture import replay as replay_statements
+from bench.lib.database import psycopg_url
+from bench.lib.explain import explain
+from bench.lib.server import production_settings
+from bench.lib.stats import alternate, percentile
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
-SECRET = "bench-board-secret-key-not-for-production-0123456789"
 READ_ONLY = "SET TRANSACTION READ ONLY"
+SMOKE = {"runs": 2, "province": True}
 
 
 @dataclass(frozen=True)
@@ -72,13 +80,13 @@ class Case:
     warm: bool = False  # one request before the captured one (which then reads what it kept)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+def reads_hazards(statement: str) -> bool:
+    """A statement that reads hazards, events or kept ranking counts (not the actor's)."""
+    return any(table in statement for table in ("FROM hazard", "FROM event", "ranking_month"))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--month", default="2026-10")
@@ -91,14 +99,20 @@ def main() -> None:
                         help="print EXPLAIN ANALYZE of each statement instead of timing")
     parser.add_argument("--only", action="append", default=[],
                         help="run only the cases whose name contains this (repeatable)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
+    return args
 
-    os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET,
-                       "DATABASE_URL": args.url})
+
+def main() -> None:
+    args = parse_args()
+    os.environ.update(production_settings(args.url))
 
     import psycopg
     from fastapi import Depends, Response
-    from fastapi.testclient import TestClient
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
 
@@ -129,7 +143,7 @@ def main() -> None:
     def floor() -> Response:
         return Response("{}", media_type="application/json")
 
-    client = TestClient(app)
+    client = in_process_client(app)
     token = issue_token(committee.id, datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
     # None: the committee's own token, read on every request as in production.
@@ -138,15 +152,11 @@ def main() -> None:
         actors.append(("province", replace(county_actor, region_id=province.id,
                                            region_path=province.path)))
 
-    raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"),
-                          options=postgresql_options())
+    raw = psycopg.connect(psycopg_url(args.url), options=postgresql_options())
 
     def forget_month() -> None:
         raw.execute("DELETE FROM ranking_month WHERE month = %s", (args.month,))
         raw.commit()
-
-    def nothing() -> None:
-        pass
 
     ranking = {"month": args.month}
     cases: list[Case] = []
@@ -166,41 +176,21 @@ def main() -> None:
     if args.only:
         cases = [case for case in cases if any(text in case.name for text in args.only)]
 
-    captured: list[tuple[str, Any, bool]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                executemany: bool) -> None:
-        captured.append((statement, parameters, executemany))
-
     def begin_read_only(connection: Any) -> None:
         connection.exec_driver_sql(READ_ONLY)
 
-    def record(path: str, params: dict[str, str]) -> list[tuple[str, Any, bool]]:
+    def record(path: str, params: dict[str, str]) -> list[Statement]:
         """The statements one request sends (the pool's ping is not among them)."""
-        captured.clear()
-        event.listen(engine, "before_cursor_execute", capture)
-        response = client.get(path, params=params, headers=headers)
-        event.remove(engine, "before_cursor_execute", capture)
+        with recorded_statements(engine) as captured:
+            response = client.get(path, params=params, headers=headers)
         assert response.status_code == 200, response.text
         return [s for s in captured if s[0] != READ_ONLY]
 
     def endpoint(path: str, params: dict[str, str]) -> Callable[[], None]:
         return lambda: assert_ok(client.get(path, params=params, headers=headers))
 
-    def replay(statements: list[tuple[str, Any, bool]], read_only: bool) -> Callable[[], None]:
-        def run() -> None:
-            with raw.cursor() as cursor:
-                if read_only:
-                    cursor.execute(READ_ONLY)
-                for statement, parameters, many in statements:
-                    if many:
-                        cursor.executemany(statement, parameters)
-                        continue
-                    cursor.execute(statement, parameters)
-                    if cursor.description is not None:
-                        cursor.fetchall()
-            raw.commit()
-        return run
+    def replay(statements: list[Statement], read_only: bool) -> Callable[[], None]:
+        return lambda: replay_statements(raw, statements, READ_ONLY if read_only else None)
 
     print(f"{'case':<48} {'endpoint p50':>12} {'p95':>7} {'raw SQL p50':>11} {'p95':>7} "
           f"{'ratio':>5} {'floor':>6} {'raw':>5} {'own':>5}")
@@ -211,13 +201,13 @@ def main() -> None:
             app.dependency_overrides[get_actor] = lambda actor=case.actor: actor
         if case.read_only:
             event.listen(engine, "begin", begin_read_only)
-        prepare = case.before_each or nothing
         if case.warm:
             assert_ok(client.get(case.path, params=case.params, headers=headers))
-        prepare()
+        if case.before_each:
+            case.before_each()
         statements = record(case.path, case.params)
         if args.explain:
-            explain(raw, case.name, statements)
+            explain(raw, case.name, statements, keep=reads_hazards)
             if case.read_only:
                 event.remove(engine, "begin", begin_read_only)
             continue
@@ -225,14 +215,7 @@ def main() -> None:
                  "raw": replay(statements, case.read_only),
                  "floor": endpoint("/bench/floor", {}),
                  "floor raw": replay(record("/bench/floor", {}), case.read_only)}
-        timings: dict[str, list[float]] = {label: [] for label in calls}
-        for run in range(args.runs + 2):
-            for label, call in calls.items():
-                prepare()
-                started = time.perf_counter()
-                call()
-                if run >= 2:
-                    timings[label].append((time.perf_counter() - started) * 1000)
+        timings = alternate(calls, args.runs, warmup=2, before_each=case.before_each)
         if case.read_only:
             event.remove(engine, "begin", begin_read_only)
         p50 = {label: statistics.median(values) for label, values in timings.items()}
@@ -246,33 +229,14 @@ def main() -> None:
     if not args.explain:
         # What any request costs before its own work: GET /api/v1/me with the actor given
         # runs no SQL at all (in-process HTTP, routing, JSON). Small reads compare to this.
-        me: list[float] = []
-        for run in range(args.runs * 4 + 2):
-            started = time.perf_counter()
-            assert client.get("/api/v1/me", headers=headers).status_code == 200
-            if run >= 2:
-                me.append((time.perf_counter() - started) * 1000)
+        me = alternate({"me": lambda: assert_ok(client.get("/api/v1/me", headers=headers))},
+                       args.runs * 4, warmup=2)["me"]
         print(f"{'GET /api/v1/me (no SQL: a request fixed cost)':<52} "
               f"{statistics.median(me):>10.1f}ms {percentile(me, 95):>6.1f}ms")
 
 
 def assert_ok(response: Any) -> None:
     assert response.status_code == 200, response.text
-
-
-def explain(raw: Any, name: str, statements: list[tuple[str, Any, bool]]) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement that reads hazards, events or kept
-    ranking counts (not the actor's loading); none is carried out otherwise."""
-    print(f"\n=== {name}")
-    with raw.cursor() as cursor:
-        for statement, parameters, many in statements:
-            if many or not any(table in statement
-                               for table in ("FROM hazard", "FROM event", "ranking_month")):
-                continue
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            print("\n".join(row[0] for row in cursor.fetchall()))
-            print("---")
-    raw.rollback()
 
 
 if __name__ == "__main__":

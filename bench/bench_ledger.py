@@ -36,8 +36,9 @@ counts and byte sizes are checked to agree between each export and its naive twi
 Caveats: openpyxl runs here without lxml (not a project dependency), i.e. with its slower
 pure-Python XML writer; the database sits on the same disk as the output; one run per cell.
 
-Usage:  .venv/bin/python bench/bench_ledger.py [--sizes 20000,100000] [--pg-url URL]
-        (about a minute and a half on SQLite on a small machine)
+Usage:  .venv/bin/python bench/bench_ledger.py [--sizes 20000,100000] [--pg-url URL] [--smoke]
+        (about a minute and a half on SQLite on a small machine; --smoke: 50 rows, for
+        tests/bench, its figures mean nothing)
 """
 
 from __future__ import annotations
@@ -46,39 +47,26 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib import ROOT
+from bench.lib.database import load_demo, migrate, scratch_database
+from bench.lib.memory import reset_peak, status_kib
+from bench.lib.output import log
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, as in the tests
 VARIANTS = ("csv", "naive csv", "xlsx", "naive xlsx")
 INSERT_BATCH = 5000
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def status_kib(field: str) -> int:
-    text = Path("/proc/self/status").read_text()
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
-    assert match, field
-    return int(match.group(1))
-
-
-def reset_peak() -> None:
-    """Reset VmHWM to the current RSS (Linux >= 4.0)."""
-    Path("/proc/self/clear_refs").write_text("5")
+SMOKE_SIZES = "50"
 
 
 # --------------------------------------------------------------------------- one run
@@ -159,51 +147,6 @@ def run_one(url: str, variant: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- set-up
-
-
-def create_database(pg_url: str | None, workdir: Path) -> str:
-    if not pg_url:
-        return f"sqlite:///{workdir / 'bench.db'}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(pg_url).set(drivername="postgresql+psycopg")
-    name = f"bihuan_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str, pg_url: str | None) -> None:
-    if not pg_url:
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    admin = create_engine(make_url(pg_url).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def prepare(url: str) -> None:
-    from alembic import command
-    from sqlalchemy.orm import Session
-
-    from app.cli import alembic_config
-    from app.core.clock import FixedClock
-    from app.core.db import make_engine
-    from app.services.org.demo import load_demo
-
-    command.upgrade(alembic_config(url), "head")
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        load_demo(session, clock=FixedClock(NOW))
-    engine.dispose()
 
 
 STATES = ("reported", "assigned", "rectifying", "rectified", "verified", "spot_checked",
@@ -319,16 +262,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,100000",
                         help="comma-separated row counts, ascending (default 20000,100000)")
     parser.add_argument("--pg-url", help="PostgreSQL server URL (default: SQLite in a temp dir)")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE_SIZES} rows, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
-    sizes = sorted(int(s) for s in args.sizes.split(","))
+    sizes = sorted(int(s) for s in (SMOKE_SIZES if args.smoke else args.sizes).split(","))
     with tempfile.TemporaryDirectory(prefix="bihuan-bench-ledger-") as workdir:
         env = {**os.environ, "MEDIA_ROOT": str(Path(workdir) / "media"), "BIHUAN_ENV": "dev",
                "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef"}
         os.environ.update(env)
-        url = create_database(args.pg_url, Path(workdir))
-        try:
+        with scratch_database(args.pg_url, Path(workdir)) as url:
             log(f"migrating and loading the demo county into {url.split('@')[-1]}")
-            prepare(url)
+            migrate(url)
+            load_demo(url, NOW)
             results: dict[int, dict[str, dict[str, Any]]] = {}
             have = 0
             for size in sizes:
@@ -347,8 +292,6 @@ def main() -> None:
                 # The same rows through the same writer: the same bytes.
                 assert results[size]["csv"]["bytes"] == results[size]["naive csv"]["bytes"]
             print_table(results, "PostgreSQL" if args.pg_url else "SQLite")
-        finally:
-            drop_database(url, args.pg_url)
 
 
 if __name__ == "__main__":

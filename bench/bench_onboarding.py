@@ -18,6 +18,8 @@ and reports the peak RSS (VmHWM) of the whole run.
 
 Usage:  .venv/bin/python bench/bench_onboarding.py [--enterprises 19760] [--users 200]
         [--townships 20] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+        [--smoke]   (tiny: 2 townships, 20 enterprises, 2 users; for tests/bench, its figures
+                     mean nothing)
 """
 
 from __future__ import annotations
@@ -25,26 +27,19 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import re
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="bihuan-bench-media-"))
-os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib.database import load_demo, migrate, scratch_database
+from bench.lib.memory import peak_mib
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-def peak_mib() -> float:
-    text = Path("/proc/self/status").read_text()
-    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
-    return int(match.group(1)) / 1024 if match else float("nan")
+SMOKE = {"townships": 2, "enterprises": 20, "users": 2}
 
 
 def uscc(n: int) -> str:
@@ -83,45 +78,40 @@ def workbook(townships: int, enterprises: int, users: int) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--townships", type=int, default=20)
     parser.add_argument("--enterprises", type=int, default=19_760)
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--pg-url")
+    parser.add_argument("--pg-url", help="PostgreSQL server URL (default: SQLite in a temp dir)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
+    with tempfile.TemporaryDirectory(prefix="bihuan-bench-onboarding-") as workdir:
+        os.environ.setdefault("MEDIA_ROOT", str(Path(workdir) / "media"))
+        os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+        with scratch_database(args.pg_url, Path(workdir)) as url:
+            run(url, args)
 
+
+def run(url: str, args: argparse.Namespace) -> None:
+    """Make the workbook, then time reading, checking and importing it on `url`."""
     from openpyxl import load_workbook
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
     from app.access.actor import load_actor
-    from app.cli import alembic_config
     from app.core.clock import FixedClock
     from app.core.db import make_engine
     from app.models import User
     from app.services.onboarding import files as onboarding_files
     from app.services.onboarding import imports as onboarding
-    from app.services.org.demo import load_demo
 
     clock = FixedClock(NOW)
-    admin_url = None
-    if args.pg_url:
-        admin_url = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-        name = f"bihuan_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bihuan-bench-db-')}/bench.db"
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "head")
+    migrate(url)
+    load_demo(url, NOW)
     engine = make_engine(url)
     try:
-        with Session(engine) as session, session.begin():
-            load_demo(session, clock=clock)
         data = workbook(args.townships, args.enterprises, args.users)
         rows = args.townships * 2 + args.enterprises + args.users
         print(f"workbook: {rows:,} data rows, {len(data) / 1024 / 1024:.1f} MiB "
@@ -139,7 +129,7 @@ def main() -> None:
         upload = onboarding_files.read_upload(data, kind=None, max_rows=rows + 1)
         read = time.perf_counter() - start, time.process_time() - cpu
 
-        def run(dry_run: bool) -> tuple[tuple[float, float], object]:
+        def import_once(dry_run: bool) -> tuple[tuple[float, float], object]:
             with Session(engine) as session, session.begin():
                 user = session.query(User).filter_by(username="admin").one()
                 actor = load_actor(session, user)
@@ -152,9 +142,9 @@ def main() -> None:
                     session.rollback()
             return elapsed, report
 
-        dry, report = run(True)
+        dry, report = import_once(True)
         assert report.ok, report.problems[:5]  # type: ignore[attr-defined]
-        commit, report = run(False)
+        commit, report = import_once(False)
         created = report.created  # type: ignore[attr-defined]
         print(f"{'':42} {'wall':>8} {'CPU':>8}")
         for label, (wall, used), note in [
@@ -167,10 +157,6 @@ def main() -> None:
         print(f"peak RSS of the whole run: {peak_mib():.0f} MiB")
     finally:
         engine.dispose()
-        if admin_url is not None:
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ each `by` (region, unit, enterprise; with --xlsx also format=xlsx):
             workbook), HTTP;
   raw SQL   every statement the same request sends to the database, captured once by running
             the request in-process (Starlette TestClient on create_app(), a
-            before_cursor_execute listener on the app's engine, as bench_scale.py's Capture),
+            before_cursor_execute listener on the app's engine: bench.lib.capture),
             then replayed with plain psycopg on one connection: same SQL text, same
             parameters, rows fetched, committed as the request is.
 
@@ -31,60 +31,47 @@ one) measures counting from the timeline.
 Usage:  .venv/bin/python bench/bench_quarterly.py [--url URL] [--runs 10] [--warmup 2]
             [--year 2026] [--quarter 3] [--by region,unit,enterprise] [--scopes county,province]
             [--xlsx] [--port 8791] [--server-log FILE] [--explain]
+            [--smoke]   (tiny: 1 run after 1 warm-up, xlsx too; for tests/bench, on any
+                         generated database; its figures mean nothing)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib.capture import Capture, Statement, replay
+from bench.lib.explain import explain
+from bench.lib.load import bearer, login
+from bench.lib.output import log
+from bench.lib.server import Server, production_settings, serve_argv
+from bench.lib.stats import alternate, versus, versus_line, versus_table
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
-
-# bench_scale sets BIHUAN_ENV and SECRET_KEY on import: the server gets the same key.
-from bench.bench_scale import (  # noqa: E402
-    Capture,
-    explain,
-    log,
-    percentile,
-    replay,
-    start_server,
-)
+SMOKE = {"runs": 1, "warmup": 1, "xlsx": True}
 
 
 def measure(name: str, runs: int, warmup: int, endpoint: Callable[[], int],
             raw: Callable[[], None]) -> dict[str, Any]:
-    size = 0
-    for _ in range(warmup):
-        size = endpoint()
-        raw()
-    times: dict[str, list[float]] = {"endpoint": [], "raw": []}
-    for _ in range(runs):
-        for kind, call in (("endpoint", endpoint), ("raw", raw)):
-            started = time.perf_counter()
-            result = call()
-            times[kind].append((time.perf_counter() - started) * 1000)
-            if kind == "endpoint":
-                size = result or size
-    result_row: dict[str, Any] = {"case": name, "size": size}
-    for kind, values in times.items():
-        result_row[f"{kind}_p50"] = statistics.median(values)
-        result_row[f"{kind}_p95"] = percentile(values, 95)
-    log(f"{name}: endpoint p50 {result_row['endpoint_p50']:.1f} ms p95 "
-        f"{result_row['endpoint_p95']:.1f}; raw p50 {result_row['raw_p50']:.1f} p95 "
-        f"{result_row['raw_p95']:.1f}; {size / 1024:.0f} KiB")
-    return result_row
+    """Endpoint and raw SQL taking turns; the row also has the endpoint's answer size."""
+    sizes = [0]
+
+    def sized() -> None:
+        sizes.append(endpoint() or sizes[-1])
+
+    row = versus(name, alternate({"endpoint": sized, "raw": raw}, runs, warmup))
+    row["size"] = sizes[-1]
+    log(f"{versus_line(row)}; {row['size'] / 1024:.0f} KiB")
+    return row
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--runs", type=int, default=10)
@@ -97,11 +84,21 @@ def main() -> None:
     parser.add_argument("--province", default="awb99", help="the province committee's username")
     parser.add_argument("--xlsx", action="store_true", help="also measure format=xlsx")
     parser.add_argument("--port", type=int, default=8791)
-    parser.add_argument("--server-log", help="append the server's output to this file")
+    parser.add_argument("--server-log", type=Path,
+                        help="append the server's output to this file")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each case's statements, measure nothing")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.url
+    if args.smoke:
+        vars(args).update(SMOKE)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.update(production_settings(args.url))
 
     import httpx
     import psycopg
@@ -110,18 +107,16 @@ def main() -> None:
     from app.devtools.scale.org import SCALE_PASSWORD
 
     # The raw connection gets the app's own session settings (app.db).
-    conn = psycopg.connect(args.url,
-                           options=postgresql_options())
-    server = start_server(args.url, args.port, args.server_log)
+    conn = psycopg.connect(args.url, options=postgresql_options())
+    server = Server("app", serve_argv(args.port), os.environ, args.port, args.server_log)
+    server.start()
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=600)
-        capture = Capture(args.url)
+        client = httpx.Client(base_url=server.base_url, timeout=600)
+        capture = Capture()
         users = {"county": args.county, "province": args.province}
         results = []
         for scope in args.scopes.split(","):
-            token = client.post("/api/v1/auth/token", data={
-                "username": users[scope], "password": SCALE_PASSWORD}).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = bearer(login(args.port, users[scope], SCALE_PASSWORD))
             # The same user in-process (the capture), before any slow request.
             capture.client.get("/api/v1/me", headers=headers).raise_for_status()
             formats = ["json", "xlsx"] if args.xlsx else ["json"]
@@ -144,7 +139,7 @@ def main() -> None:
                         response.raise_for_status()
                         return len(response.content)
 
-                    def raw(statements: list[tuple[str, Any, bool]] = statements) -> None:
+                    def raw(statements: list[Statement] = statements) -> None:
                         replay(conn, statements)
 
                     row = measure(name, args.runs, args.warmup, endpoint, raw)
@@ -153,8 +148,7 @@ def main() -> None:
         if not args.explain:
             print_table(results, args)
     finally:
-        server.terminate()
-        server.wait(10)
+        server.close()
         conn.close()
 
 
@@ -162,15 +156,9 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
     print(f"\nQuarterly statistics {args.year}Q{args.quarter} on "
           f"{args.url.rsplit('/', 1)[-1]}, {args.runs} requests each after {args.warmup} "
           "warm-up, one client, endpoint and raw SQL alternating (ms)\n")
-    header = ("case", "endpoint p50", "endpoint p95", "raw p50", "raw p95", "ratio p50",
-              "ratio p95", "stmts", "KiB")
-    print(f"{header[0]:<26}" + "".join(f"{h:>14}" for h in header[1:]))
-    for r in results:
-        cells = (r["endpoint_p50"], r["endpoint_p95"], r["raw_p50"], r["raw_p95"])
-        print(f"{r['case']:<26}" + "".join(f"{c:>14.1f}" for c in cells)
-              + f"{r['endpoint_p50'] / r['raw_p50']:>13.2f}x"
-              + f"{r['endpoint_p95'] / r['raw_p95']:>13.2f}x"
-              + f"{r['statements']:>14}{r['size'] / 1024:>14.0f}")
+    print(versus_table(results, 26, extra=(
+        ("stmts", lambda r: str(r["statements"])),
+        ("KiB", lambda r: f"{r['size'] / 1024:.0f}"))))
 
 
 if __name__ == "__main__":

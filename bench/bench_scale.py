@@ -30,145 +30,36 @@ reference is the same request's statements (as CSV: the same query) replayed thr
 psycopg, all rows fetched.
 
 Usage:  .venv/bin/python bench/bench_scale.py [--url URL] [--requests 200] [--board-requests 20]
-            [--deep-page 50]
+            [--deep-page 50] [--limit 50]
             [--state closed] [--port 8790] [--skip-ledger | --only-ledger] [--explain]
+            [--smoke]   (tiny: 3 requests, page 2 of 5 rows; for tests/bench, on any generated
+                         database; its figures mean nothing)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib.capture import Capture, Statement, replay
+from bench.lib.explain import explain
+from bench.lib.load import bearer, login
+from bench.lib.memory import RssSampler, status_kib
+from bench.lib.output import log
+from bench.lib.server import Server, production_settings, serve_argv
+from bench.lib.stats import alternate, versus, versus_line, versus_table
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
-SECRET = "bench-scale-secret-key-not-for-production-0123456789"
 LEDGER_KEYWORD = "防护"  # two of the sixteen generated hazard titles: about 1/8 of the rows
-
-os.environ.update({"BIHUAN_ENV": "production", "SECRET_KEY": SECRET})
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(field)
-
-
-# --------------------------------------------------------------------------- capture
-
-
-class Capture:
-    """The SQL one in-process request sends, for replay through psycopg."""
-
-    def __init__(self, url: str) -> None:
-        from fastapi.testclient import TestClient
-        from sqlalchemy import event
-
-        from app.core.db import get_engine
-        from app.main import create_app
-
-        self.statements: list[tuple[str, Any, bool]] = []
-        self.recording = False
-        engine = get_engine()
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def _record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-                    many: bool) -> None:
-            if self.recording:
-                self.statements.append((statement, parameters, many))
-
-        self.client = TestClient(create_app())
-
-    def request(self, path: str, headers: dict[str, str]) -> list[tuple[str, Any, bool]]:
-        self.statements = []
-        self.recording = True
-        try:
-            response = self.client.get(path, headers=headers)
-        finally:
-            self.recording = False
-        response.raise_for_status()
-        return self.statements
-
-
-def explain(conn: Any, name: str, statements: list[tuple[str, Any, bool]]) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of every statement a case sends but the actor's loading
-    (and writes of many rows)."""
-    print(f"\n===== {name}")
-    for statement, parameters, many in statements:
-        if many or statement.lstrip().startswith(("SELECT \"user\"", "SELECT region.path")):
-            continue
-        with conn.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters or None)
-            print("\n".join(row[0] for row in cursor.fetchall()))
-            print("-----")
-    conn.rollback()
-
-
-def replay(conn: Any, statements: list[tuple[str, Any, bool]]) -> int:
-    """Run the captured statements in one transaction; returns the rows fetched."""
-    rows = 0
-    with conn.cursor() as cursor:
-        for statement, parameters, many in statements:
-            if many:
-                cursor.executemany(statement, parameters)
-                continue
-            cursor.execute(statement, parameters or None)
-            if cursor.description is not None:
-                rows += len(cursor.fetchall())
-    conn.commit()
-    return rows
-
-
-# --------------------------------------------------------------------------- server
-
-
-def start_server(url: str, port: int,
-                 log_path: str | None = None) -> subprocess.Popen[bytes]:
-    """`bihuan serve` on the port, its output to `log_path` if given; refuses a port already
-    taken, where the bench would otherwise measure whatever server holds it (another run's,
-    on another database)."""
-    import socket
-
-    import httpx
-
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"port {port} is already in use: pick another with --port")
-    env = {**os.environ, "DATABASE_URL": url, "BIHUAN_ENV": "production", "SECRET_KEY": SECRET}
-    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/bihuan"), "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=output, stderr=output)
-    for _ in range(200):
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited ({server.returncode})")
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the server did not start")
+SMOKE = {"requests": 3, "board_requests": 2, "deep_page": 2, "limit": 5}
 
 
 def pick_scope(conn: Any, state: str) -> tuple[str, int, int]:
@@ -183,18 +74,14 @@ def pick_scope(conn: Any, state: str) -> tuple[str, int, int]:
     return f"awb{county_code[:6]}", township_id, count
 
 
-def enterprise_login(client: Any, conn: Any) -> dict[str, str]:
-    """The bearer header of the user of the enterprise with the most hazards."""
-    from app.devtools.scale.org import SCALE_PASSWORD
-
-    username = conn.execute(
+def enterprise_user(conn: Any) -> str:
+    """The user of the enterprise with the most hazards."""
+    username: str = conn.execute(
         "SELECT u.username FROM \"user\" u WHERE u.role = 'enterprise' AND u.enterprise_id = "
         "(SELECT enterprise_id FROM hazard GROUP BY enterprise_id ORDER BY count(*) DESC "
         "LIMIT 1) ORDER BY u.id LIMIT 1").fetchone()[0]
     conn.commit()
-    token = client.post("/api/v1/auth/token", data={
-        "username": username, "password": SCALE_PASSWORD}).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return username
 
 
 # --------------------------------------------------------------------------- cases
@@ -202,23 +89,11 @@ def enterprise_login(client: Any, conn: Any) -> dict[str, str]:
 
 def measure(name: str, requests: int, endpoint: Callable[[], None],
             raw: Callable[[], None]) -> dict[str, Any]:
-    for _ in range(5):  # warm-up: caches, prepared statements, the pool
-        endpoint()
-        raw()
-    times: dict[str, list[float]] = {"endpoint": [], "raw": []}
-    for _ in range(requests):
-        for kind, call in (("endpoint", endpoint), ("raw", raw)):
-            started = time.perf_counter()
-            call()
-            times[kind].append((time.perf_counter() - started) * 1000)
-    result = {"case": name}
-    for kind, values in times.items():
-        result[f"{kind}_p50"] = statistics.median(values)
-        result[f"{kind}_p95"] = percentile(values, 95)
-    log(f"{name}: endpoint p50 {result['endpoint_p50']:.1f} ms p95 "
-        f"{result['endpoint_p95']:.1f}; raw p50 {result['raw_p50']:.1f} p95 "
-        f"{result['raw_p95']:.1f}")
-    return result
+    """Endpoint and raw SQL taking turns, after 5 warm-up rounds (caches, prepared
+    statements, the pool)."""
+    row = versus(name, alternate({"endpoint": endpoint, "raw": raw}, requests, warmup=5))
+    log(versus_line(row))
+    return row
 
 
 def follow_cursor(client: Any, path: str, pages: int) -> str:
@@ -235,7 +110,7 @@ def follow_cursor(client: Any, path: str, pages: int) -> str:
     return cursor
 
 
-def board_cases(args: argparse.Namespace) -> dict[str, str]:
+def board_cases() -> dict[str, str]:
     """The committee's major-hazard board for this month and last month's ranking."""
     from app.core.clock import SystemClock, local_today
 
@@ -247,36 +122,26 @@ def board_cases(args: argparse.Namespace) -> dict[str, str]:
 
 
 def ledger_case(client: Any, conn: Any, server_pid: int, path: str,
-                statements: list[tuple[str, Any, bool]]) -> dict[str, Any]:
-    base = rss_kib(server_pid)
-    peak = base
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss_kib(server_pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+                statements: list[Statement]) -> dict[str, Any]:
+    """One XLSX export while the server's RSS is sampled every 20 ms; then its SQL replayed."""
+    sampler = RssSampler(server_pid)
+    base = sampler.rss()[0]
     started = time.perf_counter()
     size = 0
-    with client.stream("GET", path, timeout=600) as response:
+    with sampler, client.stream("GET", path, timeout=600) as response:
         response.raise_for_status()
         for chunk in response.iter_bytes():
             size += len(chunk)
     endpoint_s = time.perf_counter() - started
-    done.set()
-    sampler.join()
     started = time.perf_counter()
     rows = replay(conn, statements)
     raw_s = time.perf_counter() - started
     return {"size": size, "endpoint_s": endpoint_s, "raw_s": raw_s, "rows": rows,
-            "base_kib": base, "peak_kib": peak, "hwm_kib": rss_kib(server_pid, "VmHWM")}
+            "base_mib": base, "peak_mib": max([base, *(s[1] for s in sampler.samples)]),
+            "hwm_mib": status_kib("VmHWM", server_pid) / 1024}
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--requests", type=int, default=200)
@@ -291,8 +156,17 @@ def main() -> None:
     parser.add_argument("--only-ledger", action="store_true")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each case's statements, measure nothing")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.url
+    if args.smoke:
+        vars(args).update(SMOKE)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.update(production_settings(args.url))
 
     import httpx
     import psycopg
@@ -305,14 +179,13 @@ def main() -> None:
     username, township_id, matching = pick_scope(conn, args.state)
     conn.commit()
     log(f"scope: {username}, township {township_id} ({matching} hazards {args.state})")
-    server = start_server(args.url, args.port)
+    server = Server("app", serve_argv(args.port), os.environ, args.port)
+    server.start()
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=60)
-        token = client.post("/api/v1/auth/token", data={
-            "username": username, "password": SCALE_PASSWORD}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        client = httpx.Client(base_url=server.base_url, timeout=60)
+        headers = bearer(login(args.port, username, SCALE_PASSWORD))
         client.headers.update(headers)
-        capture = Capture(args.url)
+        capture = Capture()
         results = []
         base = f"/api/v1/hazards?state={args.state}&region_id={township_id}&limit={args.limit}"
         cases = {f"list {args.state} p1": base,
@@ -320,12 +193,13 @@ def main() -> None:
                      f"{base}&cursor={follow_cursor(client, base, args.deep_page)}",
                  # An open state, a few hundred rows per township: the other end of the range.
                  "list rectifying p1": base.replace(f"state={args.state}", "state=rectifying")}
-        cases.update(board_cases(args))
+        cases.update(board_cases())
         case_headers = {name: headers for name in cases}
         # The most common request of all: an enterprise user's own list. The enterprise with
         # the most hazards, where a plan made for the average enterprise goes worst.
-        name, enterprise_headers = "list own enterprise p1", enterprise_login(client, conn)
-        cases[name], case_headers[name] = f"/api/v1/hazards?limit={args.limit}", enterprise_headers
+        name = "list own enterprise p1"
+        cases[name] = f"/api/v1/hazards?limit={args.limit}"
+        case_headers[name] = bearer(login(args.port, enterprise_user(conn), SCALE_PASSWORD))
         if args.explain:
             for name, path in cases.items():
                 explain(conn, name, capture.request(path, case_headers[name]))
@@ -336,7 +210,7 @@ def main() -> None:
             def endpoint(path: str = path, name: str = name) -> None:
                 client.get(path, headers=case_headers[name]).raise_for_status()
 
-            def raw(statements: list[tuple[str, Any, bool]] = statements) -> None:
+            def raw(statements: list[Statement] = statements) -> None:
                 replay(conn, statements)
 
             runs = args.board_requests if path.startswith("/api/v1/board") else args.requests
@@ -344,17 +218,15 @@ def main() -> None:
         ledger = None
         if not args.skip_ledger:
             # The province's committee: the keyword then matches about 1,000,000 / 8 rows.
-            token = client.post("/api/v1/auth/token", data={
-                "username": f"awb{PROVINCE_CODE}", "password": SCALE_PASSWORD}).json()
-            province = {"Authorization": f"Bearer {token['access_token']}"}
+            province = bearer(login(args.port, f"awb{PROVINCE_CODE}", SCALE_PASSWORD))
             client.headers.update(province)
             path = f"/api/v1/hazards/ledger?format=xlsx&q={LEDGER_KEYWORD}"
             ledger = ledger_case(client, conn, server.pid, path, capture.request(
                 path.replace("format=xlsx", "format=csv"), province))
         print_table(results, ledger, args)
     finally:
-        server.terminate()
-        server.wait(10)
+        server.close()
+        conn.close()
 
 
 def print_table(results: list[dict[str, Any]], ledger: dict[str, Any] | None,
@@ -362,21 +234,14 @@ def print_table(results: list[dict[str, Any]], ledger: dict[str, Any] | None,
     print(f"\nRead endpoints on {args.url.rsplit('/', 1)[-1]}, {args.requests} requests each "
           f"({args.board_requests} for board and ranking), one client, endpoint and raw SQL "
           "alternating (ms)\n")
-    header = ("case", "endpoint p50", "endpoint p95", "raw p50", "raw p95", "ratio p50",
-              "ratio p95")
-    print(f"{header[0]:<22}" + "".join(f"{h:>14}" for h in header[1:]))
-    for r in results:
-        cells = (r["endpoint_p50"], r["endpoint_p95"], r["raw_p50"], r["raw_p95"])
-        print(f"{r['case']:<22}" + "".join(f"{c:>14.1f}" for c in cells)
-              + f"{r['endpoint_p50'] / r['raw_p50']:>13.2f}x"
-              + f"{r['endpoint_p95'] / r['raw_p95']:>13.2f}x")
+    print(versus_table(results, 22))
     if ledger:
         print(f"\nLedger XLSX (q={LEDGER_KEYWORD}): {ledger['rows']:,} rows, "
               f"{ledger['size'] / 2**20:.1f} MiB, endpoint {ledger['endpoint_s']:.1f} s; "
               f"raw SQL (CSV request's statements) {ledger['raw_s']:.1f} s; server RSS "
-              f"{ledger['base_kib'] / 1024:.0f} MiB before, peak {ledger['peak_kib'] / 1024:.0f} "
-              f"MiB (+{(ledger['peak_kib'] - ledger['base_kib']) / 1024:.0f}), "
-              f"VmHWM {ledger['hwm_kib'] / 1024:.0f} MiB")
+              f"{ledger['base_mib']:.0f} MiB before, peak {ledger['peak_mib']:.0f} "
+              f"MiB (+{ledger['peak_mib'] - ledger['base_mib']:.0f}), "
+              f"VmHWM {ledger['hwm_mib']:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ port that is taken, waits until /healthz answers, keeps its output in a log, sto
 import contextlib
 import http.client
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -131,3 +132,10 @@ class Server:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def production_settings(database_url: str) -> dict[str, str]:
+    """The app's settings in production mode on `database_url`, for this process (in-process
+    captures) and its servers alike: one SECRET_KEY, so a token from either works on both."""
+    return {"BIHUAN_ENV": "production", "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_urlsafe(48)}
