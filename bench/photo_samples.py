@@ -139,6 +139,7 @@ def phone_exif(
     gps: tuple[float, float] | None = (31.2304, 121.4737),
     make: str = "HUAWEI",
     model: str = "P60 Pro",
+    size: tuple[int, int] = PHONE_SIZE,
 ) -> Image.Exif:
     """EXIF as a phone writes it (as tests/samples.py phone_jpeg): time, offset, GPS, camera."""
     exif = Image.Exif()
@@ -151,7 +152,7 @@ def phone_exif(
     details[0x9004] = taken.strftime("%Y:%m:%d %H:%M:%S")
     if offset:
         details[0x9011] = offset
-    details[0xA002], details[0xA003] = PHONE_SIZE
+    details[0xA002], details[0xA003] = size
     if gps is not None:
         place = exif.get_ifd(0x8825)
         place[0] = b"\x02\x02\x00\x00"
