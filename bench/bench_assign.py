@@ -71,33 +71,32 @@ server + PostgreSQL per request" gives a ratio that depends less on them than re
 
 Usage:  .venv/bin/python bench/bench_assign.py [--workers 2] [--concurrency 32] [--requests 2000]
             [--warmup 200] [--pg-url URL] [--port 8765] [--client raw|httpx] [--setup clone|http]
+            [--templates 64]
+            [--smoke]   (tiny: 1 worker, 2 clients, 2 warm-up + 4 requests, 2 templates; for
+                         tests/bench, its figures mean nothing)
 """
+
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import http.client
 import io
 import json
-import math
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -108,190 +107,34 @@ import psycopg.rows
 from psycopg import sql
 from psycopg.types.json import Json, Jsonb
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib import ROOT
+from bench.lib.capture import SETTERS, Call, in_process_client, recorded_dbapi_calls
+from bench.lib.cpu import CpuMeter, background_load
+from bench.lib.database import (
+    activity,
+    create_database,
+    database_name,
+    drop_database,
+    load_demo,
+    migrate,
+    next_to,
+    vacuum_analyze,
+)
+from bench.lib.load import HttpxClient, RawClient, Request, Result, login, run_async
+from bench.lib.output import log
+from bench.lib.ports import pick_port
+from bench.lib.server import Server, bihuan_command, serve_argv
+
 DEMO_PASSWORD = "demo-pass-2026"
 ASSIGN_PATH = "/api/v1/hazards/{}/actions/assign"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass
-class Result:
-    label: str
-    latencies: list[float]  # seconds, one per request
-    wall: float  # seconds from the first request sent to the last answer read
-    statuses: Counter[int] = field(default_factory=Counter)
-    first_error: str = ""
-    meter: CpuMeter | None = None
-    bodies: list[bytes] | None = None  # set to a list to keep each response's body
-
-    def cores(self, group: str) -> float:
-        return self.meter.groups[group] / self.wall if self.meter else 0.0
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies) / self.wall
-
-    def percentile_ms(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        rank = max(1, min(len(ordered), math.ceil(q * len(ordered))))  # nearest rank
-        return ordered[rank - 1] * 1000
-
-    @property
-    def errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
-
-
-# --------------------------------------------------------------------------- CPU accounting
-
-
-def _process_table() -> dict[int, tuple[int, str, float]]:
-    """pid -> (ppid, command name, CPU seconds) for every readable process.
-
-    For PostgreSQL processes the CPU seconds include the reaped children's (cutime, cstime):
-    backends that exit during a phase (a connection closed by a pool) are still counted, under
-    the postmaster. (A backend alive at the start and gone by the end is then counted in full.)
-    """
-    table = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2 :].split()
-        reaped = (13, 14) if comm == "postgres" else ()
-        ticks = sum(int(fields[i]) for i in (11, 12, *reaped))  # utime stime [cutime cstime]
-        table[int(entry.name)] = (int(fields[1]), comm, ticks / CLK_TCK)
-    return table
-
-
-def _system_busy() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-def _descendants(table: dict[int, tuple[int, str, float]], root: int) -> set[int]:
-    found = {root}
-    changed = True
-    while changed:
-        changed = False
-        for pid, (ppid, _, _) in table.items():
-            if ppid in found and pid not in found:
-                found.add(pid)
-                changed = True
-    return found
-
-
-class CpuMeter:
-    """CPU seconds used during a phase by this process, the server, PostgreSQL, and the rest.
-
-    "other" is the machine's busy time not accounted to those three: other programs (the name
-    of the busiest is kept) and kernel time not charged to a process (loopback softirq).
-    """
-
-    def __init__(self, server_pid: int | None, database: str) -> None:
-        self.server_pid = server_pid
-        self.database = database
-
-    def __enter__(self) -> CpuMeter:
-        self.before = _process_table()
-        self.busy_before = _system_busy()
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        after = _process_table()
-        busy = _system_busy() - self.busy_before
-        self.wall = time.perf_counter() - self.started
-
-        def used(pid: int) -> float:
-            return max(0.0, after[pid][2] - (self.before[pid][2] if pid in self.before else 0.0))
-
-        server = _descendants(after, self.server_pid) if self.server_pid else set()
-        me = _descendants(after, os.getpid()) - server
-        postgres = {p for p, (_, comm, _) in after.items()
-                    if comm == "postgres" and self._ours(p)} - server
-        self.groups = {
-            "client": sum(used(p) for p in me),
-            "server": sum(used(p) for p in server),
-            "postgres": sum(used(p) for p in postgres),
-        }
-        self.groups["other"] = max(0.0, busy - sum(self.groups.values()))
-        by_name: Counter[str] = Counter()
-        for pid, (_, comm, _) in after.items():
-            if pid not in server | me | postgres:
-                by_name[comm] += used(pid)
-        self.busiest_other = by_name.most_common(1)[0] if by_name else ("", 0.0)
-        # uvicorn's worker processes: the server master's children that did work.
-        self.workers = sorted(
-            (used(p) for p, (ppid, _, _) in after.items()
-             if ppid == self.server_pid and used(p) > 0.01 * self.wall),
-            reverse=True,
-        )
-
-
-    def _ours(self, pid: int) -> bool:
-        """A PostgreSQL process serving the bench database, or one of the server's own."""
-        try:
-            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            return True
-        if "(" not in title:  # postmaster, walwriter, checkpointer, ...: shared, counted
-            return True
-        return f" {self.database} " in title  # a client backend: of this database?
-
-
-def background_load(database: str, seconds: float = 2.0) -> str:
-    """What else keeps the machine busy while this script idles (other users' work)."""
-    with CpuMeter(None, database) as meter:
-        time.sleep(seconds)
-    busy = sum(meter.groups.values()) / meter.wall
-    name, cpu = meter.busiest_other
-    return f"{busy:.2f} cores busy before the run" + (
-        f" (busiest: {name} {cpu / meter.wall:.2f})" if cpu / meter.wall > 0.05 else "")
+SMOKE = {"workers": 1, "concurrency": 2, "requests": 4, "warmup": 2, "templates": 2,
+         "background_seconds": 0.5}
 
 
 # --------------------------------------------------------------------------- the database
 
-
-def database_url(pg_url: str, name: str) -> str:
-    parts = urllib.parse.urlsplit(pg_url)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
-
-
-def admin_execute(pg_url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def db_stats(url: str) -> dict[str, int]:
-    """This database's cumulative counters (a fresh connection: no cached stats snapshot)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT sessions, xact_commit, xact_rollback, tup_returned, tup_fetched,"
-            " tup_inserted, tup_updated FROM pg_stat_database"
-            " WHERE datname = current_database()"
-        ).fetchone()
-    assert row is not None
-    keys = ("connections", "commits", "rollbacks", "rows returned", "rows fetched",
-            "inserted", "updated")
-    return dict(zip(keys, row, strict=True))
-
-
-def vacuum_analyze(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
 
 
 def hazard_shapes(url: str, ids: list[int]) -> Counter[tuple[Any, ...]]:
@@ -315,14 +158,7 @@ def hazard_shapes(url: str, ids: list[int]) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(r) for r in rows)
 
 
-# --------------------------------------------------------------------------- setup in-process
-
-
-def bihuan_command(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("bihuan")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+# --------------------------------------------------------------------------- setup
 
 
 def noise_jpeg(width: int = 48, height: int = 32) -> bytes:
@@ -355,7 +191,7 @@ def report_request(token: str, n: int) -> Request:
 
 def create_hazards(port: int, count: int, clients: int = 8) -> list[int]:
     """Hazards in state `reported`, reported over HTTP by enterprise user ent_a."""
-    token = login(port, "ent_a")
+    token = login(port, "ent_a", DEMO_PASSWORD)
     requests = [report_request(token, n) for n in range(count)]
 
     async def go() -> Result:
@@ -568,81 +404,6 @@ def clone_hazards(url: str, template_ids: list[int], count: int) -> list[int]:
     return new_ids
 
 
-SETTERS = ("set_autocommit", "set_isolation_level", "set_read_only", "set_deferrable")
-
-
-@dataclass
-class Call:
-    """One DBAPI call the app made: an execute on a cursor, a commit or a rollback."""
-
-    kind: str  # "execute" | "executemany" | "commit" | "rollback" | one of SETTERS
-    query: Any = None
-    params: Any = None
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    rowcount: int = -1
-    rows: list[tuple[Any, ...]] | None = None  # what it returned, for the data flow
-
-
-@contextlib.contextmanager
-def record_dbapi_calls() -> Iterator[list[Call]]:
-    """Record every psycopg call made by anyone in this process while the block runs."""
-    calls: list[Call] = []
-    cursor_execute, cursor_executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
-    commit, rollback = psycopg.Connection.commit, psycopg.Connection.rollback
-
-    def execute(self: psycopg.Cursor[Any], query: Any, params: Any = None, **kw: Any) -> Any:
-        result = cursor_execute(self, query, params, **kw)
-        rows = None
-        if self.description is not None:  # read the rows, then rewind for the app
-            rows = self.fetchall()
-            if rows:
-                self.scroll(0, mode="absolute")
-        calls.append(Call("execute", query, params, kw, self.rowcount, rows))
-        return result
-
-    def executemany(self: psycopg.Cursor[Any], query: Any, params_seq: Any, **kw: Any) -> Any:
-        params_seq = list(params_seq)
-        result = cursor_executemany(self, query, params_seq, **kw)
-        calls.append(Call("executemany", query, params_seq, kw, self.rowcount))
-        return result
-
-    def do_commit(self: psycopg.Connection[Any]) -> None:
-        calls.append(Call("commit"))
-        commit(self)
-
-    def do_rollback(self: psycopg.Connection[Any]) -> None:
-        calls.append(Call("rollback"))
-        rollback(self)
-
-    def setter(name: str) -> Callable[[psycopg.Connection[Any], Any], None]:
-        original = getattr(psycopg.Connection, name)
-
-        def set_value(self: psycopg.Connection[Any], value: Any) -> None:
-            calls.append(Call(name, params=value))
-            original(self, value)
-
-        return set_value
-
-    patches: dict[tuple[type, str], Callable[..., Any]] = {
-        (psycopg.Cursor, "execute"): execute,
-        (psycopg.Cursor, "executemany"): executemany,
-        (psycopg.Connection, "commit"): do_commit,
-        (psycopg.Connection, "rollback"): do_rollback,
-    }
-    # Property setters (conn.autocommit = ...) go through these: SQLAlchemy's pre-ping on
-    # psycopg switches autocommit on around its ";" and back off.
-    for name in SETTERS:
-        patches[(psycopg.Connection, name)] = setter(name)
-    originals = {key: getattr(*key) for key in patches}
-    try:
-        for (cls, name), patch in patches.items():
-            setattr(cls, name, patch)
-        yield calls
-    finally:
-        for (cls, name), original in originals.items():
-            setattr(cls, name, original)
-
-
 GENERATED_FLOOR = 1_000_000_000  # ids the capture's INSERTs draw start here (see capture_assign)
 
 
@@ -807,10 +568,6 @@ def capture_assign(url: str, hazard_id: int, deadline: str) -> tuple[AssignRepla
     """Send one assign in-process to the real app and record the SQL it runs."""
     from sqlalchemy import event
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-
     from app.core.db import get_engine
     from app.main import create_app
 
@@ -824,14 +581,14 @@ def capture_assign(url: str, hazard_id: int, deadline: str) -> tuple[AssignRepla
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     try:
-        with TestClient(create_app()) as client:
+        with in_process_client(create_app()) as client:
             login = client.post("/api/v1/auth/token",
                                 data={"username": "insp_dept", "password": DEMO_PASSWORD})
             login.raise_for_status()
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
             # The login returned its connection to the pool: the assign checks it out again,
             # with the pre-ping, as a server worker does on every request.
-            with distinctive_ids(url), record_dbapi_calls() as calls:
+            with distinctive_ids(url), recorded_dbapi_calls() as calls:
                 recording.set()
                 response = client.post(ASSIGN_PATH.format(hazard_id), data={"deadline": deadline},
                                        headers=headers)
@@ -847,242 +604,7 @@ def capture_assign(url: str, hazard_id: int, deadline: str) -> tuple[AssignRepla
     return AssignReplay(calls, hazard_id, response.json()["code"]), seen
 
 
-# --------------------------------------------------------------------------- servers
-
-
-class Server:
-    """A uvicorn server started as a subprocess, in its own process group."""
-
-    def __init__(self, label: str, argv: list[str], env: dict[str, str], port: int,
-                 log_path: Path) -> None:
-        self.label, self.argv, self.env, self.port, self.log_path = (
-            label, argv, env, port, log_path)
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60) -> None:
-        if not port_is_free(self.port):
-            raise RuntimeError(f"{HOST}:{self.port} is taken by another program")
-        with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label} server exited ({self.proc.returncode}); "
-                                   f"log:\n{self.log_tail()}")
-            try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200 and self.proc.poll() is None:
-                    conn.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.label} server not healthy after {timeout}s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # uvicorn's master stops its workers
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this script created
-            self.proc.wait(timeout=10)
-
-
-def port_is_free(port: int) -> bool:
-    """No one listens there (SO_REUSEADDR, as uvicorn: connections in TIME_WAIT do not count)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def pick_port(preferred: int) -> int:
-    """The preferred loopback port if free, else one the kernel picks (other people's servers
-    may run on this machine)."""
-    if port_is_free(preferred):
-        return preferred
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def serve_argv(app_path: str, port: int, workers: int) -> list[str]:
-    if app_path == "app.main:app":
-        return bihuan_command("serve", "--host", HOST, "--port", str(port),
-                              "--workers", str(workers))
-    # The same uvicorn.run call as `bihuan serve` (app/cli.py), for another app.
-    code = (f"import uvicorn; uvicorn.run({app_path!r}, host={HOST!r}, port={port}, "
-            f"workers={workers}, proxy_headers=True)")
-    return [sys.executable, "-c", code]
-
-
-def login(port: int, username: str) -> str:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    body = urllib.parse.urlencode({"username": username, "password": DEMO_PASSWORD})
-    conn.request("POST", "/api/v1/auth/token", body=body,
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    payload = response.read()
-    conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"login failed: {response.status} {payload!r}")
-    return json.loads(payload)["access_token"]
-
-
 # --------------------------------------------------------------------------- HTTP load
-
-
-@dataclass(frozen=True)
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def raw(self, port: int) -> bytes:
-        head = [f"POST {self.path} HTTP/1.1", f"Host: {HOST}:{port}",
-                *(f"{k}: {v}" for k, v in self.headers.items()),
-                f"Content-Length: {len(self.body)}", "", ""]
-        return "\r\n".join(head).encode("latin-1") + self.body
-
-
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split(" ", 2)[1])
-    headers = {}
-    for line in head[1:]:
-        name, _, value = line.partition(":")
-        if name:
-            headers[name.strip().lower()] = value.strip().lower()
-    keep = headers.get("connection") != "close"
-    if "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding") == "chunked":
-        chunks = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":
-                    pass
-                break
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        body = b"".join(chunks)
-    else:
-        body, keep = await reader.read(), False
-    return status, keep, body
-
-
-class RawClient:
-    """N keep-alive HTTP/1.1 connections, one request in flight on each (like wrk or hey)."""
-
-    def __init__(self, port: int, concurrency: int) -> None:
-        self.port, self.concurrency = port, concurrency
-        self.conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.reconnects = 0
-
-    async def open(self) -> None:
-        for _ in range(self.concurrency):
-            self.conns.append(await asyncio.open_connection(HOST, self.port))
-
-    async def close(self) -> None:
-        for _, writer in self.conns:
-            writer.close()
-        self.conns = []
-
-    async def run(self, requests: list[Request], result: Result) -> None:
-        raw = [r.raw(self.port) for r in requests]
-        todo = iter(range(len(raw)))
-        result.latencies = [0.0] * len(raw)
-        if result.bodies is not None:
-            result.bodies[:] = [b""] * len(raw)
-
-        async def worker(slot: int) -> None:
-            reader, writer = self.conns[slot]
-            for i in todo:
-                start = time.perf_counter()
-                try:
-                    writer.write(raw[i])
-                    status, keep, body = await _read_response(reader)
-                except (ConnectionError, asyncio.IncompleteReadError) as error:
-                    # Counted as a failed request (status 0), as a real client would see it.
-                    status, keep, body = 0, False, repr(error).encode()
-                result.latencies[i] = time.perf_counter() - start
-                result.statuses[status] += 1
-                if result.bodies is not None:
-                    result.bodies[i] = body
-                if not 200 <= status < 300 and not result.first_error:
-                    result.first_error = f"{status} {body[:300]!r}"
-                if not keep:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(HOST, self.port)
-                    self.reconnects += 1
-                    self.conns[slot] = (reader, writer)
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(s) for s in range(len(self.conns))))
-        result.wall = time.perf_counter() - start
-
-
-class HttpxClient:
-    """The same load through httpx.AsyncClient (slower per request; a cross-check)."""
-
-    def __init__(self, port: int, concurrency: int) -> None:
-        self.port, self.concurrency = port, concurrency
-
-    async def open(self) -> None:
-        import httpx
-
-        limits = httpx.Limits(max_connections=self.concurrency,
-                              max_keepalive_connections=self.concurrency)
-        self.client = httpx.AsyncClient(base_url=f"http://{HOST}:{self.port}", limits=limits,
-                                        timeout=60)
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-    async def run(self, requests: list[Request], result: Result) -> None:
-        todo = iter(range(len(requests)))
-        result.latencies = [0.0] * len(requests)
-        if result.bodies is not None:
-            result.bodies[:] = [b""] * len(requests)
-
-        async def worker() -> None:
-            for i in todo:
-                r = requests[i]
-                start = time.perf_counter()
-                response = await self.client.post(r.path, content=r.body, headers=r.headers)
-                result.latencies[i] = time.perf_counter() - start
-                result.statuses[response.status_code] += 1
-                if result.bodies is not None:
-                    result.bodies[i] = response.content
-                if not response.is_success and not result.first_error:
-                    result.first_error = f"{response.status_code} {response.text[:300]!r}"
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        result.wall = time.perf_counter() - start
-
-
-def run_async(coro: Any) -> Any:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
 
 
 def http_phase(label: str, server: Server, client_kind: str, concurrency: int,
@@ -1179,7 +701,7 @@ def replay_phase(label: str, url: str, replay: AssignReplay, concurrency: int,
 
 def _ms(result: Result, group: str) -> str:
     assert result.meter is not None
-    return f"{result.meter.groups[group] * 1000 / len(result.latencies):.1f}"
+    return f"{result.meter.per_request_ms(group, len(result.latencies)):.1f}"
 
 
 def print_report(results: list[Result], notes: list[str], concurrency: int) -> None:
@@ -1263,7 +785,13 @@ def parse_args() -> argparse.Namespace:
                              "enterprise's photos accumulate)")
     parser.add_argument("--templates", type=int, default=64,
                         help="hazards reported over HTTP with --setup clone (default 64)")
+    parser.add_argument("--background-seconds", type=float, default=2.0,
+                        help="how long the machine's other load is sampled first (default 2)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE)
     if min(args.requests, args.concurrency, args.workers, args.templates) < 1 or args.warmup < 0:
         parser.error("--requests, --concurrency, --workers and --templates must be >= 1, "
                      "--warmup >= 0")
@@ -1272,8 +800,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    name = f"bihuan_bench_{secrets.token_hex(4)}"
-    url = database_url(args.pg_url, name)
+    name = database_name()
+    url = next_to(args.pg_url, name)
     shm = Path("/dev/shm")
     work = Path(tempfile.mkdtemp(prefix="bihuan-bench-"))
     # The assign never touches photos; the setup's go to memory when it can (no fsync cost).
@@ -1283,7 +811,6 @@ def main() -> None:
     env = {**os.environ, **settings,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     os.environ.update(settings)  # read by the app modules imported below, in this process
-    sys.path.insert(0, str(ROOT))
     servers: list[Server] = []
     created = False
     started = time.monotonic()
@@ -1291,19 +818,18 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_on_signal)
     try:
-        background = background_load(name)
+        background = background_load(name, args.background_seconds)
         log(f"machine: {background}")
-        admin_execute(args.pg_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        create_database(args.pg_url, name)
         created = True
-        log(f"database {name} created; bihuan migrate, bihuan demo")
-        for command in (("migrate",), ("demo",)):
-            subprocess.run(bihuan_command(*command), cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+        log(f"database {name} created; migrate, load the demo county")
+        migrate(url)
+        load_demo(url)
 
         per_row = args.warmup + args.requests
         port = pick_port(args.port)
-        app_server = Server("app", serve_argv("app.main:app", port, args.workers), env,
-                            port, work / "app-server.log")
+        app_server = Server("app", serve_argv(port, args.workers), env, port,
+                            work / "app-server.log")
         servers.append(app_server)
         app_server.start()
         needed = 2 * per_row + 1
@@ -1335,17 +861,17 @@ def main() -> None:
         vacuum_analyze(url)
         log(f"(a) psycopg replay: {args.concurrency} threads, {args.warmup} warm-up + "
             f"{args.requests} measured")
-        before = db_stats(url)
+        before = activity(url)
         direct = replay_phase(f"(a)   same SQL via psycopg, {args.concurrency} threads", url,
                               replay, args.concurrency, direct_ids[: args.warmup],
                               direct_ids[args.warmup :], name)
         time.sleep(1.0)  # let the closed backends flush their statistics
-        direct_work = per_request(before, db_stats(url), per_row)
+        direct_work = per_request(before, activity(url), per_row)
 
         vacuum_analyze(url)
-        before = db_stats(url)
+        before = activity(url)
         app_server.start()  # a fresh server process
-        token = login(port, "insp_dept")
+        token = login(port, "insp_dept", DEMO_PASSWORD)
         log(f"app: `bihuan serve --workers {args.workers}` up; {args.warmup} warm-up + "
             f"{args.requests} measured assigns")
         headers = {"Authorization": f"Bearer {token}",
@@ -1357,10 +883,10 @@ def main() -> None:
                                 requests[args.warmup :], name)
         app_server.stop()
         time.sleep(1.0)
-        app_work = per_request(before, db_stats(url), per_row)  # (includes the one login)
+        app_work = per_request(before, activity(url), per_row)  # (includes the one login)
 
         bare_port = pick_port(port + 1)
-        bare_server = Server("bare", serve_argv("bench.bare_app:app", bare_port, args.workers),
+        bare_server = Server("bare", serve_argv(bare_port, args.workers, "bench.bare_app:app"),
                              env, bare_port, work / "bare-server.log")
         servers.append(bare_server)
         bare_server.start()
@@ -1373,7 +899,7 @@ def main() -> None:
 
         shapes = {"app": hazard_shapes(url, app_ids), "(a)": hazard_shapes(url, direct_ids)}
         audit = subprocess.run(bihuan_command("audit", "verify"), cwd=ROOT, env=env,
-                               capture_output=True, text=True, check=False)
+                               capture_output=True, text=True, check=False, timeout=600)
         audited = (audit.stdout.strip().splitlines() or ["?"])[-1]
         if audit.returncode != 0:
             audited = f"FAILED: {(audit.stdout + audit.stderr).strip()[-500:]}"
@@ -1395,8 +921,7 @@ def main() -> None:
                 server.stop()
         if created:
             try:
-                admin_execute(args.pg_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                              .format(sql.Identifier(name)))
+                drop_database(url, args.pg_url)
                 log(f"database {name} dropped")
             except psycopg.Error as error:
                 log(f"could not drop database {name}: {error}")

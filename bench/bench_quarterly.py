@@ -47,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.lib.capture import Capture, Statement, replay
+from bench.lib.database import psycopg_url
 from bench.lib.explain import explain
 from bench.lib.load import bearer, login
 from bench.lib.output import log
@@ -107,7 +108,7 @@ def main() -> None:
     from app.devtools.scale.org import SCALE_PASSWORD
 
     # The raw connection gets the app's own session settings (app.db).
-    conn = psycopg.connect(args.url, options=postgresql_options())
+    conn = psycopg.connect(psycopg_url(args.url), options=postgresql_options())
     server = Server("app", serve_argv(args.port), os.environ, args.port, args.server_log)
     server.start()
     try:

@@ -50,6 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.lib.capture import Capture, Statement, replay
+from bench.lib.database import psycopg_url
 from bench.lib.explain import explain
 from bench.lib.load import bearer, login
 from bench.lib.memory import RssSampler, status_kib
@@ -175,7 +176,7 @@ def main() -> None:
     from app.devtools.scale.org import PROVINCE_CODE, SCALE_PASSWORD
 
     # The app's own session settings (app/db.py: no JIT, no generic plans).
-    conn = psycopg.connect(args.url, options=postgresql_options())
+    conn = psycopg.connect(psycopg_url(args.url), options=postgresql_options())
     username, township_id, matching = pick_scope(conn, args.state)
     conn.commit()
     log(f"scope: {username}, township {township_id} ({matching} hazards {args.state})")

@@ -31,9 +31,14 @@ def admin_execute(server_url: str, statement: sql.Composable) -> None:
         conn.execute(statement)
 
 
-def create_database(server_url: str, prefix: str = "bihuan_bench") -> str:
-    """A new, empty database named `prefix`_<random> on that server; its URL."""
-    name = f"{prefix}_{secrets.token_hex(5)}"
+def database_name(prefix: str = "bihuan_bench") -> str:
+    """A name no other run uses: `prefix`_<random>."""
+    return f"{prefix}_{secrets.token_hex(5)}"
+
+
+def create_database(server_url: str, name: str | None = None) -> str:
+    """A new, empty database on that server (named `name`, or database_name()); its URL."""
+    name = name or database_name()
     admin_execute(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return next_to(server_url, name)
 
