@@ -14,8 +14,9 @@ Not a test: it prints figures, side by side, for
 
 The issue's target: app throughput >= 50% of (a), and app p99 <= 100 ms.
 
-What it does: creates a fresh database (bihuan_bench_<random>) on the --pg-url server, runs
-`bihuan migrate` and `bihuan demo`, starts the server and has enterprise user ent_a report
+What it does: creates a fresh database (bihuan_bench_<random>) on the --pg-url server,
+migrates it and loads the demo county (in this process, as `bihuan migrate` and `bihuan demo`
+do), starts the server and has enterprise user ent_a report
 --templates hazards over HTTP (POST /api/v1/hazards, multipart, one small random JPEG each),
 clones the rest from those in SQL (see clone_hazards: reporting over HTTP slows down as the
 enterprise's photos accumulate, so 4,400 reports would take minutes; --setup http does it

@@ -66,14 +66,18 @@ class Result:
 class LoadClient(Protocol):
     """Open connections once, run batches of requests on them, close them."""
 
-    async def open(self) -> None: ...
+    async def open(self) -> None:
+        """Open the connections, before any clock starts."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Close them."""
 
-    async def run(self, requests: list[Request], result: Result) -> None: ...
+    async def run(self, requests: list[Request], result: Result) -> None:
+        """Send every request, `concurrency` at a time; fill in `result`."""
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """Status, keep-alive and body of one HTTP/1.1 answer (length-delimited or chunked)."""
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
     status = int(head[0].split(" ", 2)[1])
     headers = {}
@@ -109,15 +113,19 @@ class RawClient:
         self.reconnects = 0
 
     async def open(self) -> None:
+        """One connection per client, opened before the clock starts."""
         for _ in range(self.concurrency):
             self.conns.append(await asyncio.open_connection(HOST, self.port))
 
     async def close(self) -> None:
+        """Close every connection."""
         for _, writer in self.conns:
             writer.close()
         self.conns = []
 
     async def run(self, requests: list[Request], result: Result) -> None:
+        """Each connection takes the next request when its answer is read; reconnects when
+        the server closes (counted as a failed request when it drops one)."""
         raw = [r.raw(self.port) for r in requests]
         todo = iter(range(len(raw)))
         result.latencies = [0.0] * len(raw)
@@ -158,6 +166,7 @@ class HttpxClient:
         self.port, self.concurrency = port, concurrency
 
     async def open(self) -> None:
+        """An AsyncClient keeping up to `concurrency` connections."""
         import httpx
 
         limits = httpx.Limits(max_connections=self.concurrency,
@@ -166,9 +175,11 @@ class HttpxClient:
                                         timeout=60)
 
     async def close(self) -> None:
+        """Close the client."""
         await self.client.aclose()
 
     async def run(self, requests: list[Request], result: Result) -> None:
+        """`concurrency` tasks, each sending the next request when its answer came."""
         todo = iter(range(len(requests)))
         result.latencies = [0.0] * len(requests)
         if result.bodies is not None:

@@ -82,6 +82,7 @@ class RssSampler:
         return max(s[1] for s in self.samples)
 
     def _run(self) -> None:
+        """The sampling thread: until told to stop."""
         while not self._stop.is_set():
             rss, threads = self.rss()
             self.samples.append((time.perf_counter(), rss, threads))

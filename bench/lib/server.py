@@ -92,6 +92,7 @@ class Server:
         raise RuntimeError(f"{self.label} server not healthy after {timeout}s:\n{self.log_tail()}")
 
     def _healthy(self) -> bool:
+        """GET /healthz answers 200."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=2)  # no proxy, unlike urllib
         try:
             conn.request("GET", "/healthz")
