@@ -89,7 +89,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -126,7 +125,7 @@ from bench.lib.database import (
 from bench.lib.load import HttpxClient, RawClient, Request, Result, login, run_async
 from bench.lib.output import log
 from bench.lib.ports import pick_port
-from bench.lib.server import Server, bihuan_command, serve_argv
+from bench.lib.server import Server, bihuan_command, exit_on_signals, serve_argv
 
 DEMO_PASSWORD = "demo-pass-2026"
 ASSIGN_PATH = "/api/v1/hazards/{}/actions/assign"
@@ -815,9 +814,7 @@ def main() -> None:
     servers: list[Server] = []
     created = False
     started = time.monotonic()
-    # SIGTERM (and SIGINT, even when a shell started this in the background) cleans up too.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _exit_on_signal)
+    exit_on_signals()  # SIGTERM and SIGINT clean up too
     try:
         background = background_load(name, args.background_seconds)
         log(f"machine: {background}")
@@ -928,10 +925,6 @@ def main() -> None:
                 log(f"could not drop database {name}: {error}")
         shutil.rmtree(media, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _exit_on_signal(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
 
 
 def per_request(before: dict[str, int], after: dict[str, int], n: int) -> dict[str, float]:

@@ -62,6 +62,7 @@ from bench.lib import ROOT
 from bench.lib.database import load_demo, migrate, scratch_database
 from bench.lib.memory import reset_peak, status_kib
 from bench.lib.output import log
+from bench.lib.server import exit_on_signals
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, as in the tests
 VARIANTS = ("csv", "naive csv", "xlsx", "naive xlsx")
@@ -265,6 +266,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true",
                         help=f"{SMOKE_SIZES} rows, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
+    exit_on_signals()  # SIGTERM drops the database too
     sizes = sorted(int(s) for s in (SMOKE_SIZES if args.smoke else args.sizes).split(","))
     with tempfile.TemporaryDirectory(prefix="bihuan-bench-ledger-") as workdir:
         env = {**os.environ, "MEDIA_ROOT": str(Path(workdir) / "media"), "BIHUAN_ENV": "dev",

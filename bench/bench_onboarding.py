@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.lib.database import load_demo, migrate, scratch_database
 from bench.lib.memory import peak_mib
+from bench.lib.server import exit_on_signals
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SMOKE = {"townships": 2, "enterprises": 20, "users": 2}
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, to check the bench runs (figures mean nothing)")
     args = parser.parse_args()
+    exit_on_signals()  # SIGTERM drops the database too
     if args.smoke:
         vars(args).update(SMOKE)
     with tempfile.TemporaryDirectory(prefix="bihuan-bench-onboarding-") as workdir:

@@ -94,7 +94,7 @@ from bench.lib.load import login
 from bench.lib.memory import RssSampler, peak_mib, rss_mib
 from bench.lib.output import table
 from bench.lib.ports import pick_port
-from bench.lib.server import Server, run_bihuan, serve_argv
+from bench.lib.server import Server, exit_on_signals, run_bihuan, serve_argv
 from bench.lib.stats import percentile
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -633,6 +633,7 @@ def main() -> None:
         print(json.dumps(steps_worker(args.file, args.runs)))
         return
 
+    exit_on_signals()  # SIGTERM stops the server and removes the temp dir too
     import PIL
     import pyvips
 

@@ -55,7 +55,7 @@ from bench.lib.explain import explain
 from bench.lib.load import bearer, login
 from bench.lib.memory import RssSampler, status_kib
 from bench.lib.output import log
-from bench.lib.server import Server, production_settings, serve_argv
+from bench.lib.server import Server, exit_on_signals, production_settings, serve_argv
 from bench.lib.stats import alternate, versus, versus_line, versus_table
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bihuan_scale"
@@ -167,6 +167,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    exit_on_signals()  # SIGTERM stops the server too
     os.environ.update(production_settings(args.url))
 
     import httpx

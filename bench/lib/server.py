@@ -140,3 +140,14 @@ def production_settings(database_url: str) -> dict[str, str]:
     captures) and its servers alike: one SECRET_KEY, so a token from either works on both."""
     return {"BIHUAN_ENV": "production", "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(48)}
+
+
+def exit_on_signals() -> None:
+    """Make SIGTERM (and SIGINT, even in a background job) raise SystemExit, so that the
+    bench's finally blocks still stop its servers and drop its databases."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, leave)

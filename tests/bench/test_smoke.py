@@ -173,14 +173,24 @@ class Run:
         try:
             self.proc.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.stop()
             pytest.fail(f"{self.name} --smoke did not finish in {TIMEOUT} s")
         for stream in (self.stdout, self.stderr):
             stream.flush()
             stream.seek(0)
         return (self.proc.returncode, self.stdout.read().decode(errors="replace"),
                 self.stderr.read().decode(errors="replace"))
+
+    def stop(self) -> None:
+        """SIGTERM (a bench then stops its servers and drops its databases), SIGKILL if stuck."""
+        if self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def runnable(name: str) -> bool:
@@ -230,9 +240,7 @@ def runs(request: pytest.FixtureRequest, province: Callable[[], str],
         yield started
     finally:
         for run in started.values():
-            if run.proc.poll() is None:  # a test failed before waiting for it
-                run.proc.terminate()
-                run.proc.wait(timeout=60)
+            run.stop()  # still running if a test failed before waiting for it
             run.stdout.close()
             run.stderr.close()
 
