@@ -527,7 +527,7 @@ def part_two(tmp: Path, pixels: bytes, uploads: int, port: int, extra_env: list[
     log_path = server_dir / "server.log"
     server = Server("app", serve_argv(port), env, port, log_path, cwd=tree)
     try:
-        server.start(timeout=30)
+        server.start()
         base = server.base_url
         token = login(port, "ent_a", "demo-pass-2026")
         now = datetime.now(TZ).replace(tzinfo=None, microsecond=0)
