@@ -24,11 +24,16 @@ from typing import IO
 import pytest
 
 from bench.lib.ports import pick_port
-from tests.conftest import admin_url, create_database, drop_database, migrate
+from tests.fixtures.databases import (
+    ON_POSTGRESQL,
+    admin_url,
+    create_database,
+    drop_database,
+    migrate,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
-POSTGRESQL = (admin_url() or "").startswith("postgresql")
 NEEDS_POSTGRESQL = "needs PostgreSQL: run the suite with TEST_DATABASE_URL=postgresql://…"
 TIMEOUT = 300  # seconds a smoke run may take on a loaded 2-core machine (they take ~5-30)
 NUMBER = r"-?\d+\.\d+"
@@ -195,7 +200,7 @@ class Run:
 
 def runnable(name: str) -> bool:
     smoke = SMOKES.get(name)
-    return smoke is not None and (POSTGRESQL or not smoke.postgresql)
+    return smoke is not None and (ON_POSTGRESQL or not smoke.postgresql)
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +229,7 @@ def runs(request: pytest.FixtureRequest, province: Callable[[], str],
     """The smoke runs of the benches selected in this session, all started at once."""
     selected = {item.callspec.params["name"] for item in request.session.items
                 if item.originalname == "test_bench_smoke" and hasattr(item, "callspec")}
-    where = Where(province=province, server=admin_url() if POSTGRESQL else None)
+    where = Where(province=province, server=admin_url() if ON_POSTGRESQL else None)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     directory = tmp_path_factory.mktemp("bench-smoke")
     started: dict[str, Run] = {}
@@ -260,7 +265,7 @@ def table_rows(output: str, headings: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.skipif(not POSTGRESQL, reason=NEEDS_POSTGRESQL))
+    pytest.param(name, marks=pytest.mark.skipif(not ON_POSTGRESQL, reason=NEEDS_POSTGRESQL))
     if name in SMOKES and SMOKES[name].postgresql else name
     for name in bench_scripts()])
 def test_bench_smoke(name: str, runs: dict[str, Run]) -> None:
