@@ -2,12 +2,13 @@
 figures, so that none rots while the app changes under it.
 
 The benches that need PostgreSQL run when the suite does (TEST_DATABASE_URL=postgresql://…):
-bench_scale, bench_board and bench_quarterly on one province generated tiny for them
-(`bihuan scale generate`), bench_assign on a database of its own next to TEST_DATABASE_URL;
-bench_ledger and bench_onboarding run on SQLite, and on PostgreSQL when the suite does. The
-runs are started together, each in a subprocess of its own (a bench sets its own environment
-and the app reads its settings once), and each test waits for its own: the smoke figures are
-meaningless, only that a bench runs and prints them counts.
+bench_scale, bench_board and bench_quarterly on one province generated tiny for them (2,000
+hazards, by the generator behind `bihuan scale generate`), bench_assign on a database of its
+own next to TEST_DATABASE_URL; bench_ledger and bench_onboarding run on SQLite, and on
+PostgreSQL when the suite does. The runs are started together, each in a subprocess of its
+own (a bench sets its own environment and the app reads its settings once), and each test
+waits for its own: the smoke figures are meaningless, only that a bench runs and prints them
+counts.
 """
 
 import importlib
@@ -56,6 +57,7 @@ class Where:
         return str(port)
 
     def pg(self) -> list[str]:
+        """--pg-url on PostgreSQL (the bench makes its database there), else nothing: SQLite."""
         return ["--pg-url", self.server] if self.server else []
 
 
