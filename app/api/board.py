@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.clock import local_today
 from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.http.openapi import errors
 from app.models.enums import HazardLevel
 from app.services.board import clearance as board_service
 from app.services.board import ranking as ranking_service
@@ -15,7 +16,8 @@ from app.services.board.schemas import BoardOut, RankingOut
 router = APIRouter(prefix="/board", tags=["board"])
 
 
-@router.get("", response_model=BoardOut, response_model_by_alias=True)
+@router.get("", response_model=BoardOut, response_model_by_alias=True,
+            responses=errors(401, 403, 404, 422))
 def get_board(
     actor: ActorDep,
     session: SessionDep,
@@ -33,7 +35,7 @@ def get_board(
         board_service.board(session, actor=actor, query=query, clock=clock)))
 
 
-@router.get("/ranking", response_model=RankingOut)
+@router.get("/ranking", response_model=RankingOut, responses=errors(401, 403, 404, 422))
 def get_ranking(
     actor: ActorDep,
     session: SessionDep,

@@ -9,13 +9,14 @@ from starlette.concurrency import run_in_threadpool
 from app.access.actor import Actor
 from app.core.schemas import NO_NUL
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.http.openapi import READ, READ_ONE, errors
 from app.services.criteria import catalogue as criteria_service
 from app.services.criteria.schemas import (
+    CatalogueImportOut,
     CriterionOut,
     CriterionPage,
     DocumentOut,
     ImportedDocument,
-    ImportOut,
 )
 
 router = APIRouter(prefix="/criteria", tags=["criteria"])
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/criteria", tags=["criteria"])
 Text50 = Annotated[str, Field(max_length=50, pattern=NO_NUL)]
 
 
-@router.get("", response_model=CriterionPage)
+@router.get("", response_model=CriterionPage, responses=errors(*READ))
 def search_criteria(
     actor: ActorDep,
     session: SessionDep,
@@ -46,13 +47,14 @@ def search_criteria(
     return CriterionPage(items=[CriterionOut.of(c) for c in items], total=total)
 
 
-@router.get("/documents", response_model=list[DocumentOut])
+@router.get("/documents", response_model=list[DocumentOut], responses=errors(401))
 def list_documents(actor: ActorDep, session: SessionDep) -> list[DocumentOut]:
     """The documents of the catalogue: completeness, and entries counted by verification."""
     return [DocumentOut.of_summary(s) for s in criteria_service.list_documents(session)]
 
 
-@router.get("/{criterion_id}", response_model=CriterionOut)
+@router.get("/{criterion_id:int}", response_model=CriterionOut,
+            responses=errors(*READ_ONE))
 def get_criterion(criterion_id: int, actor: ActorDep, session: SessionDep) -> CriterionOut:
     """One entry, also when superseded (the text a hazard cited stays readable)."""
     return CriterionOut.of(criteria_service.get_criterion(session, criterion_id))
@@ -81,13 +83,14 @@ IMPORT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
 }}}
 
 
-@router.post("/import", response_model=ImportOut, openapi_extra=IMPORT_BODY)
+@router.post("/import", response_model=CatalogueImportOut, openapi_extra=IMPORT_BODY,
+             responses=errors(401, 403, 413, 415, 422))
 async def import_criteria(
     actor: Annotated[Actor, Depends(import_actor)],
     form: ActionFormDep,
     session: SessionDep,
     clock: ClockDep,
-) -> ImportOut:
+) -> CatalogueImportOut:
     """系统管理员导入判定标准 CSV: each document in the file has its entries replaced
     (entries dropped from it are superseded, never deleted); other documents are untouched.
     A file with any bad row is refused whole (422, errors by row and column)."""
@@ -95,4 +98,4 @@ async def import_criteria(
         criteria_service.import_upload,
         session, files=form.files, fields=form.fields, now=clock.now(),
     )
-    return ImportOut(documents=[ImportedDocument.of_result(r) for r in results])
+    return CatalogueImportOut(documents=[ImportedDocument.of_result(r) for r in results])

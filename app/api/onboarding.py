@@ -11,6 +11,7 @@ from app.access.actor import Actor
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge
 from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.http.openapi import BINARY, errors
 from app.http.uploads import Limits, StagedForm, read_streaming_form
 from app.services.onboarding import files as onboarding_files
 from app.services.onboarding import imports as onboarding_service
@@ -56,7 +57,7 @@ def _attachment(data: bytes, media_type: str, name: str, ascii_name: str) -> Res
 
 @router.get("/template.xlsx", response_class=Response, responses={200: {
     "description": "导入模板（XLSX）：说明页，以及区划、监管单位、企业、用户四张表",
-    "content": {onboarding_files.XLSX_MEDIA_TYPE: {}}}})
+    "content": {onboarding_files.XLSX_MEDIA_TYPE: BINARY}}, **errors(401, 403)})
 def xlsx_template(actor: ImportActor) -> Response:
     """The import template, one sheet per kind, headers with notes."""
     return _attachment(onboarding_files.xlsx_template(), onboarding_files.XLSX_MEDIA_TYPE,
@@ -65,7 +66,7 @@ def xlsx_template(actor: ImportActor) -> Response:
 
 @router.get("/templates/{kind}.csv", response_class=Response, responses={200: {
     "description": "一类数据的 CSV 模板（UTF-8 带 BOM）：中文表头一行、英文列名一行",
-    "content": {"text/csv": {}}}})
+    "content": {"text/csv": BINARY}}, **errors(401, 403, 404, 422)})
 def csv_template(kind: ImportKind, actor: ImportActor) -> Response:
     """The CSV template of one kind."""
     label = SPECS[kind].sheet
@@ -91,7 +92,7 @@ IMPORT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     openapi_extra=IMPORT_BODY,
     responses={
         201: {"model": ImportOut, "description": "正式导入成功：新建的数量和初始密码"},
-        413: {"description": "文件过大"},
+        **errors(401, 403, 413, 415),
         422: {"model": ImportRefused,
               "description": "正式导入被拒绝（列出全部问题，未写入任何数据），或文件无法读取"},
     },

@@ -16,6 +16,7 @@ from app.access.roles import require_role
 from app.core.config import get_settings
 from app.core.errors import PayloadTooLarge
 from app.http.deps import ActorDep, ClockDep, SessionDep, action_form_limits
+from app.http.openapi import BINARY, errors, form_body
 from app.http.uploads import read_streaming_form
 from app.services.statistics import filing as quarterly_filing
 from app.services.statistics import quarterly
@@ -39,7 +40,8 @@ class StatisticsFormat(StrEnum):
     "/quarterly",
     response_model=QuarterlyOut,
     responses={200: {"description": "季度统计（JSON，或 format=xlsx 时为 XLSX 附件）",
-                     "content": {quarterly_xlsx.MEDIA_TYPE: {}}}},
+                     "content": {quarterly_xlsx.MEDIA_TYPE: BINARY}},
+               **errors(401, 403, 404, 422)},
 )
 def quarterly_statistics(
     actor: ActorDep,
@@ -129,16 +131,10 @@ async def read_fields(request: Request) -> AsyncIterator[dict[str, Any]]:
         form.discard()
 
 
-FILING_SCHEMA = quarterly_filing.FilingFields.model_json_schema()
-FILING_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    media_type: {"schema": FILING_SCHEMA}
-    for media_type in ("application/json", "application/x-www-form-urlencoded",
-                       "multipart/form-data")
-}}}
-
-
 @router.post("/quarterly/filings", response_model=FilingOut, status_code=201,
-             openapi_extra=FILING_BODY)
+             openapi_extra=form_body("QuarterlyFilingForm", quarterly_filing.FilingFields,
+                                     json=True),
+             responses=errors(401, 403, 409, 413, 415, 422))
 def file_quarterly(
     actor: Annotated[Actor, Depends(filing_actor)],
     fields: Annotated[dict[str, Any], Depends(read_fields, scope="function")],
@@ -151,7 +147,8 @@ def file_quarterly(
     return FilingOut.of(filing)
 
 
-@router.get("/quarterly/filings", response_model=list[FilingOut])
+@router.get("/quarterly/filings", response_model=list[FilingOut],
+            responses=errors(401, 403, 422))
 def list_filings(
     actor: ActorDep, session: SessionDep, year: Year, quarter: QuarterNo
 ) -> list[FilingOut]:

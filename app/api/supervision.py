@@ -1,82 +1,43 @@
 """Supervision endpoints: notices, extensions, interview and listing records, inbox."""
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from app.core.clock import local_today
-from app.core.schemas import LocalDateTime
 from app.http import downloads
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
-from app.models.enums import PartyType
+from app.http.openapi import READ_ONE, UPLOAD, WRITE, errors, form_body
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards.schemas import EventOut, HazardOut
 from app.services.supervision import evaluation
 from app.services.supervision import extensions as extension_service
 from app.services.supervision import listing as listing_service
 from app.services.supervision import notices as notice_service
+from app.services.supervision.schemas import ExtensionOut, InboxMessageOut, NoticeOut
+from app.workflow.fields import (
+    DecisionFields,
+    DelistingFields,
+    EvaluationFields,
+    ExtensionFields,
+    InterviewFields,
+    ListingFields,
+)
 
 router = APIRouter(tags=["supervision"])
 
 
-class NoticeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: str
-    hazard_id: int
-    recipient_type: PartyType
-    recipient_id: int
-    deadline: date
-    days_overdue: int
-    requirement: str
-    issued_at: LocalDateTime
-    acknowledged_at: LocalDateTime | None
-    acknowledged_by_id: int | None
-
-
-class ExtensionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    hazard_id: int
-    requested_by_id: int
-    requested_at: LocalDateTime
-    current_deadline: date
-    requested_deadline: date
-    reason: str
-    interim_measures: str
-    status: str
-    decided_by_id: int | None
-    decided_at: LocalDateTime | None
-    decision_note: str | None
-
-
-class InboxMessageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    hazard_id: int | None
-    kind: str
-    title: str
-    body: str
-    created_at: LocalDateTime
-    read_at: LocalDateTime | None
-
-
-@router.get("/notices", response_model=list[NoticeOut])
+@router.get("/notices", response_model=list[NoticeOut], responses=errors(401))
 def list_notices(actor: ActorDep, session: SessionDep) -> list[NoticeOut]:
     """督办单 addressed to the caller's enterprise or unit (a committee: its region's)."""
     return [NoticeOut.model_validate(n) for n in notice_service.list_notices(session, actor=actor)]
 
 
-@router.post("/notices/{notice_id}/ack", response_model=NoticeOut)
+@router.post("/notices/{notice_id:int}/ack", response_model=NoticeOut, responses=errors(*WRITE))
 async def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDep,
                              clock: ClockDep, once: IdempotencyDep) -> NoticeOut:
     def work() -> NoticeOut:
@@ -87,14 +48,17 @@ async def acknowledge_notice(notice_id: int, actor: ActorDep, session: SessionDe
     return await once.json(work)
 
 
-@router.get("/hazards/{hazard_id}/extensions", response_model=list[ExtensionOut])
+@router.get("/hazards/{hazard_id:int}/extensions", response_model=list[ExtensionOut],
+            responses=errors(*READ_ONE))
 def list_extensions(hazard_id: int, actor: ActorDep, session: SessionDep) -> list[ExtensionOut]:
     """The deadline history: every extension request and its decision."""
     rows = extension_service.extensions_of(session, actor=actor, hazard_id=hazard_id)
     return [ExtensionOut.model_validate(e) for e in rows]
 
 
-@router.post("/hazards/{hazard_id}/extensions", response_model=ExtensionOut, status_code=201)
+@router.post("/hazards/{hazard_id:int}/extensions", response_model=ExtensionOut,
+             status_code=201, responses=errors(*UPLOAD),
+             openapi_extra=form_body("ExtensionForm", ExtensionFields, photos=True))
 async def request_extension(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                             session: SessionDep, clock: ClockDep,
                             once: IdempotencyDep) -> ExtensionOut:
@@ -109,8 +73,9 @@ async def request_extension(hazard_id: int, actor: ActorDep, form: ActionFormDep
     return await once.json(work, status_code=201, form=form)
 
 
-@router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision",
-             response_model=ExtensionOut)
+@router.post("/hazards/{hazard_id:int}/extensions/{extension_id:int}/decision",
+             response_model=ExtensionOut, responses=errors(*WRITE),
+             openapi_extra=form_body("ExtensionDecisionForm", DecisionFields))
 async def decide_extension(hazard_id: int, extension_id: int, actor: ActorDep,
                            form: ActionFormDep, session: SessionDep,
                            clock: ClockDep) -> ExtensionOut:
@@ -121,7 +86,8 @@ async def decide_extension(hazard_id: int, extension_id: int, actor: ActorDep,
     return ExtensionOut.model_validate(extension)
 
 
-@router.post("/hazards/{hazard_id}/interviews", response_model=HazardOut)
+@router.post("/hazards/{hazard_id:int}/interviews", response_model=HazardOut,
+             responses=errors(*WRITE), openapi_extra=form_body("InterviewForm", InterviewFields))
 async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                            session: SessionDep, clock: ClockDep) -> HazardOut:
     """约谈/通报, recorded by the committee (form: kind=约谈|通报, document, note)."""
@@ -130,7 +96,8 @@ async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     return HazardOut.of(hazard, local_today(clock))
 
 
-@router.post("/hazards/{hazard_id}/listing", response_model=HazardOut)
+@router.post("/hazards/{hazard_id:int}/listing", response_model=HazardOut,
+             responses=errors(*WRITE), openapi_extra=form_body("ListingForm", ListingFields))
 async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                       session: SessionDep, clock: ClockDep) -> HazardOut:
     """挂牌督办 (form: level=province|city|county, authority, document_number)."""
@@ -139,7 +106,8 @@ async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     return HazardOut.of(hazard, local_today(clock))
 
 
-@router.post("/hazards/{hazard_id}/delisting", response_model=HazardOut)
+@router.post("/hazards/{hazard_id:int}/delisting", response_model=HazardOut,
+             responses=errors(*WRITE), openapi_extra=form_body("DelistingForm", DelistingFields))
 async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
                         session: SessionDep, clock: ClockDep) -> HazardOut:
     """摘牌."""
@@ -148,7 +116,9 @@ async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     return HazardOut.of(hazard, local_today(clock))
 
 
-@router.post("/hazards/{hazard_id}/evaluations", response_model=HazardOut)
+@router.post("/hazards/{hazard_id:int}/evaluations", response_model=HazardOut,
+             responses=errors(*UPLOAD),
+             openapi_extra=form_body("EvaluationForm", EvaluationFields, photos=True))
 async def evaluate(hazard_id: int, actor: ActorDep, form: ActionFormDep, session: SessionDep,
                    clock: ClockDep) -> HazardOut:
     """整改评估 of a listed major hazard, before review (form: kind=self|third_party, summary,
@@ -159,7 +129,11 @@ async def evaluate(hazard_id: int, actor: ActorDep, form: ActionFormDep, session
     return HazardOut.of(hazard, local_today(clock))
 
 
-@router.get("/hazards/{hazard_id}/dossier", response_model=None)
+@router.get("/hazards/{hazard_id:int}/dossier", response_model=None, responses={
+    200: {"description": "重大事故隐患档案（JSON，或 format=html 时为可打印的页面）",
+          "content": {"application/json": {"schema": {"type": "object"}},
+                      "text/html": {"schema": {"type": "string"}}}},
+    **errors(*READ_ONE)})
 def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep,
             format: Literal["json", "html"] = "json") -> dict[str, Any] | HTMLResponse:
     """重大事故隐患档案: `?format=html` gives the printable page (photos embedded)."""
@@ -179,6 +153,6 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
 
 
 
-@router.get("/inbox", response_model=list[InboxMessageOut])
+@router.get("/inbox", response_model=list[InboxMessageOut], responses=errors(401))
 def inbox(actor: ActorDep, session: SessionDep) -> list[InboxMessageOut]:
     return [InboxMessageOut.model_validate(m) for m in notice_service.inbox(session, actor=actor)]

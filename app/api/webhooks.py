@@ -7,6 +7,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from app.core.schemas import LocalDateTime
 from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.http.openapi import errors
 from app.services.outbox import webhooks as service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -49,7 +50,8 @@ class DeliveryOut(BaseModel):
     delivered_at: LocalDateTime | None
 
 
-@router.post("", response_model=WebhookCreated, status_code=201)
+@router.post("", response_model=WebhookCreated, status_code=201,
+             responses=errors(401, 403, 422))
 def create_webhook(body: WebhookIn, actor: ActorDep, session: SessionDep,
                    clock: ClockDep) -> WebhookCreated:
     """Subscribe a URL to the hazards of a region; the signing secret is returned only here."""
@@ -58,19 +60,21 @@ def create_webhook(body: WebhookIn, actor: ActorDep, session: SessionDep,
     return WebhookCreated.model_validate(hook)
 
 
-@router.get("", response_model=list[WebhookOut])
+@router.get("", response_model=list[WebhookOut], responses=errors(401, 403))
 def list_webhooks(actor: ActorDep, session: SessionDep) -> list[WebhookOut]:
     return [WebhookOut.model_validate(h) for h in service.list_webhooks(session, actor=actor)]
 
 
-@router.delete("/{webhook_id}", response_model=WebhookOut)
+@router.delete("/{webhook_id:int}", response_model=WebhookOut,
+               responses=errors(401, 403, 404, 422))
 def deactivate_webhook(webhook_id: int, actor: ActorDep, session: SessionDep) -> WebhookOut:
     """Deactivate: nothing more is sent; pending deliveries become dead letters."""
     hook = service.deactivate_webhook(session, actor=actor, webhook_id=webhook_id)
     return WebhookOut.model_validate(hook)
 
 
-@router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
+@router.get("/{webhook_id:int}/deliveries", response_model=list[DeliveryOut],
+            responses=errors(401, 403, 404, 422))
 def list_deliveries(webhook_id: int, actor: ActorDep, session: SessionDep) -> list[DeliveryOut]:
     """The delivery log, newest first: status, attempts, last answer or error."""
     rows = service.deliveries_of(session, actor=actor, webhook_id=webhook_id)

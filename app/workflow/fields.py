@@ -155,6 +155,45 @@ class ExtensionFields(ActionFields):
     check_deadline = validator("deadline")(_not_past)
 
 
+class ExtensionDecision(StrEnum):
+    approve = "approve"
+    refuse = "refuse"
+
+
+class DecisionFields(BaseModel):
+    """The supervising unit's decision on an extension request."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    decision: ExtensionDecision = Field(
+        title="审批结果", json_schema_extra={"x-choices": {ExtensionDecision.approve: "同意",
+                                                            ExtensionDecision.refuse: "不同意"}})
+    note: OptionalText = Field(None, title="审批意见")
+
+
+class InterviewKind(StrEnum):
+    interview = "约谈"
+    circular = "通报"
+
+
+class InterviewFields(BaseModel):
+    """约谈/通报 recorded by the committee: which one, its document number, a note."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    kind: InterviewKind = Field(title="方式")
+    document: ShortText = _title("文书编号")
+    note: OptionalText = Field(None, title="说明")
+
+
+class DelistingFields(BaseModel):
+    """摘牌: an optional note."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    note: OptionalText = Field(None, title="摘牌说明")
+
+
 class ListingLevel(StrEnum):
     county = "county"
     city = "city"
@@ -229,7 +268,9 @@ def parse_fields(
         errors = [
             {
                 "loc": ["body", *err["loc"]],
-                "msg": MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, ")),
+                # A model-level rule (no field in loc) says itself which fields it wants.
+                "msg": (MESSAGES.get(err["type"], err["msg"]) if err["loc"] else err["msg"]
+                        ).removeprefix("Value error, "),
                 "type": err["type"],
             }
             for err in exc.errors(include_url=False)

@@ -1,4 +1,6 @@
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.models.enums import Role
 
@@ -15,3 +17,13 @@ class Me(BaseModel):
     unit_id: int | None
     enterprise_id: int | None
     region_id: int | None
+
+
+class TokenForm(BaseModel):
+    """The OAuth2 password form (`grant_type`, when sent, must be `password`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    grant_type: Annotated[str | None, StringConstraints(pattern="^password$")] = None

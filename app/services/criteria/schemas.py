@@ -116,5 +116,5 @@ class ImportedDocument(DocumentRef):
         )
 
 
-class ImportOut(BaseModel):
+class CatalogueImportOut(BaseModel):
     documents: list[ImportedDocument]

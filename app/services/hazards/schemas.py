@@ -1,9 +1,10 @@
 """Response models of the hazard API (docs/api.md)."""
 
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import LocalDateTime
 from app.models import Event, Hazard
@@ -132,3 +133,14 @@ class EventOut(BaseModel):
 
 
 _EVENT_FIELDS = tuple(name for name in EventOut.model_fields if name != "action_label")
+
+
+class PolicyIn(BaseModel):
+    """The spot-check rate of the committee's region (0 … 1)."""
+
+    rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+
+
+class PolicyOut(BaseModel):
+    region_id: int
+    rate: Decimal

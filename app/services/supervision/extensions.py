@@ -17,7 +17,7 @@ from app.models.supervision import Extension
 from app.services.hazards import photos as photo_service
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
-from app.workflow.fields import ExtensionFields, parse_fields
+from app.workflow.fields import DecisionFields, ExtensionFields, parse_fields
 from app.workflow.states import RECTIFICATION_OPEN
 from app.workflow.table import Relation
 
@@ -69,14 +69,15 @@ def decide_extension(session: Session, *, actor: Actor, hazard_id: int, extensio
         raise Conflict("该延期申请已处理")
     if Relation.supervisor not in relations_to(session, actor, hazard):
         raise Forbidden("只有监管单位可以审批延期")
-    decision = form.get("decision")
-    if decision not in ("approve", "refuse"):
-        raise Unprocessable([{"loc": ["body", "decision"], "msg": "decision 应为 approve 或 refuse",
-                              "type": "enum"}])
+    fields, errors = parse_fields(DecisionFields, form, today=local_today(clock))
+    if fields is None:
+        raise Unprocessable(errors)
+    assert isinstance(fields, DecisionFields)
+    decision = fields.decision.value
     now = clock.now()
     extension.status = "approved" if decision == "approve" else "refused"
     extension.decided_by_id, extension.decided_at = actor.id, now
-    extension.decision_note = (form.get("note") or "").strip() or None
+    extension.decision_note = fields.note or None
     data: dict[str, Any] = {"extension_id": extension.id}
     if decision == "approve":
         data["deadline"] = {"from": str(hazard.deadline), "to": str(extension.requested_deadline)}

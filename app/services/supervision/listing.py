@@ -14,7 +14,12 @@ from app.models.enums import HazardLevel
 from app.models.supervision import SupervisionStep
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
-from app.workflow.fields import ListingFields, parse_fields
+from app.workflow.fields import (
+    DelistingFields,
+    InterviewFields,
+    ListingFields,
+    parse_fields,
+)
 from app.workflow.states import ENDED_STATES
 
 
@@ -22,15 +27,13 @@ def record_interview(session: Session, *, actor: Actor, hazard_id: int, form: di
                      clock: Clock) -> Hazard:
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
     require_role(actor, "interview")
-    kind, document = (form.get("kind") or "").strip(), (form.get("document") or "").strip()
-    if kind not in ("约谈", "通报") or not document:
-        raise Unprocessable([{"loc": ["body", "kind" if not document else "document"],
-                              "msg": "kind 应为「约谈」或「通报」，并填写文书编号 document",
-                              "type": "value_error"}])
+    fields, errors = parse_fields(InterviewFields, form, today=local_today(clock))
+    if fields is None:
+        raise Unprocessable(errors)
+    assert isinstance(fields, InterviewFields)
     append_event(session, hazard=hazard, action="interview", from_state=hazard.state,
-                 to_state=hazard.state, actor=actor, at=clock.now(),
-                 note=(form.get("note") or "").strip() or None,
-                 data={"kind": kind, "document": document})
+                 to_state=hazard.state, actor=actor, at=clock.now(), note=fields.note or None,
+                 data={"kind": fields.kind.value, "document": fields.document})
     return hazard
 
 
@@ -74,9 +77,13 @@ def delist_hazard(session: Session, *, actor: Actor, hazard_id: int, form: dict[
     require_role(actor, "delisting")
     if hazard.listing is None:
         raise Conflict("该隐患未挂牌")
+    fields, errors = parse_fields(DelistingFields, form, today=local_today(clock))
+    if fields is None:
+        raise Unprocessable(errors)
+    assert isinstance(fields, DelistingFields)
     previous = dict(hazard.listing)
     hazard.listing = None
     append_event(session, hazard=hazard, action="delisting", from_state=hazard.state,
-                 to_state=hazard.state, actor=actor, at=clock.now(),
-                 note=(form.get("note") or "").strip() or None, data={"listing": previous})
+                 to_state=hazard.state, actor=actor, at=clock.now(), note=fields.note or None,
+                 data={"listing": previous})
     return hazard

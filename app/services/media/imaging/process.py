@@ -11,6 +11,7 @@ import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,16 @@ Image.init()  # register every plugin now: Image.open(formats=...) only knows lo
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "heif": "image/heif"}
 PILLOW_FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]  # multi-picture JPEGs open as JPEG (MPO)
-VARIANT_SIDES = {"preview": 1600, "thumb": 320}
+
+
+class PhotoVariant(StrEnum):
+    """The derived pictures: an upright JPEG without EXIF, long side at most so many pixels."""
+
+    preview = "preview"
+    thumb = "thumb"
+
+
+VARIANT_SIDES = {PhotoVariant.preview: 1600, PhotoVariant.thumb: 320}
 ACCEPTED_MODES = {"RGB", "RGBA", "RGBX", "L", "LA", "P", "PA", "YCbCr", "1"}
 REJECTED_MODES = {"CMYK": "CMYK 印刷色彩模式", "I;16": "16 位深度", "I;16B": "16 位深度",
                   "I": "32 位整数像素", "F": "浮点像素", "LAB": "Lab 色彩模式"}

@@ -1,18 +1,21 @@
+"""Accounts (docs/api.md, Authentication): the token for a username and password, and who the
+caller is."""
+
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form
 
 from app.http.deps import ActorDep, ClockDep, SessionDep
+from app.http.openapi import errors
 from app.services.accounts import auth as auth_service
-from app.services.accounts.schemas import Me, Token
+from app.services.accounts.schemas import Me, Token, TokenForm
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=errors(401, 422, 429))
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, clock: ClockDep
+    form: Annotated[TokenForm, Form()], session: SessionDep, clock: ClockDep
 ) -> Token:
     """OAuth2 password flow: a bearer token for a username and password."""
     token = auth_service.login(
@@ -21,7 +24,7 @@ def issue_token(
     return Token(access_token=token)
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=errors(401))
 def me(actor: ActorDep) -> Me:
     return Me(
         id=actor.id,
