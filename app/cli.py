@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from alembic import command
-from alembic.config import Config
 
 from app.core.clock import get_clock
-from app.core.config import get_settings
+from app.core.config import get_settings, production_problems
 from app.core.db import get_sessionmaker, transaction
 from app.core.errors import DomainError
+from app.core.logs import configure as configure_logs
+from app.core.logs import logging_config
+from app.core.migrations import alembic_config
 from app.models.enums import Role
 
 if TYPE_CHECKING:
@@ -30,19 +32,6 @@ scale = typer.Typer(help="Generated data at province scale (PostgreSQL).", no_ar
 cli.add_typer(scale, name="scale")
 ranking = typer.Typer(help="The township ranking's kept months (亮晒排名).", no_args_is_help=True)
 cli.add_typer(ranking, name="ranking")
-
-
-def alembic_config(url: str | None = None) -> Config:
-    """Alembic's config from the checkout (or the image's work dir, where it is copied)."""
-    candidates = (Path.cwd(), Path(__file__).resolve().parent.parent)
-    root = next((d for d in candidates if (d / "alembic.ini").is_file()), None)
-    if root is None:
-        raise SystemExit("alembic.ini not found: run bihuan from the project directory")
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
-    if url:
-        config.attributes["url"] = url
-    return config
 
 
 @cli.command()
@@ -88,7 +77,19 @@ def serve(
                    "survive a restart). Production (BIHUAN_ENV=production) requires one.", err=True)
         # Workers are separate processes: give them one key so tokens work across them.
         os.environ["SECRET_KEY"] = settings.secret_key
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_config=logging_config(settings.logs_as), access_log=False)
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Refuse settings unsafe for production (exit 1, saying why each is unsafe)."""
+    problems = production_problems()
+    for problem in problems:
+        typer.echo(f"✗ {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("配置检查通过：可用于生产环境")
 
 
 @cli.command("create-user")
@@ -257,6 +258,8 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one scan and exit.")] = False,
     interval: Annotated[float | None, typer.Option(
         help="Seconds between scans (default: WORKER_INTERVAL_SECONDS).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve the worker's Prometheus metrics on this port.")] = None,
 ) -> None:
     """Supervision worker: reminders, overdue notices to both sides, escalation; then the
     outbox: webhook deliveries (with retries) and SMS of committed events; then the last
@@ -264,13 +267,16 @@ def worker(
 
     Safe to run several at once on PostgreSQL (each step is taken once); one on SQLite.
     """
-    import logging
     import time
 
     from app.worker import run_once
 
     # The SMS gateway (a logging one for now) reports through the log.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    configure_logs(get_settings().logs_as)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
     pause = interval or get_settings().worker_interval_seconds
     while True:
         run_once(get_sessionmaker(), get_clock(), typer.echo, summaries=once)

@@ -10,12 +10,14 @@ from app.api import (
     criteria,
     hazards,
     onboarding,
+    operations,
     statistics,
     supervision,
     webhooks,
 )
 from app.core.errors import DomainError
 from app.http import openapi
+from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
 from app.web import board as board_pages
@@ -40,6 +42,7 @@ def create_app() -> FastAPI:
                    board):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
+    app.include_router(operations.router)  # /healthz, /readyz, /metrics
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(supervision_pages.router)
@@ -47,6 +50,7 @@ def create_app() -> FastAPI:
     app.include_router(board_pages.router)
     app.include_router(pwa.router)
     openapi.install(app)
+    app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(DomainError)
@@ -58,10 +62,6 @@ def create_app() -> FastAPI:
             status_code=error.status_code,
             headers=error.headers,
         )
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

@@ -14,6 +14,7 @@ from app.core.jobs import Job
 from app.http import jobs as http_jobs
 from app.services.accounts import jobs as account_jobs
 from app.services.board import jobs as board_jobs
+from app.services.operations.metrics import WORKER_STEPS
 from app.services.outbox import jobs as outbox_jobs
 from app.services.supervision import jobs as supervision_jobs
 
@@ -32,6 +33,7 @@ def run_once(sessions: sessionmaker[Session], clock: Clock, echo: Callable[[str]
     """One pass over every job; `summaries` also prints what each job found to do."""
     for job in JOBS:
         result = job.run(sessions, clock)
+        WORKER_STEPS.labels(job.name).inc()
         for line in result.lines:
             echo(line)
         if summaries and result.summary:

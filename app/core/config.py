@@ -1,5 +1,6 @@
 """Settings read from environment variables (see README for the list)."""
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
     ranking_weight_overdue: float = Field(0.15, alias="RANKING_WEIGHT_OVERDUE", ge=0)
     ranking_weight_spot_check: float = Field(0.15, alias="RANKING_WEIGHT_SPOT_CHECK", ge=0)
     ranking_weight_self_found: float = Field(0.15, alias="RANKING_WEIGHT_SELF_FOUND", ge=0)
+    # Logs: one JSON object a line ("json"), or text; default json in production.
+    log_format: Literal["json", "text"] | None = Field(None, alias="LOG_FORMAT")
+    # How many hosts run the app (several need shared photo storage: STORAGE_BACKEND=s3).
+    app_hosts: int = Field(1, alias="APP_HOSTS", gt=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
@@ -109,6 +114,12 @@ class Settings(BaseSettings):
                 "self_found": self.ranking_weight_self_found}
 
     @property
+    def logs_as(self) -> Literal["json", "text"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
@@ -120,3 +131,32 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def production_problems() -> list[str]:
+    """Why the environment's settings are unsafe for production (empty: none found);
+    `bihuan check-config` prints them all at once. Read afresh (not the cached settings) and
+    as in development, so that a missing SECRET_KEY is named with the rest, not refused."""
+    try:
+        settings = Settings(BIHUAN_ENV="dev")
+    except ValueError as error:
+        return [f"设置无效：{error}"]
+    problems = []
+    if os.environ.get("BIHUAN_ENV", "dev") != "production":
+        problems.append("BIHUAN_ENV 不是 production：开发模式在缺少 SECRET_KEY 时临时生成密钥，"
+                        "重启后所有登录失效")
+    if settings.secret_key_generated or len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY 未设置或过短（至少 {MIN_SECRET_KEY_LENGTH} 个字符）：令牌和"
+                        "页面会话以它签名")
+    if settings.is_sqlite:
+        problems.append("DATABASE_URL 指向 SQLite：生产环境请使用 PostgreSQL（SQLite 同一时刻只能"
+                        "有一个写入，且无法由多台主机共享）")
+    if settings.storage_backend == "local" and settings.app_hosts > 1:
+        problems.append(f"APP_HOSTS={settings.app_hosts} 但 STORAGE_BACKEND=local：各主机的本地磁盘"
+                        "互不相通，照片须存于 S3 兼容存储（STORAGE_BACKEND=s3）")
+    if settings.storage_backend == "s3" and not settings.s3_bucket:
+        problems.append("STORAGE_BACKEND=s3 但未设置 S3_BUCKET")
+    return problems

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from typer.testing import CliRunner
 
-from app.cli import alembic_config, cli
+from app.cli import cli
 from app.core import db as app_db
 from app.core.clock import FixedClock
 from app.core.db import Base, make_engine, transaction
 from app.core.errors import Conflict
+from app.core.migrations import alembic_config
 from app.models import Assignment, Event, Hazard, User
 from app.services.hazards import report as report_service
 from app.services.hazards.actions import perform_action

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from time import perf_counter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from app.services.hazards import authenticity
 from app.services.media.imaging.process import VARIANT_SIDES, PhotoFacts, process_photo
 from app.services.media.imaging.staged import StagedFile
 from app.services.media.storage import get_storage
+from app.services.operations.metrics import PHOTO_INGEST
 
 Upload = StagedFile
 
@@ -34,12 +36,14 @@ def inspect_uploads(uploads: list[Upload]) -> tuple[list[CheckedPhoto], DomainEr
     settings = get_settings()
     checked = []
     for upload in uploads:
+        started = perf_counter()
         try:
             facts = process_photo(upload.path, name=upload.filename or "照片",
                                   max_pixels=settings.max_image_pixels, tz=settings.tz)
         except DomainError as error:
             return [], error
         checked.append(CheckedPhoto(upload, facts))
+        PHOTO_INGEST.observe(perf_counter() - started)
     return checked, None
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.cli import alembic_config, cli
+from app.cli import cli
 from app.core.db import make_engine, transaction
+from app.core.migrations import alembic_config
 from app.models import CriteriaDocument, Criterion
 from app.services.criteria.catalogue import import_document
 from tests.api.test_criteria import csv_bytes, csv_rows

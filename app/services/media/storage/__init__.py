@@ -43,6 +43,10 @@ class BlobStorage(Protocol):
         """Every stored original (for garbage collection)."""
         ...
 
+    def probe(self) -> None:
+        """Write and remove a small object; raises when the storage is not writable (/readyz)."""
+        ...
+
 
 @lru_cache
 def get_storage() -> BlobStorage:

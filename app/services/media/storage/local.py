@@ -72,6 +72,12 @@ class LocalStorage:
     def put_derived(self, sha256: str, variant: str, data: bytes) -> None:
         self._write_atomically(self._derived(sha256, variant), io.BytesIO(data))
 
+    def probe(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-") as handle:
+            handle.write(b"ok")
+            handle.flush()
+
     def iter_originals(self) -> Iterator[BlobInfo]:
         for path in (self.root / "originals").glob("??/??/*"):
             if path.name.startswith(".tmp-") or len(path.name) != 64:

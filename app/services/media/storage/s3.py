@@ -103,6 +103,11 @@ class S3Storage:
             # Another process may have created it meanwhile; fail only if it is still unusable.
             self.client.head_bucket(Bucket=self.bucket)
 
+    def probe(self) -> None:
+        key = f"{self.prefix}.probe"
+        self.client.put_object(Bucket=self._bucket(), Key=key, Body=b"ok")
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def _get(self, key: str) -> Any | None:
         """The GetObject response, or None if there is no such object."""
         try:
