@@ -95,10 +95,44 @@ def png_text_bomb() -> bytes:
 
 
 def jpeg_with_zip() -> bytes:
+    return phone_jpeg() + zip_archive()
+
+
+def mpo(*, size: tuple[int, int] = (480, 360), in_second_frame: bytes = b"",
+        between: bytes = b"", appended: bytes = b"") -> bytes:
+    """A two-frame multi-picture JPEG as Pillow writes it (the MPF index in the first frame's
+    APP2, as Ultra HDR gain maps and stereo cameras have it).
+
+    `in_second_frame` overwrites bytes in the middle of the second frame's compressed data
+    (where a ZIP signature may occur by chance: the file stays a valid MPO), `between` is
+    inserted between the frames (the index moved to match), `appended` follows the last one.
+    """
+    frames = [scene(size, 21), scene(size, 22)]
+    data = encode(frames[0], "MPO", save_all=True, append_images=frames[1:], quality=90)
+    mpf = data.index(b"MPF\x00") + 4  # the TIFF header the index's offsets count from
+    (ifd,) = struct.unpack_from("<I", data, mpf + 4)
+    (count,) = struct.unpack_from("<H", data, mpf + ifd)
+    entries = next(value for n in range(count) for tag, _, _, value in
+                   [struct.unpack_from("<HHII", data, mpf + ifd + 2 + 12 * n)] if tag == 0xB002)
+    (second,) = struct.unpack_from("<I", data, mpf + entries + 16 + 8)
+    second += mpf
+    if in_second_frame:
+        scan = data.index(b"\xff\xda", second)
+        at = next(i for i in range(scan + 200, len(data))
+                  if b"\xff" not in data[i - 2:i + len(in_second_frame) + 2])
+        data = data[:at] + in_second_frame + data[at + len(in_second_frame):]
+    if between:
+        moved = struct.pack("<I", second - mpf + len(between))
+        at = mpf + entries + 16 + 8
+        data = data[:at] + moved + data[at + 4:second] + between + data[second:]
+    return data + appended
+
+
+def zip_archive() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("payload.html", "<script>alert(1)</script>")
-    return phone_jpeg() + archive.getvalue()
+    return archive.getvalue()
 
 
 @cache
@@ -116,6 +150,8 @@ def hostile_corpus() -> dict[str, bytes]:
         "page.jpg": b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
         "doc.pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
         "zip-appended.jpg": jpeg_with_zip(),
+        "zip-after-mpo.jpg": mpo(appended=zip_archive()),
+        "zip-between-mpo-frames.jpg": mpo(between=zip_archive()),
         "absurd-orientation.jpg": phone_jpeg(raw_exif={0x0112: 42}),
         "absurd-gps.jpg": phone_jpeg(gps=(95.5, 200.0)),
         "absurd-time.jpg": _absurd_time(),

@@ -12,7 +12,7 @@ from PIL import Image
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
 from app.services.media.imaging.process import PhotoFacts, hamming, process_photo
 from app.services.media.imaging.sniff import sniff
-from tests.samples import INVERSE, encode, hostile_corpus, phone_jpeg, scene
+from tests.samples import INVERSE, encode, hostile_corpus, mpo, phone_jpeg, scene, zip_archive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -127,3 +127,21 @@ def test_sniffing_ignores_names() -> None:
     assert sniff(b"<svg") is None
     assert sniff(b"\x00\x00\x00\x18ftypheic") == "heif"
     assert sniff(b"\x00\x00\x00\x18ftypisom") is None  # an MP4 video is not a photo
+
+
+def test_a_multi_picture_jpeg_whose_second_frame_holds_a_zip_signature_is_accepted(
+        tmp_path: Path) -> None:
+    data = mpo(in_second_frame=b"PK\x03\x04")
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.n_frames) == ("MPO", 2)
+    assert data.index(b"PK\x03\x04") > len(data) // 2  # in the second frame's scan data
+    facts = run(tmp_path, data, "PXL_0001.jpg")
+    assert (facts.kind, facts.width, facts.height) == ("jpeg", 480, 360)
+
+
+def test_an_archive_after_the_last_frame_of_a_multi_picture_jpeg_is_refused(
+        tmp_path: Path) -> None:
+    for name, data in (("after.jpg", mpo(appended=zip_archive())),
+                       ("between.jpg", mpo(between=zip_archive()))):
+        with pytest.raises(UnsupportedMedia, match="其他类型的文件"):
+            run(tmp_path, data, name)
