@@ -145,3 +145,32 @@ def test_an_archive_after_the_last_frame_of_a_multi_picture_jpeg_is_refused(
                        ("between.jpg", mpo(between=zip_archive()))):
         with pytest.raises(UnsupportedMedia, match="其他类型的文件"):
             run(tmp_path, data, name)
+
+
+def heif(*images: Image.Image, primary: int = 0, **options: object) -> bytes:
+    out = io.BytesIO()
+    images[0].save(out, "HEIF", save_all=True, append_images=list(images[1:]),
+                   primary_index=primary, quality=70, **options)
+    return out.getvalue()
+
+
+def test_a_heif_of_several_images_is_its_primary_image(tmp_path: Path) -> None:
+    # As an iPhone spatial photo or a file with extra items: the primary need not be first.
+    other = Image.new("RGB", (640, 480), (0, 0, 255))
+    primary = Image.new("RGB", (400, 300), (255, 0, 0))
+    data = heif(other, primary, other, primary=1)
+    facts = run(tmp_path, data, "IMG_0003.HEIC")
+    assert (facts.kind, facts.width, facts.height) == ("heif", 400, 300)
+    thumb = Image.open(io.BytesIO(facts.derivatives["thumb"])).convert("RGB")
+    assert thumb.size == (320, 240)
+    red, green, blue = thumb.getpixel((160, 120))
+    assert red > 200 and green < 60 and blue < 60  # the primary's pixels, not the first image's
+
+
+@pytest.mark.parametrize("brand", [b"msf1", b"hevc", b"avis"])
+def test_an_image_sequence_is_refused_as_such(tmp_path: Path, brand: bytes) -> None:
+    data = heif(scene((320, 240), 1), scene((320, 240), 2))
+    assert data[4:12] == b"ftypheic"
+    sequence = data[:8] + brand + data[12:]  # the major brand of an image sequence
+    with pytest.raises(UnsupportedMedia, match=r"「burst\.heic」是 HEIF 图像序列（连拍或动画）"):
+        run(tmp_path, sequence, "burst.heic")

@@ -21,7 +21,7 @@ import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
-from app.services.media.imaging.sniff import check_structure, sniff
+from app.services.media.imaging.sniff import check_structure, is_image_sequence, sniff
 
 pillow_heif.register_heif_opener()
 Image.init()  # register every plugin now: Image.open(formats=...) only knows loaded ones
@@ -94,6 +94,9 @@ def _process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> P
     kind = sniff(head)
     if kind is None:
         raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、HEIC、PNG、WebP）")
+    if kind == "heif" and is_image_sequence(head):
+        raise UnsupportedMedia(f"「{name}」是 HEIF 图像序列（连拍或动画），不是单张照片，"
+                               "请导出其中一张静态照片后上传")
     check_structure(path, kind, name)
     try:
         with Image.open(path, formats=PILLOW_FORMATS) as image:
@@ -113,7 +116,9 @@ def _facts(image: Image.Image, kind: str, name: str, max_pixels: int,
     width, height = image.size
     if width * height > max_pixels:
         raise PayloadTooLarge(f"「{name}」像素数（{width}×{height}）超过上限")
-    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+    # A multi-picture JPEG (MPO) is its first frame; a HEIF file of several images is its
+    # primary image (what Pillow opens); GIF and WebP frames are an animation.
+    if getattr(image, "n_frames", 1) > 1 and image.format not in ("MPO", "HEIF"):
         raise UnsupportedMedia(f"「{name}」是动图，请上传静态照片")
     if image.mode in REJECTED_MODES or image.mode not in ACCEPTED_MODES:
         what = REJECTED_MODES.get(image.mode, image.mode)

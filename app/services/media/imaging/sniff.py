@@ -12,7 +12,12 @@ from pathlib import Path
 
 from app.core.errors import UnsupportedMedia
 
-HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif",
+               b"avis"}
+# Major brands of image sequences (a burst or an animation as a track, ISO/IEC 23008-12 §10):
+# not one photo. A file of still images (brand heic, mif1, ...) may hold several: the primary
+# image is the photo, the others are grid tiles, alpha, depth, a second eye, a burst's rest.
+SEQUENCE_BRANDS = {b"msf1", b"hevc", b"hevx", b"avis"}
 # Content that turns an image into something else when another program opens it.
 SMUGGLED = re.compile(
     rb"PK\x03\x04|PK\x05\x06|Rar!\x1a\x07|7z\xbc\xaf\x27\x1c|%PDF-|<\?php|<script|<html|<svg"
@@ -34,6 +39,11 @@ def sniff(head: bytes) -> str | None:
     if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
         return "heif"
     return None
+
+
+def is_image_sequence(head: bytes) -> bool:
+    """Whether a HEIF file's major brand says it is an image sequence."""
+    return head[4:8] == b"ftyp" and head[8:12] in SEQUENCE_BRANDS
 
 
 def check_structure(path: Path, kind: str, name: str) -> None:
