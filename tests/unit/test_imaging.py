@@ -12,15 +12,27 @@ from PIL import Image
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
 from app.services.media.imaging.process import PhotoFacts, hamming, process_photo
 from app.services.media.imaging.sniff import sniff
-from tests.samples import INVERSE, encode, hostile_corpus, mpo, phone_jpeg, scene, zip_archive
+from tests.samples import (
+    INVERSE,
+    encode,
+    flat_jpeg,
+    hostile_corpus,
+    mpo,
+    phone_jpeg,
+    scene,
+    zip_archive,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def run(tmp_path: Path, data: bytes, name: str = "photo.jpg") -> PhotoFacts:
+def run(tmp_path: Path, data: bytes, name: str = "photo.jpg", *, max_pixels: int = 64_000_000,
+        max_jpeg_pixels: int = 200_000_000) -> PhotoFacts:
+    """The photo through the pipeline, with the default limits."""
     path = tmp_path / name
     path.write_bytes(data)
-    return process_photo(path, name=name, max_pixels=64_000_000, tz=SHANGHAI)
+    return process_photo(path, name=name, max_pixels=max_pixels, tz=SHANGHAI,
+                         max_jpeg_pixels=max_jpeg_pixels)
 
 
 @pytest.mark.parametrize("name", sorted(hostile_corpus()))
@@ -174,3 +186,34 @@ def test_an_image_sequence_is_refused_as_such(tmp_path: Path, brand: bytes) -> N
     sequence = data[:8] + brand + data[12:]  # the major brand of an image sequence
     with pytest.raises(UnsupportedMedia, match=r"「burst\.heic」是 HEIF 图像序列（连拍或动画）"):
         run(tmp_path, sequence, "burst.heic")
+
+
+def test_a_200_megapixel_jpeg_is_accepted_and_decoded_reduced(tmp_path: Path) -> None:
+    facts = run(tmp_path, flat_jpeg(16320, 12240), "200mp.jpg")  # 199.8 MP, a phone's mode
+    assert (facts.width, facts.height) == (16320, 12240)
+    preview = Image.open(io.BytesIO(facts.derivatives["preview"]))
+    assert preview.size == (1600, 1200)
+    assert preview.convert("L").getpixel((800, 600)) == pytest.approx(128, abs=2)
+
+
+def test_above_200_megapixels_the_refusal_says_the_limit_and_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(PayloadTooLarge) as refused:
+        run(tmp_path, flat_jpeg(16384, 12288), "huge.jpg")
+    assert refused.value.detail == (
+        "「huge.jpg」有 2.01 亿像素（16384×12288），超过 2 亿像素的上限。"
+        "请在相机中关闭高像素模式（如 1 亿、2 亿像素），用标准模式拍摄后上传")
+
+
+def test_images_decoded_whole_keep_the_lower_ceiling(tmp_path: Path) -> None:
+    picture = scene((1600, 1200), 3)  # 192 万像素, limits scaled down: 100 and 400 万
+    limits = {"max_pixels": 1_000_000, "max_jpeg_pixels": 4_000_000}
+    assert run(tmp_path, encode(picture, "JPEG"), "baseline.jpg", **limits).width == 1600
+    for name, data, what in (
+            ("progressive.jpg", encode(picture, "JPEG", progressive=True), "渐进式 JPEG"),
+            ("screen.png", encode(picture, "PNG"), "PNG 照片")):
+        with pytest.raises(PayloadTooLarge) as refused:
+            run(tmp_path, data, name, **limits)
+        assert refused.value.detail == (
+            f"「{name}」有 192 万像素（1600×1200），超过{what} 100 万像素的上限"
+            "（普通 JPEG 照片可到 400 万像素）。请在相机中关闭高像素模式（如 1 亿、2 亿像素），"
+            "用标准模式拍摄后上传")

@@ -3,6 +3,12 @@
 For a JPEG the decoder runs at reduced scale (Pillow's draft mode: DCT scaling by 1/2, 1/4
 or 1/8), so a 12 MP phone photo is never decoded at full size to make a 1600 px preview;
 the thumb is made from the preview. The full decode also proves the file is not truncated.
+
+Two pixel ceilings, checked on the header before anything is decoded (the decompression-bomb
+guard): a baseline JPEG, decoded at 1/8 scale whatever its size, may have up to
+`max_jpeg_pixels` (200 MP: the high-resolution modes of today's phones, decoded in ~10 MB);
+any other image (PNG, WebP, HEIF, a progressive JPEG, whose decoder needs the whole picture or
+all its coefficients in memory) up to `max_pixels` (64 MP). See bench/bench_photo_sizes.py.
 """
 
 import io
@@ -25,6 +31,9 @@ from app.services.media.imaging.sniff import check_structure, is_image_sequence,
 
 pillow_heif.register_heif_opener()
 Image.init()  # register every plugin now: Image.open(formats=...) only knows loaded ones
+# Pillow's own bomb guard stays as a backstop above ours (it warns above this and refuses twice
+# this at open); its default (89 MP) would refuse a 200 MP JPEG before our check could say why.
+Image.MAX_IMAGE_PIXELS = 400_000_000
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "heif": "image/heif"}
@@ -82,13 +91,33 @@ _IMAGE_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                     thread_name_prefix="photo")
 
 
-def process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> PhotoFacts:
-    """Everything about one photo, or 413/415 with a message naming the file."""
-    return _IMAGE_THREADS.submit(
-        _process_photo, path, name=name, max_pixels=max_pixels, tz=tz).result()
+def process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo,
+                  max_jpeg_pixels: int | None = None) -> PhotoFacts:
+    """Everything about one photo, or 413/415 with a message naming the file.
+
+    `max_pixels` bounds images decoded whole, `max_jpeg_pixels` (default: the same) baseline
+    JPEGs, decoded at reduced scale.
+    """
+    limits = _Limits(max_pixels, max(max_pixels, max_jpeg_pixels or 0))
+    return _IMAGE_THREADS.submit(_process_photo, path, name=name, limits=limits, tz=tz).result()
 
 
-def _process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> PhotoFacts:
+@dataclass(frozen=True)
+class _Limits:
+    whole: int  # decoded at full size
+    reduced: int  # baseline JPEG, decoded at 1/8 scale
+
+    def of(self, image: Image.Image) -> int:
+        return self.reduced if _reduced_decode(image) else self.whole
+
+
+def _reduced_decode(image: Image.Image) -> bool:
+    """A baseline JPEG: libjpeg decodes it scaled (1/8) a row of blocks at a time. A
+    progressive one keeps every coefficient of the full picture until its last scan."""
+    return image.format in ("JPEG", "MPO") and not image.info.get("progressive")
+
+
+def _process_photo(path: Path, *, name: str, limits: _Limits, tz: ZoneInfo) -> PhotoFacts:
     with path.open("rb") as handle:
         head = handle.read(32)
     kind = sniff(head)
@@ -100,22 +129,44 @@ def _process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> P
     check_structure(path, kind, name)
     try:
         with Image.open(path, formats=PILLOW_FORMATS) as image:
-            return _facts(image, kind, name, max_pixels, tz)
+            return _facts(image, kind, name, limits, tz)
     except (UnsupportedMedia, PayloadTooLarge):
         raise
     except Image.DecompressionBombError:
-        raise PayloadTooLarge(f"「{name}」像素数超过上限") from None
+        raise PayloadTooLarge(f"「{name}」像素数超过 {_pixels(limits.reduced)}的上限。"
+                              f"{STANDARD_MODE}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
             struct.error, ZeroDivisionError, KeyError, IndexError, TypeError):
         # Pillow's decoders signal hostile or broken input with any of these.
         raise UnsupportedMedia(f"「{name}」不是有效的图片文件，或文件已损坏") from None
 
 
-def _facts(image: Image.Image, kind: str, name: str, max_pixels: int,
+STANDARD_MODE = "请在相机中关闭高像素模式（如 1 亿、2 亿像素），用标准模式拍摄后上传"
+
+
+def _pixels(count: int) -> str:
+    """A pixel count as a phone's camera names it: 1200 万像素, 2 亿像素."""
+    if count >= 100_000_000:
+        return f"{count / 100_000_000:.2f}".rstrip("0").rstrip(".") + " 亿像素"
+    return f"{count / 10_000:.0f} 万像素"
+
+
+def _too_many_pixels(image: Image.Image, name: str, limits: _Limits) -> PayloadTooLarge:
+    width, height = image.size
+    said = f"「{name}」有 {_pixels(width * height)}（{width}×{height}），超过"
+    if _reduced_decode(image):
+        return PayloadTooLarge(f"{said} {_pixels(limits.reduced)}的上限。{STANDARD_MODE}")
+    what = "渐进式 JPEG" if image.format in ("JPEG", "MPO") else f"{image.format} 照片"
+    also = (f"（普通 JPEG 照片可到 {_pixels(limits.reduced)}）"
+            if limits.reduced > limits.whole else "")
+    return PayloadTooLarge(f"{said}{what} {_pixels(limits.whole)}的上限{also}。{STANDARD_MODE}")
+
+
+def _facts(image: Image.Image, kind: str, name: str, limits: _Limits,
            tz: ZoneInfo) -> PhotoFacts:
     width, height = image.size
-    if width * height > max_pixels:
-        raise PayloadTooLarge(f"「{name}」像素数（{width}×{height}）超过上限")
+    if width * height > limits.of(image):
+        raise _too_many_pixels(image, name, limits)
     # A multi-picture JPEG (MPO) is its first frame; a HEIF file of several images is its
     # primary image (what Pillow opens); GIF and WebP frames are an animation.
     if getattr(image, "n_frames", 1) > 1 and image.format not in ("MPO", "HEIF"):
@@ -222,8 +273,10 @@ def _text(value: Any) -> str | None:
 def _derive(image: Image.Image, orientation: int) -> tuple[dict[str, bytes], str]:
     preview_side = VARIANT_SIDES["preview"]
     target = _fit(image.size, preview_side)
-    if image.format in ("JPEG", "MPO"):
-        image.draft("RGB", target)  # decode at 1/2, 1/4 or 1/8 scale when that is enough
+    if image.format in ("JPEG", "MPO", "HEIF"):
+        # JPEG: decode at 1/2, 1/4 or 1/8 scale when that is enough; HEIF: decode an embedded
+        # thumbnail instead when one is at least that large.
+        image.draft("RGB", target)
     image.load()
     rgb = _to_rgb(image)
     preview = rgb.resize(_fit(rgb.size, preview_side), Image.Resampling.LANCZOS,
