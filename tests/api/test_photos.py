@@ -234,3 +234,18 @@ def test_a_108_megapixel_photo_is_accepted_and_a_larger_one_says_what_to_do(clie
     detail = refused.json()["detail"]
     assert detail.startswith("「250mp.jpg」有 2.5 亿像素（18256×13692），超过 2 亿像素的上限")
     assert "标准模式" in detail
+
+
+def test_avif_upload(client, auth) -> None:
+    created = client.post("/api/v1/hazards", data={"title": "t", "description": "d",
+                          "location": "l", "level": "general"},
+                          files=[("photos", ("PXL_1.avif", encode(scene((800, 600), 42), "AVIF"),
+                                             "image/avif"))],
+                          headers=auth("ent_a"))
+    assert created.status_code == 201, created.text
+    photo = created.json()["photos"][0]
+    assert photo["content_type"] == "image/avif"
+    original = client.get(f"/api/v1/photos/{photo['id']}", headers=auth("ent_a"))
+    assert original.headers["content-type"] == "image/avif"
+    thumb = client.get(f"/api/v1/photos/{photo['id']}?variant=thumb", headers=auth("ent_a"))
+    assert Image.open(io.BytesIO(thumb.content)).size == (320, 240)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
+from app.services.media.imaging import process
 from app.services.media.imaging.process import PhotoFacts, hamming, process_photo
 from app.services.media.imaging.sniff import sniff
 from tests.samples import (
@@ -141,6 +142,13 @@ def test_sniffing_ignores_names() -> None:
     assert sniff(b"\x00\x00\x00\x18ftypisom") is None  # an MP4 video is not a photo
 
 
+def test_avif_is_told_from_heic_by_its_brands() -> None:
+    assert sniff(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf") == "avif"
+    assert sniff(b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif") == "avif"
+    assert sniff(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1heicavif") == "heif"
+    assert sniff(b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heicmiaf") == "heif"
+
+
 def test_a_multi_picture_jpeg_whose_second_frame_holds_a_zip_signature_is_accepted(
         tmp_path: Path) -> None:
     data = mpo(in_second_frame=b"PK\x03\x04")
@@ -179,12 +187,13 @@ def test_a_heif_of_several_images_is_its_primary_image(tmp_path: Path) -> None:
     assert red > 200 and green < 60 and blue < 60  # the primary's pixels, not the first image's
 
 
-@pytest.mark.parametrize("brand", [b"msf1", b"hevc", b"avis"])
-def test_an_image_sequence_is_refused_as_such(tmp_path: Path, brand: bytes) -> None:
+@pytest.mark.parametrize(("brand", "kind"), [(b"msf1", "HEIF"), (b"hevc", "HEIF"),
+                                             (b"avis", "AVIF")])
+def test_an_image_sequence_is_refused_as_such(tmp_path: Path, brand: bytes, kind: str) -> None:
     data = heif(scene((320, 240), 1), scene((320, 240), 2))
     assert data[4:12] == b"ftypheic"
     sequence = data[:8] + brand + data[12:]  # the major brand of an image sequence
-    with pytest.raises(UnsupportedMedia, match=r"「burst\.heic」是 HEIF 图像序列（连拍或动画）"):
+    with pytest.raises(UnsupportedMedia, match=rf"「burst\.heic」是 {kind} 图像序列（连拍或动画）"):
         run(tmp_path, sequence, "burst.heic")
 
 
@@ -217,3 +226,30 @@ def test_images_decoded_whole_keep_the_lower_ceiling(tmp_path: Path) -> None:
             f"「{name}」有 192 万像素（1600×1200），超过{what} 100 万像素的上限"
             "（普通 JPEG 照片可到 400 万像素）。请在相机中关闭高像素模式（如 1 亿、2 亿像素），"
             "用标准模式拍摄后上传")
+
+
+def avif(image: Image.Image, **options: object) -> bytes:
+    data = encode(image, "AVIF", quality=60, **options)
+    assert data[4:12] == b"ftypavif"
+    return data
+
+
+def test_avif_is_decoded_with_its_exif(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Google", "Pixel 9", 6
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:20 09:30:05"
+    facts = run(tmp_path, avif(scene((640, 480), 5), exif=exif), "PXL_0002.avif")
+    assert (facts.kind, facts.content_type) == ("avif", "image/avif")
+    assert (facts.width, facts.height, facts.orientation) == (640, 480, 6)
+    assert facts.captured_at == datetime(2026, 11, 20, 9, 30, 5, tzinfo=SHANGHAI)
+    assert (facts.make, facts.model) == ("Google", "Pixel 9")
+    thumb = Image.open(io.BytesIO(facts.derivatives["thumb"]))
+    assert thumb.format == "JPEG" and thumb.size == (240, 320)  # upright: portrait
+
+
+def test_avif_without_a_decoder_is_refused_as_not_supported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(process, "AVIF_DECODES", False)
+    with pytest.raises(UnsupportedMedia) as refused:
+        run(tmp_path, avif(scene((64, 48), 5)), "x.avif")
+    assert "不支持" in refused.value.detail and "损坏" not in refused.value.detail

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
 
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
 from app.services.media.imaging.sniff import check_structure, is_image_sequence, sniff
@@ -36,8 +36,13 @@ Image.init()  # register every plugin now: Image.open(formats=...) only knows lo
 Image.MAX_IMAGE_PIXELS = 400_000_000
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-                 "heif": "image/heif"}
-PILLOW_FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]  # multi-picture JPEGs open as JPEG (MPO)
+                 "heif": "image/heif", "avif": "image/avif"}
+# Pillow >= 11.2 decodes AVIF where it is built with libavif (its wheels are); pillow-heif's
+# libheif here has no AV1 decoder. Without it an AVIF file is refused as not supported.
+AVIF_DECODES = bool(features.check("avif"))
+# The decoder of each sniffed kind (a multi-picture JPEG opens as JPEG, then is an MPO).
+PILLOW_FORMATS = {"jpeg": ["JPEG"], "png": ["PNG"], "webp": ["WEBP"], "heif": ["HEIF"],
+                  "avif": ["AVIF"]}
 
 
 class PhotoVariant(StrEnum):
@@ -119,16 +124,19 @@ def _reduced_decode(image: Image.Image) -> bool:
 
 def _process_photo(path: Path, *, name: str, limits: _Limits, tz: ZoneInfo) -> PhotoFacts:
     with path.open("rb") as handle:
-        head = handle.read(32)
+        head = handle.read(64)
     kind = sniff(head)
     if kind is None:
-        raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、HEIC、PNG、WebP）")
-    if kind == "heif" and is_image_sequence(head):
-        raise UnsupportedMedia(f"「{name}」是 HEIF 图像序列（连拍或动画），不是单张照片，"
-                               "请导出其中一张静态照片后上传")
+        raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、HEIC、PNG、WebP、AVIF）")
+    if kind in ("heif", "avif") and is_image_sequence(head):
+        raise UnsupportedMedia(f"「{name}」是 {kind.upper()} 图像序列（连拍或动画），不是单张"
+                               "照片，请导出其中一张静态照片后上传")
+    if kind == "avif" and not AVIF_DECODES:
+        raise UnsupportedMedia(f"「{name}」是 AVIF 格式，本系统不支持（服务器未安装 AVIF "
+                               "解码器），请改用 JPEG 或 HEIC 格式上传")
     check_structure(path, kind, name)
     try:
-        with Image.open(path, formats=PILLOW_FORMATS) as image:
+        with Image.open(path, formats=PILLOW_FORMATS[kind]) as image:
             return _facts(image, kind, name, limits, tz)
     except (UnsupportedMedia, PayloadTooLarge):
         raise

@@ -29,7 +29,8 @@ ZIP_END_WINDOW = 65_557  # the end-of-central-directory record sits within this 
 
 
 def sniff(head: bytes) -> str | None:
-    """'jpeg', 'png', 'webp' or 'heif' from the first bytes; None for anything else."""
+    """'jpeg', 'png', 'webp', 'heif' or 'avif' from the first bytes (64 of them: an ftyp box's
+    compatible brands); None for anything else."""
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -37,12 +38,33 @@ def sniff(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
     if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
-        return "heif"
+        return "avif" if _is_avif(head) else "heif"
     return None
 
 
+AVIF_BRANDS = {b"avif", b"avis"}
+HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+
+
+def _brands(head: bytes) -> list[bytes]:
+    """The ftyp box's major brand and compatible brands (as far as `head` holds them)."""
+    (size,) = struct.unpack_from(">I", head, 0)
+    box = head[:max(16, min(size, len(head)))]
+    return [box[8:12]] + [box[i:i + 4] for i in range(16, len(box) - 3, 4)]
+
+
+def _is_avif(head: bytes) -> bool:
+    """AV1 pictures (AVIF): the major brand says so, or a generic one (mif1, msf1) with avif
+    among the compatible brands and no HEVC brand."""
+    brands = _brands(head)
+    if brands[0] in AVIF_BRANDS:
+        return True
+    return brands[0] in (b"mif1", b"msf1") and bool(AVIF_BRANDS & set(brands[1:])) \
+        and not HEVC_BRANDS & set(brands[1:])
+
+
 def is_image_sequence(head: bytes) -> bool:
-    """Whether a HEIF file's major brand says it is an image sequence."""
+    """Whether a HEIF (or AVIF) file's major brand says it is an image sequence."""
     return head[4:8] == b"ftyp" and head[8:12] in SEQUENCE_BRANDS
 
 
@@ -52,7 +74,8 @@ def check_structure(path: Path, kind: str, name: str) -> None:
         if kind == "jpeg":
             extent = _jpeg_extent(m)
         else:
-            end = {"png": _png_end, "webp": _riff_end, "heif": _bmff_end}[kind](m)
+            walk = {"png": _png_end, "webp": _riff_end, "heif": _bmff_end, "avif": _bmff_end}
+            end = walk[kind](m)
             extent = None if end is None else (end, [])
         if extent is None:
             raise UnsupportedMedia(f"「{name}」图片数据不完整或已损坏")
