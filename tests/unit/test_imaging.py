@@ -253,3 +253,12 @@ def test_avif_without_a_decoder_is_refused_as_not_supported(
     with pytest.raises(UnsupportedMedia) as refused:
         run(tmp_path, avif(scene((64, 48), 5)), "x.avif")
     assert "不支持" in refused.value.detail and "损坏" not in refused.value.detail
+
+
+def test_exif_text_keeps_every_string_of_a_field_and_drops_the_padding(tmp_path: Path) -> None:
+    # An ASCII field may hold several NUL-ended strings (TIFF 6.0); cameras pad with NULs.
+    facts = run(tmp_path, phone_jpeg(raw_exif={0x010F: "SONY\x00\x00\x00 ",
+                                               0x0110: "ION230\x00F"}))
+    assert (facts.make, facts.model) == ("SONY", "ION230 F")
+    long = run(tmp_path, phone_jpeg(raw_exif={0x0110: "A" * 99 + "\x00" + "B" * 50}))
+    assert long.model == "A" * 99  # cut at 100 characters, and no space left dangling

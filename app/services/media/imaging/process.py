@@ -270,12 +270,19 @@ def _degrees(value: Any, name: str) -> float:
 
 
 def _text(value: Any) -> str | None:
+    """An EXIF text as shown and stored: at most 100 characters, without NULs.
+
+    A TIFF ASCII field may hold several strings, each ended by a NUL (TIFF 6.0, section 2),
+    and cameras pad with NULs: the strings are kept, joined by a space ("ION230\\0F" is
+    "ION230 F", neither cut to "ION230" nor run together), the padding dropped.
+    """
     if value is None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = str(value).replace("\x00", "").strip()
-    return text[:100] or None
+    parts = (part.strip() for part in str(value).split("\x00"))
+    text = " ".join(part for part in parts if part)
+    return text[:100].rstrip() or None
 
 
 def _derive(image: Image.Image, orientation: int) -> tuple[dict[str, bytes], str]:
