@@ -262,3 +262,30 @@ def test_exif_text_keeps_every_string_of_a_field_and_drops_the_padding(tmp_path:
     assert (facts.make, facts.model) == ("SONY", "ION230 F")
     long = run(tmp_path, phone_jpeg(raw_exif={0x0110: "A" * 99 + "\x00" + "B" * 50}))
     assert long.model == "A" * 99  # cut at 100 characters, and no space left dangling
+
+
+def test_heic_reports_its_orientation_and_stored_size_like_a_jpeg(tmp_path: Path) -> None:
+    upright = Image.new("RGB", (400, 200), (255, 255, 255))
+    upright.paste(Image.new("RGB", (100, 50), (255, 0, 0)), (0, 0))  # red at the top left
+    for orientation in range(1, 9):
+        stored = upright.transpose(INVERSE[orientation]) if orientation in INVERSE else upright
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        jpeg = run(tmp_path, encode(stored, "JPEG", quality=95, exif=exif), "o.jpg")
+        heic = run(tmp_path, encode(stored, "HEIF", quality=90, exif=exif.tobytes()), "o.heic")
+        assert (heic.orientation, heic.width, heic.height) == \
+            (jpeg.orientation, jpeg.width, jpeg.height) == (orientation, *stored.size)
+        thumb = Image.open(io.BytesIO(heic.derivatives["thumb"])).convert("RGB")
+        assert thumb.size == (320, 160)  # upright, turned once only
+        red, green, _ = thumb.getpixel((thumb.width // 16, thumb.height // 16))
+        assert red > 200 and green < 60, f"orientation {orientation}: top-left not red"
+
+
+def test_heic_orientation_falls_back_to_the_exif_one(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # pillow-heif versions that do not show the transformations: the EXIF value it took out.
+    monkeypatch.setattr(process, "_orientation_of", lambda steps: None)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    heic = run(tmp_path, encode(scene((400, 200), 3), "HEIF", exif=exif.tobytes()), "o.heic")
+    assert (heic.orientation, heic.width, heic.height) == (6, 400, 200)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -183,10 +184,19 @@ def _facts(image: Image.Image, kind: str, name: str, limits: _Limits,
         what = REJECTED_MODES.get(image.mode, image.mode)
         raise UnsupportedMedia(f"「{name}」使用了不支持的{what}，请上传手机拍摄的照片")
     exif = image.getexif()
-    orientation = _orientation(exif, name)
+    if image.format == "HEIF":
+        # libheif decodes the picture already turned upright (its irot/imir boxes), and
+        # pillow-heif sets the EXIF orientation to 1. Reported as for a JPEG: the orientation,
+        # and the size as stored, before it is turned.
+        orientation = _heif_orientation(image, name)
+        if orientation >= 5:
+            width, height = height, width
+        turn = 1
+    else:
+        orientation = turn = _orientation(exif, name)
     captured_at, offset_known = _capture_time(exif, name, tz)
     gps = _gps(exif, name)
-    derivatives, phash = _derive(image, orientation)
+    derivatives, phash = _derive(image, turn)
     return PhotoFacts(
         kind=kind,
         content_type=CONTENT_TYPES[kind],
@@ -212,6 +222,52 @@ def _orientation(exif: Image.Exif, name: str) -> int:
     if not isinstance(value, int) or not 1 <= value <= 8:
         raise _absurd(name, f"方向 {value!r}")
     return value
+
+
+# libheif's transformations as the transposes they are: irot turns anticlockwise, imir 1
+# mirrors left to right (about the vertical axis), imir 0 top to bottom.
+HEIF_STEPS = {
+    ("irot", 90): Image.Transpose.ROTATE_90,
+    ("irot", 180): Image.Transpose.ROTATE_180,
+    ("irot", 270): Image.Transpose.ROTATE_270,
+    ("imir", 1): Image.Transpose.FLIP_LEFT_RIGHT,
+    ("imir", 0): Image.Transpose.FLIP_TOP_BOTTOM,
+}
+
+
+def _heif_orientation(image: Image.Image, name: str) -> int:
+    """The EXIF orientation equal to what libheif applied when decoding the HEIF image.
+
+    From the image's transformations where pillow-heif shows them, else the EXIF orientation
+    pillow-heif took out of the metadata (`original_orientation`: writers keep the two alike).
+    """
+    try:
+        steps = image._heif_file[image.tell()]._c_image.transformations  # type: ignore[attr-defined]
+        found = _orientation_of(tuple((step[0], step[1]) for step in steps if step[0] != "clap"))
+    except (AttributeError, IndexError, TypeError):
+        found = None
+    if found is not None:
+        return found
+    value = image.info.get("original_orientation") or 1
+    if not isinstance(value, int) or not 1 <= value <= 8:
+        raise _absurd(name, f"方向 {value!r}")
+    return value
+
+
+@cache
+def _orientation_of(steps: tuple[tuple[str, int], ...]) -> int | None:
+    """The EXIF orientation whose transpose is these steps, composed; None if there is none."""
+    probe = Image.frombytes("L", (3, 2), bytes(range(6)))
+    turned = probe
+    for step in steps:
+        if step not in HEIF_STEPS:
+            return None
+        turned = turned.transpose(HEIF_STEPS[step])
+    for orientation in range(1, 9):
+        if _upright(probe, orientation).tobytes() == turned.tobytes() and \
+                _upright(probe, orientation).size == turned.size:
+            return orientation
+    return None
 
 
 def _capture_time(exif: Image.Exif, name: str, tz: ZoneInfo) -> tuple[datetime | None, bool]:
