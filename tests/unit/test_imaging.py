@@ -289,3 +289,11 @@ def test_heic_orientation_falls_back_to_the_exif_one(tmp_path: Path,
     exif[0x0112] = 6
     heic = run(tmp_path, encode(scene((400, 200), 3), "HEIF", exif=exif.tobytes()), "o.heic")
     assert (heic.orientation, heic.width, heic.height) == (6, 400, 200)
+
+
+def test_a_bomb_refused_by_pillow_itself_is_told_the_limits(tmp_path: Path) -> None:
+    with pytest.raises(PayloadTooLarge) as refused:
+        run(tmp_path, hostile_corpus()["bomb.png"], "bomb.png")  # 100 亿像素
+    assert refused.value.detail == (
+        "「bomb.png」像素数超过上限（普通 JPEG 照片最多 2 亿像素，其他格式最多 6400 万像素）。"
+        "请在相机中关闭高像素模式（如 1 亿、2 亿像素），用标准模式拍摄后上传")

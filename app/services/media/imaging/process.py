@@ -142,7 +142,9 @@ def _process_photo(path: Path, *, name: str, limits: _Limits, tz: ZoneInfo) -> P
     except (UnsupportedMedia, PayloadTooLarge):
         raise
     except Image.DecompressionBombError:
-        raise PayloadTooLarge(f"「{name}」像素数超过 {_pixels(limits.reduced)}的上限。"
+        # Pillow refused it at open, before the format's ceiling could be looked up.
+        raise PayloadTooLarge(f"「{name}」像素数超过上限（普通 JPEG 照片最多 "
+                              f"{_pixels(limits.reduced)}，其他格式最多 {_pixels(limits.whole)}）。"
                               f"{STANDARD_MODE}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
             struct.error, ZeroDivisionError, KeyError, IndexError, TypeError):
