@@ -147,9 +147,11 @@ def media_gc(
         show_default=False)] = None,
     delete: Annotated[bool, typer.Option(
         "--delete/--dry-run",
-        help="Delete old unreferenced blobs; by default only report.")] = False,
+        help="Delete old unreferenced blobs and staging leftovers; by default only report.")
+    ] = False,
 ) -> None:
-    """Find blobs no photo refers to, and photos whose blob is missing (exit 1 if any)."""
+    """Find blobs no photo refers to, and photos whose blob is missing (exit 1 if any);
+    staging files older than an hour (left by a killed upload) too."""
     from datetime import timedelta
 
     from app.services.media.gc import collect_garbage
@@ -158,7 +160,8 @@ def media_gc(
     hours = get_settings().media_gc_grace_hours if grace_hours is None else grace_hours
     with get_sessionmaker()() as session:
         report = collect_garbage(session, get_storage(), now=get_clock().now(),
-                                 grace=timedelta(hours=hours), delete=delete)
+                                 grace=timedelta(hours=hours), delete=delete,
+                                 staging=get_settings().media_root / "staging")
     _print_gc_report(report, hours, delete)
     if report.missing:
         typer.echo(f"{len(report.missing)} photo(s) refer to a missing blob: evidence lost, "
@@ -178,6 +181,16 @@ def _print_gc_report(report: "GcReport", hours: int, delete: bool) -> None:
     typer.echo(f"{report.blobs} blobs stored, {report.referenced} referenced by photos; "
                f"{len(report.orphans)} unreferenced ({len(report.old_orphans)} older than "
                f"{hours} h, {len(report.deleted)} deleted)")
+    from app.services.media.gc import STAGING_MAX_AGE
+
+    removed = set(report.staged_removed)
+    for staged in report.staged:
+        fate = "removed" if staged.name in removed else "would be removed (run with --delete)"
+        typer.echo(f"STAGED {staged.name} {staged.size} bytes, last written "
+                   f"{staged.modified_at.isoformat(timespec='seconds')}: {fate}")
+    typer.echo(f"{len(report.staged)} staging file(s) older than "
+               f"{STAGING_MAX_AGE.total_seconds() / 3600:g} h left by interrupted uploads, "
+               f"{len(report.staged_removed)} removed")
 
 
 def _orphan_fate(deleted: bool, old: bool, delete: bool, hours: int) -> str:

@@ -237,7 +237,7 @@ def steps_worker(path: Path, runs: int) -> dict[str, Any]:
             kind = sniff(handle.read(32))
         check_structure(path, kind or "jpeg", path.name)
         mark("sniff + structure walk")
-        with Image.open(path, formats=p.PILLOW_FORMATS) as image:
+        with Image.open(path, formats=p.PILLOW_FORMATS[kind or "jpeg"]) as image:
             image.size  # noqa: B018 (header parsed by open)
             mark("open (header)")
             exif = image.getexif()

@@ -75,6 +75,29 @@ def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return out.getvalue()
 
 
+def flat_jpeg(width: int, height: int) -> bytes:
+    """A valid baseline JPEG (4:2:0) of any size, mid-grey, written by hand in ~2 bits a
+    block: a 200 MP phone photo's dimensions in about a megabyte, without 600 MB of pixels."""
+    def segment(marker: int, payload: bytes) -> bytes:
+        return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+    # One Huffman code, "0", for symbol 0: in the DC table "no difference", in the AC table
+    # "end of block". Every block is then two zero bits.
+    huffman = bytes([1] + [0] * 15) + b"\x00"
+    mcus = -(-width // 16) * -(-height // 16)
+    bits = mcus * 6 * 2  # four luma and two chroma blocks a unit
+    scan = b"\x00" * (bits // 8) + (b"" if bits % 8 == 0 else bytes([0xFF >> (bits % 8)]))
+    if scan.endswith(b"\xff"):
+        scan += b"\x00"  # stuffing
+    return (b"\xff\xd8"
+            + segment(0xDB, b"\x00" + bytes([1] * 64))
+            + segment(0xC0, struct.pack(">BHHB", 8, height, width, 3)
+                      + b"\x01\x22\x00" + b"\x02\x11\x00" + b"\x03\x11\x00")
+            + segment(0xC4, b"\x00" + huffman) + segment(0xC4, b"\x10" + huffman)
+            + segment(0xDA, b"\x03" + b"\x01\x00\x02\x00\x03\x00" + b"\x00\x3f\x00")
+            + scan + b"\xff\xd9")
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -95,10 +118,44 @@ def png_text_bomb() -> bytes:
 
 
 def jpeg_with_zip() -> bytes:
+    return phone_jpeg() + zip_archive()
+
+
+def mpo(*, size: tuple[int, int] = (480, 360), in_second_frame: bytes = b"",
+        between: bytes = b"", appended: bytes = b"") -> bytes:
+    """A two-frame multi-picture JPEG as Pillow writes it (the MPF index in the first frame's
+    APP2, as Ultra HDR gain maps and stereo cameras have it).
+
+    `in_second_frame` overwrites bytes in the middle of the second frame's compressed data
+    (where a ZIP signature may occur by chance: the file stays a valid MPO), `between` is
+    inserted between the frames (the index moved to match), `appended` follows the last one.
+    """
+    frames = [scene(size, 21), scene(size, 22)]
+    data = encode(frames[0], "MPO", save_all=True, append_images=frames[1:], quality=90)
+    mpf = data.index(b"MPF\x00") + 4  # the TIFF header the index's offsets count from
+    (ifd,) = struct.unpack_from("<I", data, mpf + 4)
+    (count,) = struct.unpack_from("<H", data, mpf + ifd)
+    entries = next(value for n in range(count) for tag, _, _, value in
+                   [struct.unpack_from("<HHII", data, mpf + ifd + 2 + 12 * n)] if tag == 0xB002)
+    (second,) = struct.unpack_from("<I", data, mpf + entries + 16 + 8)
+    second += mpf
+    if in_second_frame:
+        scan = data.index(b"\xff\xda", second)
+        at = next(i for i in range(scan + 200, len(data))
+                  if b"\xff" not in data[i - 2:i + len(in_second_frame) + 2])
+        data = data[:at] + in_second_frame + data[at + len(in_second_frame):]
+    if between:
+        moved = struct.pack("<I", second - mpf + len(between))
+        at = mpf + entries + 16 + 8
+        data = data[:at] + moved + data[at + 4:second] + between + data[second:]
+    return data + appended
+
+
+def zip_archive() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("payload.html", "<script>alert(1)</script>")
-    return phone_jpeg() + archive.getvalue()
+    return archive.getvalue()
 
 
 @cache
@@ -116,6 +173,8 @@ def hostile_corpus() -> dict[str, bytes]:
         "page.jpg": b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
         "doc.pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
         "zip-appended.jpg": jpeg_with_zip(),
+        "zip-after-mpo.jpg": mpo(appended=zip_archive()),
+        "zip-between-mpo-frames.jpg": mpo(between=zip_archive()),
         "absurd-orientation.jpg": phone_jpeg(raw_exif={0x0112: 42}),
         "absurd-gps.jpg": phone_jpeg(gps=(95.5, 200.0)),
         "absurd-time.jpg": _absurd_time(),

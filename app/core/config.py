@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
     max_request_bytes: int = Field(128 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
     max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
+    # A baseline JPEG is decoded at 1/8 scale, so phones' 108 and 200 MP modes fit in memory.
+    max_jpeg_pixels: int = Field(200_000_000, alias="MAX_JPEG_PIXELS", gt=0)
     # Authenticity checks on evidence photos (docs/domain.md, "Evidence photos").
     photo_max_age_hours: float = Field(72, alias="PHOTO_MAX_AGE_HOURS", gt=0)
     photo_clock_skew_minutes: float = Field(10, alias="PHOTO_CLOCK_SKEW_MINUTES", ge=0)

@@ -20,6 +20,8 @@ from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMedia
 from app.services.media.imaging.staged import StagedFile
 
 MAX_FIELD_BYTES = 64 * 1024
+# A photo that large comes from a high-resolution camera mode (1 亿 or 2 亿 pixels).
+PHOTO_TOO_LARGE = "。请在相机中关闭高像素模式（如 1 亿、2 亿像素），用标准模式拍摄后上传"
 MAX_FIELDS = 100
 
 
@@ -111,7 +113,8 @@ class _MultipartReader:
         self.file.size += len(chunk)
         if self.file.size > self.limits.max_file_bytes:
             limit_mb = self.limits.max_file_bytes // (1024 * 1024)
-            raise PayloadTooLarge(f"文件「{self.file.filename}」超过 {limit_mb} MB 上限")
+            advice = PHOTO_TOO_LARGE if self.file.field_name == "photos" else ""
+            raise PayloadTooLarge(f"文件「{self.file.filename}」超过 {limit_mb} MB 上限{advice}")
         assert self.handle is not None
         self.handle.write(chunk)
         self.digest.update(chunk)

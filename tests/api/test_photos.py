@@ -13,7 +13,7 @@ from app.models import Photo
 from app.services.media.storage import get_storage
 from tests.api.helpers import act, in_days, ok
 from tests.fixtures.clock import START
-from tests.samples import encode, hostile_corpus, phone_jpeg, scene
+from tests.samples import encode, flat_jpeg, hostile_corpus, phone_jpeg, scene
 
 NEAR_A = (29.8021, 119.6912)  # a few metres from enterprise A in the demo county
 NOW_LOCAL = START.astimezone(get_settings().tz).replace(tzinfo=None)
@@ -153,6 +153,19 @@ def test_limits_answer_413_and_leave_no_staged_file(client, auth, settings) -> N
     assert staging_files() == []
 
 
+def test_a_photo_over_the_file_limit_is_told_how_to_take_it(client, auth, settings) -> None:
+    settings.max_upload_bytes = 1024 * 1024
+    response = client.post("/api/v1/hazards", data={"title": "t", "description": "d",
+                           "location": "l", "level": "general"},
+                           files=[upload("big.jpg", fresh(15) + b"\x00" * 1024 * 1024)],
+                           headers=auth("ent_a"))
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "文件「big.jpg」超过 1 MB 上限。请在相机中关闭高像素模式（如 1 亿、2 亿像素），"
+        "用标准模式拍摄后上传")
+    assert staging_files() == []
+
+
 def test_identical_bytes_are_stored_once(client, auth, db) -> None:
     same = fresh(30)
     report_a = client.post("/api/v1/hazards", data={"title": "a", "description": "d",
@@ -202,4 +215,37 @@ def test_heic_upload(client, auth) -> None:
     assert photo["content_type"] == "image/heif"
     thumb = client.get(f"/api/v1/photos/{photo['id']}?variant=thumb", headers=auth("ent_a"))
     assert thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+
+
+def test_a_108_megapixel_photo_is_accepted_and_a_larger_one_says_what_to_do(client, auth) -> None:
+    def report(name: str, data: bytes):
+        return client.post("/api/v1/hazards", data={"title": "t", "description": "d",
+                           "location": "l", "level": "general"},
+                           files=[upload(name, data)], headers=auth("ent_a"))
+
+    created = report("108mp.jpg", flat_jpeg(12000, 9000))
+    assert created.status_code == 201, created.text
+    photo = created.json()["photos"][0]
+    preview = client.get(f"/api/v1/photos/{photo['id']}?variant=preview", headers=auth("ent_a"))
+    assert Image.open(io.BytesIO(preview.content)).size == (1600, 1200)
+    refused = report("250mp.jpg", flat_jpeg(18256, 13692))
+    assert refused.status_code == 413
+    detail = refused.json()["detail"]
+    assert detail.startswith("「250mp.jpg」有 2.5 亿像素（18256×13692），超过 2 亿像素的上限")
+    assert "标准模式" in detail
+
+
+def test_avif_upload(client, auth) -> None:
+    created = client.post("/api/v1/hazards", data={"title": "t", "description": "d",
+                          "location": "l", "level": "general"},
+                          files=[("photos", ("PXL_1.avif", encode(scene((800, 600), 42), "AVIF"),
+                                             "image/avif"))],
+                          headers=auth("ent_a"))
+    assert created.status_code == 201, created.text
+    photo = created.json()["photos"][0]
+    assert photo["content_type"] == "image/avif"
+    original = client.get(f"/api/v1/photos/{photo['id']}", headers=auth("ent_a"))
+    assert original.headers["content-type"] == "image/avif"
+    thumb = client.get(f"/api/v1/photos/{photo['id']}?variant=thumb", headers=auth("ent_a"))
     assert Image.open(io.BytesIO(thumb.content)).size == (320, 240)

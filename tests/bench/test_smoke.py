@@ -123,6 +123,14 @@ SMOKES: dict[str, Smoke] = {
               r"^peak during burst\s+\d+\.\d",
               r"^   median time \d+\.\d\d× pyvips \(c=1\)"),
         never=("SHA-256 DIFFERS",)),
+    "bench_photo_sizes": Smoke(
+        lambda w: [],
+        ("photo", "MP", "file MB", "cold ms", "median ms", "CPU ms", "baseline MB",
+         "peak RSS MB", "+RSS MB"),
+        (ms_row("0.3 MP", 8) + r"\s+640×480\s+480×640$",
+         ms_row("1 MP", 8) + r"\s+1200×900\s+900×1200$"),
+        also=(rf"^peak RSS per upload at 0\.3 MP: {NUMBER} MB$",
+              rf"^peak RSS per upload at 1 MP: {NUMBER} MB$")),
     "bench_quarterly": Smoke(
         lambda w: ["--url", w.province(), "--port", w.port()],
         ("case", "endpoint p50", "endpoint p95", "raw p50", "raw p95", "ratio p50",

@@ -39,7 +39,8 @@ def inspect_uploads(uploads: list[Upload]) -> tuple[list[CheckedPhoto], DomainEr
         started = perf_counter()
         try:
             facts = process_photo(upload.path, name=upload.filename or "照片",
-                                  max_pixels=settings.max_image_pixels, tz=settings.tz)
+                                  max_pixels=settings.max_image_pixels, tz=settings.tz,
+                                  max_jpeg_pixels=settings.max_jpeg_pixels)
         except DomainError as error:
             return [], error
         checked.append(CheckedPhoto(upload, facts))

@@ -1,14 +1,18 @@
-"""Media garbage collection: stored blobs no photo refers to, and photos whose blob is gone.
+"""Media garbage collection: stored blobs no photo refers to, photos whose blob is gone, and
+staging files left behind.
 
 Blobs are written before their row is committed (and removed again on rollback), so a crash in
 between leaves an unreferenced blob. Those are deleted once older than a grace period, which
 keeps uploads still in flight. A photo row whose blob is missing is lost evidence: it is only
-reported, loudly.
+reported, loudly. An upload's staging files are removed when its request ends, whatever
+happened, unless the process itself was killed (kill -9, out of memory): a staging file not
+written to for an hour belongs to no request any more, and is removed too.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +23,16 @@ from app.services.media.storage import BlobInfo, BlobStorage
 
 STREAM_ROWS = 10_000
 IN_CHUNK = 500
+STAGING_MAX_AGE = timedelta(hours=1)  # far beyond any request's life
+
+
+@dataclass(frozen=True)
+class StagedLeftover:
+    """A file in the staging directory older than STAGING_MAX_AGE."""
+
+    name: str
+    size: int
+    modified_at: datetime
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,8 @@ class GcReport:
     orphans: list[BlobInfo] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     missing: list[MissingBlob] = field(default_factory=list)
+    staged: list[StagedLeftover] = field(default_factory=list)  # older than STAGING_MAX_AGE
+    staged_removed: list[str] = field(default_factory=list)
 
     def is_old(self, blob: BlobInfo) -> bool:
         return blob.modified_at < self.now - self.grace
@@ -48,9 +64,10 @@ class GcReport:
 
 def collect_garbage(
     session: Session, storage: BlobStorage, *, now: datetime, grace: timedelta,
-    delete: bool = False,
+    delete: bool = False, staging: Path | None = None,
 ) -> GcReport:
-    """Compare storage with the photo table; with `delete`, remove orphans older than `grace`.
+    """Compare storage with the photo table; with `delete`, remove orphans older than `grace`
+    and the files in `staging` older than STAGING_MAX_AGE.
 
     A blob any photo row refers to is never removed, however old. The session is only read,
     and its transaction is ended between phases (see `_end_read`).
@@ -58,6 +75,8 @@ def collect_garbage(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     report = GcReport(now=now, grace=grace)
+    if staging is not None:
+        _sweep_staging(report, staging, delete)
     unseen = _referenced(session)
     report.referenced = len(unseen)
     _end_read(session)
@@ -74,6 +93,27 @@ def collect_garbage(
     report.missing = list(_rows_of(session, gone))
     _end_read(session)
     return report
+
+
+def _sweep_staging(report: GcReport, staging: Path, delete: bool) -> None:
+    """Find (and with `delete` remove) staging files not written to for STAGING_MAX_AGE."""
+    if not staging.is_dir():
+        return
+    cutoff = report.now - STAGING_MAX_AGE
+    for path in sorted(staging.iterdir()):
+        try:
+            stat = path.lstat()
+        except FileNotFoundError:
+            continue  # its request just ended
+        if not path.is_file() or path.is_symlink():
+            continue
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        if modified >= cutoff:
+            continue
+        report.staged.append(StagedLeftover(path.name, stat.st_size, modified))
+        if delete:
+            path.unlink(missing_ok=True)
+            report.staged_removed.append(path.name)
 
 
 def _referenced(session: Session) -> set[str]:

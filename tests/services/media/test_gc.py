@@ -6,6 +6,9 @@ the command on local storage, whose file times the tests can set.
 
 import io
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from typer.testing import CliRunner
 import app.services.media.storage
 from app.cli import cli
 from app.core.clock import FixedClock
+from app.core.config import get_settings
 from app.core.db import transaction
 from app.models import Hazard, Photo
 from app.services.hazards import photos as photo_service
@@ -207,3 +211,62 @@ def test_the_command_deletes_old_orphans_only_when_asked(
     assert line_of(result.output, fresh.sha256).endswith(": deleted")
     assert "2 blobs stored, 1 referenced by photos; 1 unreferenced (1 older than 0 h, " \
            "1 deleted)" in result.output
+
+
+KILLED_UPLOAD = """
+import asyncio, sys
+from pathlib import Path
+from app.http.uploads import Limits, read_streaming_form
+
+async def body():
+    yield (b"--b\\r\\nContent-Disposition: form-data; name=\\"photos\\"; filename=\\"a.jpg\\"\\r\\n"
+           b"Content-Type: image/jpeg\\r\\n\\r\\n" + b"\\xff\\xd8" * 40000)
+    print("streaming", flush=True)
+    await asyncio.sleep(600)  # the rest never comes: the process is killed meanwhile
+
+limits = Limits(max_file_bytes=1 << 24, max_request_bytes=1 << 25, max_files=9)
+asyncio.run(read_streaming_form("multipart/form-data; boundary=b", body(), limits,
+                                Path(sys.argv[1])))
+"""
+
+
+def killed_mid_upload(staging: Path) -> Path:
+    """The staging file a process killed with SIGKILL while it streamed an upload leaves."""
+    upload = subprocess.Popen([sys.executable, "-c", KILLED_UPLOAD, str(staging)],
+                              stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[3])
+    try:
+        assert upload.stdout is not None
+        assert upload.stdout.readline() == b"streaming\n"
+        upload.send_signal(signal.SIGKILL)
+    finally:
+        upload.wait(timeout=30)
+    (left,) = staging.iterdir()
+    return left
+
+
+def test_the_command_removes_staging_files_a_killed_upload_left_after_an_hour(
+    loaded: Engine, cli_on: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    staging = tmp_path / "media" / "staging"
+    left = killed_mid_upload(staging)
+    assert left.name.startswith("upload-") and left.stat().st_size == 80_000
+    stamp = (datetime.now(UTC) - timedelta(minutes=61)).timestamp()
+    os.utime(left, (stamp, stamp))
+    recent = staging / "upload-in-flight"
+    recent.write_bytes(b"\xff\xd8")  # an upload still streaming (written to just now)
+    os.utime(recent, (stamp + 120, stamp + 120))  # 59 minutes ago
+
+    result = cli_on.invoke(cli, ["media", "gc"])
+    assert result.exit_code == 0, result.output
+    assert line_of(result.output, left.name).endswith("would be removed (run with --delete)")
+    assert left.exists()
+
+    result = cli_on.invoke(cli, ["media", "gc", "--delete"])
+    assert result.exit_code == 0, result.output
+    assert f"STAGED {left.name} 80000 bytes, last written " in result.output
+    assert line_of(result.output, left.name).endswith(": removed")
+    assert "1 staging file(s) older than 1 h left by interrupted uploads, 1 removed" \
+        in result.output
+    assert sorted(staging.iterdir()) == [recent]

@@ -3,6 +3,12 @@
 For a JPEG the decoder runs at reduced scale (Pillow's draft mode: DCT scaling by 1/2, 1/4
 or 1/8), so a 12 MP phone photo is never decoded at full size to make a 1600 px preview;
 the thumb is made from the preview. The full decode also proves the file is not truncated.
+
+Two pixel ceilings, checked on the header before anything is decoded (the decompression-bomb
+guard): a baseline JPEG, decoded at 1/8 scale whatever its size, may have up to
+`max_jpeg_pixels` (200 MP: the high-resolution modes of today's phones, decoded in ~10 MB);
+any other image (PNG, WebP, HEIF, a progressive JPEG, whose decoder needs the whole picture or
+all its coefficients in memory) up to `max_pixels` (64 MP). See bench/bench_photo_sizes.py.
 """
 
 import io
@@ -13,22 +19,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
 
 from app.core.errors import PayloadTooLarge, UnsupportedMedia
-from app.services.media.imaging.sniff import check_structure, sniff
+from app.services.media.imaging.sniff import check_structure, is_image_sequence, sniff
 
 pillow_heif.register_heif_opener()
 Image.init()  # register every plugin now: Image.open(formats=...) only knows loaded ones
+# Pillow's own bomb guard stays as a backstop above ours (it warns above this and refuses twice
+# this at open); its default (89 MP) would refuse a 200 MP JPEG before our check could say why.
+Image.MAX_IMAGE_PIXELS = 400_000_000
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-                 "heif": "image/heif"}
-PILLOW_FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]  # multi-picture JPEGs open as JPEG (MPO)
+                 "heif": "image/heif", "avif": "image/avif"}
+# Pillow >= 11.2 decodes AVIF where it is built with libavif (its wheels are); pillow-heif's
+# libheif here has no AV1 decoder. Without it an AVIF file is refused as not supported.
+AVIF_DECODES = bool(features.check("avif"))
+# The decoder of each sniffed kind (a multi-picture JPEG opens as JPEG, then is an MPO).
+PILLOW_FORMATS = {"jpeg": ["JPEG"], "png": ["PNG"], "webp": ["WEBP"], "heif": ["HEIF"],
+                  "avif": ["AVIF"]}
 
 
 class PhotoVariant(StrEnum):
@@ -82,47 +97,108 @@ _IMAGE_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                     thread_name_prefix="photo")
 
 
-def process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> PhotoFacts:
-    """Everything about one photo, or 413/415 with a message naming the file."""
-    return _IMAGE_THREADS.submit(
-        _process_photo, path, name=name, max_pixels=max_pixels, tz=tz).result()
+def process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo,
+                  max_jpeg_pixels: int | None = None) -> PhotoFacts:
+    """Everything about one photo, or 413/415 with a message naming the file.
+
+    `max_pixels` bounds images decoded whole, `max_jpeg_pixels` (default: the same) baseline
+    JPEGs, decoded at reduced scale.
+    """
+    limits = _Limits(max_pixels, max(max_pixels, max_jpeg_pixels or 0))
+    return _IMAGE_THREADS.submit(_process_photo, path, name=name, limits=limits, tz=tz).result()
 
 
-def _process_photo(path: Path, *, name: str, max_pixels: int, tz: ZoneInfo) -> PhotoFacts:
+@dataclass(frozen=True)
+class _Limits:
+    whole: int  # decoded at full size
+    reduced: int  # baseline JPEG, decoded at 1/8 scale
+
+    def of(self, image: Image.Image) -> int:
+        return self.reduced if _reduced_decode(image) else self.whole
+
+
+def _reduced_decode(image: Image.Image) -> bool:
+    """A baseline JPEG: libjpeg decodes it scaled (1/8) a row of blocks at a time. A
+    progressive one keeps every coefficient of the full picture until its last scan."""
+    return image.format in ("JPEG", "MPO") and not image.info.get("progressive")
+
+
+def _process_photo(path: Path, *, name: str, limits: _Limits, tz: ZoneInfo) -> PhotoFacts:
     with path.open("rb") as handle:
-        head = handle.read(32)
+        head = handle.read(64)
     kind = sniff(head)
     if kind is None:
-        raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、HEIC、PNG、WebP）")
+        raise UnsupportedMedia(f"「{name}」不是支持的图片格式（JPEG、HEIC、PNG、WebP、AVIF）")
+    if kind in ("heif", "avif") and is_image_sequence(head):
+        raise UnsupportedMedia(f"「{name}」是 {kind.upper()} 图像序列（连拍或动画），不是单张"
+                               "照片，请导出其中一张静态照片后上传")
+    if kind == "avif" and not AVIF_DECODES:
+        raise UnsupportedMedia(f"「{name}」是 AVIF 格式，本系统不支持（服务器未安装 AVIF "
+                               "解码器），请改用 JPEG 或 HEIC 格式上传")
     check_structure(path, kind, name)
     try:
-        with Image.open(path, formats=PILLOW_FORMATS) as image:
-            return _facts(image, kind, name, max_pixels, tz)
+        with Image.open(path, formats=PILLOW_FORMATS[kind]) as image:
+            return _facts(image, kind, name, limits, tz)
     except (UnsupportedMedia, PayloadTooLarge):
         raise
     except Image.DecompressionBombError:
-        raise PayloadTooLarge(f"「{name}」像素数超过上限") from None
+        # Pillow refused it at open, before the format's ceiling could be looked up.
+        raise PayloadTooLarge(f"「{name}」像素数超过上限（普通 JPEG 照片最多 "
+                              f"{_pixels(limits.reduced)}，其他格式最多 {_pixels(limits.whole)}）。"
+                              f"{STANDARD_MODE}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
             struct.error, ZeroDivisionError, KeyError, IndexError, TypeError):
         # Pillow's decoders signal hostile or broken input with any of these.
         raise UnsupportedMedia(f"「{name}」不是有效的图片文件，或文件已损坏") from None
 
 
-def _facts(image: Image.Image, kind: str, name: str, max_pixels: int,
+STANDARD_MODE = "请在相机中关闭高像素模式（如 1 亿、2 亿像素），用标准模式拍摄后上传"
+
+
+def _pixels(count: int) -> str:
+    """A pixel count as a phone's camera names it: 1200 万像素, 2 亿像素."""
+    if count >= 100_000_000:
+        return f"{count / 100_000_000:.2f}".rstrip("0").rstrip(".") + " 亿像素"
+    return f"{count / 10_000:.0f} 万像素"
+
+
+def _too_many_pixels(image: Image.Image, name: str, limits: _Limits) -> PayloadTooLarge:
+    width, height = image.size
+    said = f"「{name}」有 {_pixels(width * height)}（{width}×{height}），超过"
+    if _reduced_decode(image):
+        return PayloadTooLarge(f"{said} {_pixels(limits.reduced)}的上限。{STANDARD_MODE}")
+    what = "渐进式 JPEG" if image.format in ("JPEG", "MPO") else f"{image.format} 照片"
+    also = (f"（普通 JPEG 照片可到 {_pixels(limits.reduced)}）"
+            if limits.reduced > limits.whole else "")
+    return PayloadTooLarge(f"{said}{what} {_pixels(limits.whole)}的上限{also}。{STANDARD_MODE}")
+
+
+def _facts(image: Image.Image, kind: str, name: str, limits: _Limits,
            tz: ZoneInfo) -> PhotoFacts:
     width, height = image.size
-    if width * height > max_pixels:
-        raise PayloadTooLarge(f"「{name}」像素数（{width}×{height}）超过上限")
-    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+    if width * height > limits.of(image):
+        raise _too_many_pixels(image, name, limits)
+    # A multi-picture JPEG (MPO) is its first frame; a HEIF file of several images is its
+    # primary image (what Pillow opens); GIF and WebP frames are an animation.
+    if getattr(image, "n_frames", 1) > 1 and image.format not in ("MPO", "HEIF"):
         raise UnsupportedMedia(f"「{name}」是动图，请上传静态照片")
     if image.mode in REJECTED_MODES or image.mode not in ACCEPTED_MODES:
         what = REJECTED_MODES.get(image.mode, image.mode)
         raise UnsupportedMedia(f"「{name}」使用了不支持的{what}，请上传手机拍摄的照片")
     exif = image.getexif()
-    orientation = _orientation(exif, name)
+    if image.format == "HEIF":
+        # libheif decodes the picture already turned upright (its irot/imir boxes), and
+        # pillow-heif sets the EXIF orientation to 1. Reported as for a JPEG: the orientation,
+        # and the size as stored, before it is turned.
+        orientation = _heif_orientation(image, name)
+        if orientation >= 5:
+            width, height = height, width
+        turn = 1
+    else:
+        orientation = turn = _orientation(exif, name)
     captured_at, offset_known = _capture_time(exif, name, tz)
     gps = _gps(exif, name)
-    derivatives, phash = _derive(image, orientation)
+    derivatives, phash = _derive(image, turn)
     return PhotoFacts(
         kind=kind,
         content_type=CONTENT_TYPES[kind],
@@ -148,6 +224,52 @@ def _orientation(exif: Image.Exif, name: str) -> int:
     if not isinstance(value, int) or not 1 <= value <= 8:
         raise _absurd(name, f"方向 {value!r}")
     return value
+
+
+# libheif's transformations as the transposes they are: irot turns anticlockwise, imir 1
+# mirrors left to right (about the vertical axis), imir 0 top to bottom.
+HEIF_STEPS = {
+    ("irot", 90): Image.Transpose.ROTATE_90,
+    ("irot", 180): Image.Transpose.ROTATE_180,
+    ("irot", 270): Image.Transpose.ROTATE_270,
+    ("imir", 1): Image.Transpose.FLIP_LEFT_RIGHT,
+    ("imir", 0): Image.Transpose.FLIP_TOP_BOTTOM,
+}
+
+
+def _heif_orientation(image: Image.Image, name: str) -> int:
+    """The EXIF orientation equal to what libheif applied when decoding the HEIF image.
+
+    From the image's transformations where pillow-heif shows them, else the EXIF orientation
+    pillow-heif took out of the metadata (`original_orientation`: writers keep the two alike).
+    """
+    try:
+        steps = image._heif_file[image.tell()]._c_image.transformations  # type: ignore[attr-defined]
+        found = _orientation_of(tuple((step[0], step[1]) for step in steps if step[0] != "clap"))
+    except (AttributeError, IndexError, TypeError):
+        found = None
+    if found is not None:
+        return found
+    value = image.info.get("original_orientation") or 1
+    if not isinstance(value, int) or not 1 <= value <= 8:
+        raise _absurd(name, f"方向 {value!r}")
+    return value
+
+
+@cache
+def _orientation_of(steps: tuple[tuple[str, int], ...]) -> int | None:
+    """The EXIF orientation whose transpose is these steps, composed; None if there is none."""
+    probe = Image.frombytes("L", (3, 2), bytes(range(6)))
+    turned = probe
+    for step in steps:
+        if step not in HEIF_STEPS:
+            return None
+        turned = turned.transpose(HEIF_STEPS[step])
+    for orientation in range(1, 9):
+        if _upright(probe, orientation).tobytes() == turned.tobytes() and \
+                _upright(probe, orientation).size == turned.size:
+            return orientation
+    return None
 
 
 def _capture_time(exif: Image.Exif, name: str, tz: ZoneInfo) -> tuple[datetime | None, bool]:
@@ -206,19 +328,28 @@ def _degrees(value: Any, name: str) -> float:
 
 
 def _text(value: Any) -> str | None:
+    """An EXIF text as shown and stored: at most 100 characters, without NULs.
+
+    A TIFF ASCII field may hold several strings, each ended by a NUL (TIFF 6.0, section 2),
+    and cameras pad with NULs: the strings are kept, joined by a space ("ION230\\0F" is
+    "ION230 F", neither cut to "ION230" nor run together), the padding dropped.
+    """
     if value is None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = str(value).replace("\x00", "").strip()
-    return text[:100] or None
+    parts = (part.strip() for part in str(value).split("\x00"))
+    text = " ".join(part for part in parts if part)
+    return text[:100].rstrip() or None
 
 
 def _derive(image: Image.Image, orientation: int) -> tuple[dict[str, bytes], str]:
     preview_side = VARIANT_SIDES["preview"]
     target = _fit(image.size, preview_side)
-    if image.format in ("JPEG", "MPO"):
-        image.draft("RGB", target)  # decode at 1/2, 1/4 or 1/8 scale when that is enough
+    if image.format in ("JPEG", "MPO", "HEIF"):
+        # JPEG: decode at 1/2, 1/4 or 1/8 scale when that is enough; HEIF: decode an embedded
+        # thumbnail instead when one is at least that large.
+        image.draft("RGB", target)
     image.load()
     rgb = _to_rgb(image)
     preview = rgb.resize(_fit(rgb.size, preview_side), Image.Resampling.LANCZOS,
