@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime
@@ -11,6 +11,11 @@ from app.models.enums import Role
 
 class User(Base):
     __tablename__ = "user"
+    __table_args__ = (
+        # Usernames are stored lower-case (services/accounts/users.py: normalise_username);
+        # the index holds that against any other way in (a script, a database editor).
+        Index("uq_user_username_lower", func.lower("username"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
