@@ -18,6 +18,7 @@ from app.api import (
     webhooks,
 )
 from app.core.errors import DomainError
+from app.http.headers import SecurityHeaders
 from app.http.render import STATIC
 from app.web import accounts as account_pages
 from app.web import board as board_pages
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(board_pages.router)
     app.include_router(pwa.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
