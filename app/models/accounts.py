@@ -11,11 +11,6 @@ from app.models.enums import Role
 
 class User(Base):
     __tablename__ = "user"
-    __table_args__ = (
-        # Usernames are stored lower-case (services/accounts/users.py: normalise_username);
-        # the index holds that against any other way in (a script, a database editor).
-        Index("uq_user_username_lower", func.lower("username"), unique=True),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -30,6 +25,11 @@ class User(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Usernames are stored lower-case (services/accounts/users.py: normalise_username); the index
+# holds that against any other way in (a script, a database editor). Migration 0020.
+Index("uq_user_username_lower", func.lower(User.username), unique=True)
 
 
 class LoginAttempt(Base):

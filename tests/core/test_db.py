@@ -101,6 +101,10 @@ def test_a_failure_midway_leaves_no_trace(loaded: Engine, monkeypatch) -> None:
     assert not get_storage().exists(sha)
 
 
+# SQLite's reflection cannot read an index on an expression (user: lower(username)), so
+# autogenerate skips comparing that one, saying so; migration 0020's test checks it instead.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_upgrade_downgrade_upgrade(fresh_url: str) -> None:
     engine = make_engine(fresh_url)
     config = alembic_config(fresh_url)
