@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -16,10 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from threading import Barrier
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -373,3 +379,64 @@ def test_a_delivery_connects_to_the_address_it_checked(receiver: Receiver, setti
     assert checked == [url]
     [(path, headers, _)] = receiver.requests
     assert path == "/hook" and headers["Host"] == f"receiver.invalid:{port}"
+
+
+def _certificate(directory: Path, name: str) -> tuple[str, str]:
+    """A self-signed certificate for `name`: (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_https_to_the_checked_address_keeps_the_name_for_tls(settings, monkeypatch,
+                                                             tmp_path) -> None:
+    """Over TLS the pinned connection still sends the name (SNI, Host) and checks the
+    certificate against it: a certificate for another name is refused."""
+    settings.webhook_allow_private = False
+    cert, key = _certificate(tmp_path, "receiver.invalid")
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(str(self.headers["Host"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=cert)
+    monkeypatch.setattr(ssl, "_create_default_https_context", lambda: client_context)
+    monkeypatch.setattr("app.services.outbox.webhooks.resolve_destination",
+                        lambda url: ["127.0.0.1"])
+    fake_dns(monkeypatch, {})  # no name resolves: only the pinned address is reachable
+    port = server.server_address[1]
+    try:
+        url = f"https://receiver.invalid:{port}/hook"
+        assert urllib_post(url, b"{}", {"Content-Type": "application/json"}, 5) == 200
+        assert hosts == [f"receiver.invalid:{port}"]
+        with pytest.raises(OSError, match="certificate"):
+            urllib_post(f"https://other.invalid:{port}/hook", b"{}", {}, 5)
+        assert len(hosts) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
