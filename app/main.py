@@ -17,6 +17,7 @@ from app.api import (
 )
 from app.core.errors import DomainError
 from app.http import openapi
+from app.http.headers import SecurityHeaders
 from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     openapi.install(app)
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:

@@ -17,6 +17,7 @@ from app.services.hazards import ledger as ledger_service
 from app.services.hazards import queries as hazard_service
 from app.services.hazards import report as report_service
 from app.services.hazards.schemas import EventOut, HazardOut, HazardPage, PolicyIn, PolicyOut
+from app.services.hazards.shown import hazard_out, hazards_out
 from app.services.media.imaging.process import PhotoVariant
 from app.workflow.fields import ACTION_FIELDS, MajorAcceptFields, ReportFields
 from app.workflow.table import TRANSITION_ACTIONS
@@ -47,7 +48,7 @@ async def report_hazard(
     def work() -> HazardOut:
         hazard = report_service.report_hazard(
             session, actor=actor, form=form.fields, uploads=form.photos, clock=clock)
-        return HazardOut.of(hazard, local_today(clock))
+        return hazard_out(session, actor, hazard, local_today(clock))
 
     return await once.json(work, status_code=201, form=form)
 
@@ -65,7 +66,7 @@ def list_hazards(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
     )
     today = local_today(clock)
-    page = HazardPage(items=[HazardOut.of(h, today) for h in items], next_cursor=next_cursor)
+    page = HazardPage(items=hazards_out(session, actor, items, today), next_cursor=next_cursor)
     # Already validated as built: serialized once here, where returning the model would have
     # FastAPI validate it again against response_model (kept for the schema) and re-encode it.
     return Response(page.model_dump_json(), media_type="application/json")
@@ -95,7 +96,7 @@ def export_ledger(
 @router.get("/hazards/{hazard_id:int}", response_model=HazardOut, responses=errors(*READ_ONE))
 def get_hazard(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> HazardOut:
     hazard = hazard_service.visible_hazard(session, actor, hazard_id)
-    return HazardOut.of(hazard, local_today(clock))
+    return hazard_out(session, actor, hazard, local_today(clock))
 
 
 @router.get("/hazards/{hazard_id:int}/events", response_model=list[EventOut],
@@ -125,7 +126,7 @@ async def take_action(
         hazard = action_service.perform_action(
             session, actor=actor, hazard_id=hazard_id, action=action,
             form=form.fields, uploads=form.photos, clock=clock)
-        return HazardOut.of(hazard, local_today(clock))
+        return hazard_out(session, actor, hazard, local_today(clock))
 
     return await once.json(work, form=form)
 

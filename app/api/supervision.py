@@ -14,6 +14,7 @@ from app.http.idempotency import IdempotencyDep
 from app.http.openapi import READ_ONE, UPLOAD, WRITE, errors, form_body
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards.schemas import EventOut, HazardOut
+from app.services.hazards.shown import hazard_out
 from app.services.supervision import evaluation
 from app.services.supervision import extensions as extension_service
 from app.services.supervision import listing as listing_service
@@ -93,7 +94,7 @@ async def record_interview(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     """约谈/通报, recorded by the committee (form: kind=约谈|通报, document, note)."""
     hazard = await run_in_threadpool(listing_service.record_interview, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
-    return HazardOut.of(hazard, local_today(clock))
+    return hazard_out(session, actor, hazard, local_today(clock))
 
 
 @router.post("/hazards/{hazard_id:int}/listing", response_model=HazardOut,
@@ -103,7 +104,7 @@ async def list_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     """挂牌督办 (form: level=province|city|county, authority, document_number)."""
     hazard = await run_in_threadpool(listing_service.list_hazard, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
-    return HazardOut.of(hazard, local_today(clock))
+    return hazard_out(session, actor, hazard, local_today(clock))
 
 
 @router.post("/hazards/{hazard_id:int}/delisting", response_model=HazardOut,
@@ -113,7 +114,7 @@ async def delist_hazard(hazard_id: int, actor: ActorDep, form: ActionFormDep,
     """摘牌."""
     hazard = await run_in_threadpool(listing_service.delist_hazard, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields, clock=clock)
-    return HazardOut.of(hazard, local_today(clock))
+    return hazard_out(session, actor, hazard, local_today(clock))
 
 
 @router.post("/hazards/{hazard_id:int}/evaluations", response_model=HazardOut,
@@ -126,7 +127,7 @@ async def evaluate(hazard_id: int, actor: ActorDep, form: ActionFormDep, session
     hazard = await run_in_threadpool(evaluation.evaluate, session, actor=actor,
                                      hazard_id=hazard_id, form=form.fields,
                                      uploads=form.photos, clock=clock)
-    return HazardOut.of(hazard, local_today(clock))
+    return hazard_out(session, actor, hazard, local_today(clock))
 
 
 @router.get("/hazards/{hazard_id:int}/dossier", response_model=None, responses={
@@ -142,7 +143,7 @@ def dossier(hazard_id: int, actor: ActorDep, session: SessionDep, clock: ClockDe
         return downloads.dossier_page(record)
     today = local_today(clock)
     return {
-        "hazard": HazardOut.of(record.hazard, today).model_dump(mode="json"),
+        "hazard": hazard_out(session, actor, record.hazard, today).model_dump(mode="json"),
         **jsonable_encoder(dossier_service.as_data(record)),
         "notices": [NoticeOut.model_validate(n).model_dump(mode="json") for n in record.notices],
         "extensions": [ExtensionOut.model_validate(e).model_dump(mode="json")

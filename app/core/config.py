@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(30, alias="WEBHOOK_RETRY_BASE_SECONDS", gt=0)
     webhook_retry_cap_seconds: float = Field(6 * 3600, alias="WEBHOOK_RETRY_CAP_SECONDS", gt=0)
     webhook_timeout_seconds: float = Field(10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0)
+    # Webhook URLs may name only public addresses (no loopback, private, link-local, ...),
+    # checked when subscribed and again at each delivery; true allows a receiver on the
+    # host or the internal network (a county's own intranet system).
+    webhook_allow_private: bool = Field(False, alias="WEBHOOK_ALLOW_PRIVATE")
     # Photo storage: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object store).
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime
@@ -25,6 +25,11 @@ class User(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Usernames are stored lower-case (services/accounts/users.py: normalise_username); the index
+# holds that against any other way in (a script, a database editor). Migration 0020.
+Index("uq_user_username_lower", func.lower(User.username), unique=True)
 
 
 class LoginAttempt(Base):

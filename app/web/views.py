@@ -14,7 +14,9 @@ from app.models import Enterprise, Event, Hazard, Photo, Region, Unit, User
 from app.models.enums import HazardLevel, PartyType
 from app.models.supervision import Extension, Notice
 from app.services.hazards import queries as hazard_service
+from app.services.hazards.photos import visible_matches
 from app.services.hazards.queues import hazard_notices
+from app.services.hazards.schemas import FlagMatch, PhotoFlag
 from app.services.hazards.timeline import events_of
 from app.services.supervision import evaluation, listing
 from app.services.supervision.extensions import extensions_of
@@ -77,8 +79,20 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
         notices=hazard_notices(session, actor, hazard.id) if flags.may_see_notices else [],
         deadlines=deadline_history(events),
         flags=flags,
-        photo_flags=[{**flag, "photo": p.id} for p in hazard.photos for flag in (p.flags or [])],
+        photo_flags=_photo_flags(session, actor, hazard),
     )
+
+
+def _photo_flags(session: Session, actor: Actor, hazard: Hazard) -> list[dict[str, Any]]:
+    """The authenticity findings as this viewer may see them: a match elsewhere that the
+    viewer may not open is told as "elsewhere", never by its photo or hazard."""
+    own = {p.id: FlagMatch(p.id, hazard.id, hazard.code) for p in hazard.photos}
+    matches = {**visible_matches(session, actor, [hazard]), **own}
+    shown = [(p.id, PhotoFlag.shown(flag, matches))
+             for p in hazard.photos for flag in (p.flags or [])]
+    return [{**flag.model_dump(), "photo": photo_id,
+             "elsewhere": flag.hazard_id is not None and flag.hazard_id != hazard.id}
+            for photo_id, flag in shown]
 
 
 def _names(session: Session, model: Any, column: Any, ids: set[int]) -> dict[int, str]:

@@ -2,6 +2,13 @@
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import Conflict
+from app.models import User
+from app.models.enums import Role
+from app.services.accounts.users import create_user
 from app.services.org.demo import DEMO_PASSWORD
 
 
@@ -74,6 +81,27 @@ def test_a_success_resets_the_count(client, clock) -> None:
     for _ in range(4):
         assert login(client, "ent_a", "wrong-password").status_code == 401
     assert login(client, "ent_a", DEMO_PASSWORD).status_code == 200
+
+
+def test_usernames_are_one_account_whatever_their_case(client, db, clock) -> None:
+    """Login folds the case (and trims) as creation does; the lockout counts the failures of
+    every spelling together, and no second account differing only in case can be made."""
+    for spelling in ("ENT_A", "Ent_a", "ent_A", "eNt_a", "ENT_a"):
+        assert login(client, spelling, "wrong-password").status_code == 401
+    assert login(client, "ent_a", DEMO_PASSWORD).status_code == 429
+    clock.advance(timedelta(minutes=16))
+    token = login(client, " Ent_A ", DEMO_PASSWORD).json()["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["username"] == "ent_a"
+    county = db.scalars(select(User.region_id).where(User.username == "anweiban")).one()
+    with pytest.raises(Conflict):
+        create_user(db, username="AnWeiBan", password="another-pass-2026", role=Role.committee,
+                    region_id=county, clock=clock)
+    made = create_user(db, username="  New_User ", password="another-pass-2026",
+                       role=Role.admin, region_id=county, clock=clock)
+    assert made.username == "new_user"
+    db.flush()
+    assert login(client, "NEW_USER", "another-pass-2026").status_code == 200
 
 
 def test_token_expires(client, clock) -> None:

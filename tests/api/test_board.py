@@ -186,10 +186,16 @@ def test_inspector_of_township_1_never_counts_township_2(client, auth, story: St
     assert counts(board["totals"]) == {"open": 1, "overdue": 0, "listed": 0, "open_at_start": 1,
                                        "found": 2, "closed": 2, "clearance_rate": 0.6667}
     assert sum(m["open_at_end"]["count"] for m in board["trend"]) == 2 + 1
-    # Asking for township 2 by id shows nothing of it either.
-    other = get_board(client, auth("insp_town"), level="major", region_id=story.town2,
-                      **{"from": "2026-10-01"}, to="2026-11-30")
-    assert all(figure["count"] == 0 for _, figure in all_figures(other))
+    # Asking for township 2 by id: 404, as the quarterly statistics answer (not 200 with its
+    # name and zeros).
+    other = client.get("/api/v1/board", params={"level": "major", "region_id": story.town2},
+                       headers=auth("insp_town"))
+    assert other.status_code == 404
+    assert "清溪镇" not in other.text
+    # Its own township still answers as before.
+    own = get_board(client, auth("insp_town"), level="major", region_id=story.town1,
+                    **{"from": "2026-10-01"}, to="2026-11-30")
+    assert counts(own["totals"]) == counts(board["totals"])
 
 
 def test_committee_of_another_county_counts_nothing_here(client, auth, db, clock,

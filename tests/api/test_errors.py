@@ -104,11 +104,16 @@ def test_403_when_the_unit_holds_no_duty(client, auth, db, clock) -> None:
     assert response.status_code == 409
 
 
-def test_403_when_reporting_for_another_enterprise(client, auth) -> None:
+def test_reporting_for_another_enterprise_answers_as_for_none(client, auth) -> None:
+    """An enterprise out of reach and one that does not exist get the very same 422: the
+    answer never tells which enterprise ids are real."""
     ent_b = client.get("/api/v1/me", headers=auth("ent_b")).json()["enterprise_id"]
-    report(client, auth, "ent_a", enterprise_id=ent_b, expect=403)
     # The township office of township 1 does not supervise B (township 2).
-    report(client, auth, "insp_town", enterprise_id=ent_b, expect=403)
+    for username in ("ent_a", "insp_town"):
+        answers = [report(client, auth, username, enterprise_id=wanted, expect=422)
+                   for wanted in (ent_b, 987654, 2**40)]
+        assert answers[0] == answers[1] == answers[2]
+        assert answers[0]["detail"][0]["loc"] == ["body", "enterprise_id"]
 
 
 def test_413_for_an_oversized_photo(client, auth, settings) -> None:

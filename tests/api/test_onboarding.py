@@ -295,7 +295,8 @@ def bad_workbook() -> dict[str, list[list[Any]]]:
         "用户": [
             USER_HEADERS,
             ["baisha_jc", "白沙建材安全员", "企业用户", USCC_3, "", "", "13800000000"],
-            ["ent_a", "重名", "企业用户", "91339901MA2B00001F", "", "", ""],
+            # The demo's ent_a, in capitals: usernames are one account whatever their case.
+            ["ENT_A", "重名", "企业用户", "91339901MA2B00001F", "", "", ""],
             ["baisha_jc", "重复", "企业用户", USCC_3, "", "", ""],
             ["x1_user", "某人", "群众", "", "", "", ""],
             ["no_ent", "某人", "企业用户", "91339901MA2B00009X", "", "", ""],

@@ -249,3 +249,31 @@ def test_avif_upload(client, auth) -> None:
     assert original.headers["content-type"] == "image/avif"
     thumb = client.get(f"/api/v1/photos/{photo['id']}?variant=thumb", headers=auth("ent_a"))
     assert Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+
+
+def test_reuse_of_a_photo_the_viewer_may_not_see_is_told_as_elsewhere(client, auth) -> None:
+    """Reuse is detected across enterprises, but the reporter of B is never told which
+    photo of A (or which hazard) it matches; the committee, who sees both, gets the link."""
+    same = fresh(50)
+    form = {"title": "t", "description": "d", "location": "l", "level": "general"}
+    first = client.post("/api/v1/hazards", data=form, files=[upload("1.jpg", same)],
+                        headers=auth("ent_a")).json()
+    second = client.post("/api/v1/hazards", data=form, files=[upload("2.jpg", same)],
+                         headers=auth("ent_b"))
+    assert second.status_code == 201, second.text
+    theirs, hid = first["photos"][0]["id"], second.json()["id"]
+    for answer in (second,
+                   client.get(f"/api/v1/hazards/{hid}", headers=auth("ent_b")),
+                   client.get("/api/v1/hazards", headers=auth("ent_b"))):
+        body = answer.json()
+        hazard = body["items"][0] if "items" in body else body
+        reuse = next(f for f in hazard["photos"][0]["flags"] if f["code"] == "reused_photo")
+        assert reuse == {"code": "reused_photo", "message": "同一张照片此前已在别处使用过",
+                         "photo_id": None, "hazard_id": None, "hazard_code": None}
+        assert first["code"] not in answer.text
+    assert client.get(f"/api/v1/photos/{theirs}", headers=auth("ent_b")).status_code == 404
+    staff = client.get(f"/api/v1/hazards/{hid}", headers=auth("anweiban")).json()
+    reuse = next(f for f in staff["photos"][0]["flags"] if f["code"] == "reused_photo")
+    assert (reuse["photo_id"], reuse["hazard_id"], reuse["hazard_code"]) == (
+        theirs, first["id"], first["code"])
+    assert reuse["message"] == "同一张照片已用于其他步骤或其他隐患"

@@ -1,7 +1,9 @@
 """Webhook subscriptions over HTTP: admin only, scoped to the admin's region, secret shown once."""
 
+import socket
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import select
 
 from app.models import OutboxMessage, Region, Webhook
@@ -69,7 +71,36 @@ def test_the_url_must_be_http_and_topics_well_formed(client, auth) -> None:
     bad_topic = client.post("/api/v1/webhooks", json={**HOOK, "topics": ["Report!"]},
                             headers=auth("admin"))
     assert bad_topic.status_code == 422
-    assert create(client, auth, url="http://127.0.0.1:9000/hook", topics=[])["topics"] == []
+    assert create(client, auth, url="https://hooks.example.org/all", topics=[])["topics"] == []
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9000/hook", "http://localhost/hook", "http://LOCALHOST./hook",
+    "http://api.localhost/hook", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/hook",
+    "http://10.0.0.5/hook", "http://172.16.3.4/hook", "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/hook",
+    "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[fd00::5]/hook",
+    "http://224.0.0.1/hook", "http://2130706433/hook",
+])
+def test_the_url_may_not_point_inside(client, auth, settings, url: str) -> None:
+    response = client.post("/api/v1/webhooks", json={"url": url}, headers=auth("admin"))
+    assert response.status_code == 422, (url, response.text)
+    assert "WEBHOOK_ALLOW_PRIVATE" in response.json()["detail"][0]["msg"]
+    settings.webhook_allow_private = True
+    assert client.post("/api/v1/webhooks", json={"url": url},
+                       headers=auth("admin")).status_code == 201
+
+
+def test_a_name_resolving_inside_is_refused(client, auth, monkeypatch) -> None:
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
+        address = {"intranet.example.org": "10.1.2.3", "hooks.example.org": "93.184.216.34"}
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address[host], port))]
+
+    monkeypatch.setattr("app.services.outbox.webhooks.socket.getaddrinfo", getaddrinfo)
+    response = client.post("/api/v1/webhooks", json={"url": "https://intranet.example.org/x"},
+                           headers=auth("admin"))
+    assert response.status_code == 422 and "10.1.2.3" in response.json()["detail"][0]["msg"]
+    assert create(client, auth, url="https://hooks.example.org/x")["url"]
 
 
 def test_other_regions_webhooks_are_not_found(client, auth, db, users) -> None:

@@ -83,7 +83,7 @@ def test_the_ranking_page_shows_each_component_and_the_index(client, story) -> N
     assert town[-1] == "<strong>46.67</strong>"
     assert row_cells(page, "ranking-table", "清溪镇")[-1] == "<strong>0.00</strong>"
     assert len(town) == 6  # five components, the index
-    assert 'style="width: 46.7%"' in page  # the bar of the index
+    assert '<rect class="bar-fill" width="46.7"' in page  # the bar of the index
     assert "<script src=\"/static/vendor" not in page  # this page stays under 300 KB
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.core.clock import local_today
 from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, in_days
-from tests.samples import jpeg_bytes
+from tests.samples import jpeg_bytes, photo
 from tests.web.pages import User, codes, section
 
 
@@ -194,6 +194,28 @@ def test_authenticity_flags_are_shown(app) -> None:
     hid = ent.report()  # a JPEG without EXIF: no capture time
     page = ent.get(f"/hazards/{hid}").text
     assert "照片真实性提示" in page and "照片没有拍摄时间" in page
+
+
+def flags_section(html: str) -> str:
+    match = re.search(r'<section aria-labelledby="flags">(.*?)</section>', html, re.S)
+    assert match, "no authenticity section"
+    return match.group(1)
+
+
+def test_a_reused_photo_of_another_enterprise_is_not_linked(app) -> None:
+    ent_a, ent_b, comm = User(app, "ent_a"), User(app, "ent_b"), User(app, "anweiban")
+    same = jpeg_bytes()
+    fields = {"title": "配电箱未接地", "description": "外壳未接地", "location": "车间",
+              "level": "general"}
+    theirs, hid = (
+        int(user.post("/hazards/new", fields, files=[photo("same.jpg", same)])
+            .headers["location"].rsplit("/", 1)[1])
+        for user in (ent_a, ent_b))
+    flags = flags_section(ent_b.get(f"/hazards/{hid}").text)
+    assert "同一张照片此前已在别处使用过" in flags
+    assert code_of(comm, theirs) not in flags and f"/hazards/{theirs}" not in flags
+    linked = flags_section(comm.get(f"/hazards/{hid}").text)
+    assert f'href="/hazards/{theirs}#photo-' in linked and code_of(comm, theirs) in linked
 
 
 def test_ledger_downloads_with_the_cookie_and_the_callers_scope(app) -> None:

@@ -3,7 +3,7 @@
 import math
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor, load_actor
@@ -12,6 +12,7 @@ from app.core.config import get_settings
 from app.core.errors import LoginFailed, TooManyRequests, Unauthorized
 from app.core.security import issue_token, read_token, verify_password
 from app.models import LoginAttempt, Region, RevokedSession, User
+from app.services.accounts.users import normalise_username
 
 
 def _locked_for_seconds(session: Session, username: str, clock: Clock) -> int:
@@ -54,7 +55,7 @@ def login(session: Session, *, username: str, password: str, clock: Clock) -> st
 def check_credentials(session: Session, *, username: str, password: str, clock: Clock) -> User:
     """The active, unlocked user these credentials name; every attempt counts toward the
     lockout, for the API's tokens and the pages' sessions alike."""
-    username = username.strip()
+    username = normalise_username(username)
     if "\x00" in username or "\x00" in password:
         # No stored username can contain NUL (PostgreSQL text cannot), so this is a miss.
         raise Unauthorized("用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
@@ -64,7 +65,7 @@ def check_credentials(session: Session, *, username: str, password: str, clock: 
             f"登录失败次数过多，账号已锁定，请 {math.ceil(wait / 60)} 分钟后再试",
             headers={"Retry-After": str(wait)},
         )
-    user = session.scalars(select(User).where(User.username == username)).first()
+    user = session.scalars(select(User).where(func.lower(User.username) == username)).first()
     ok = verify_password(password, user.password_hash if user else None)
     session.add(LoginAttempt(username=username, at=clock.now(), succeeded=ok and bool(user)))
     if not ok or user is None:

@@ -1,6 +1,6 @@
 """Creating users with the scope their role requires."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.clock import Clock
@@ -10,6 +10,14 @@ from app.models import Enterprise, Region, Unit, User
 from app.models.enums import Role
 
 MIN_PASSWORD_LENGTH = 8
+
+
+def normalise_username(username: str) -> str:
+    """The one spelling a username is stored, looked up and locked out under: trimmed and
+    lower-cased, so that `Admin` and `admin` are one account. Lower-case rather than
+    casefold: usernames are ASCII (letters, digits, _ . @ -), where the two agree, and SQL's
+    lower() (the unique index on it) folds exactly those letters on both databases."""
+    return username.strip().lower()
 
 
 def create_user(
@@ -43,7 +51,8 @@ def create_user(
     extra = [k for k, v in given.items() if v is not None and k != name]
     if value is None or session.get(model, value) is None or extra:
         raise Unprocessable(f"角色 {role} 需要且只需要一个有效的 {name}")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    username = normalise_username(username)
+    if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在")
     user = User(
         username=username,

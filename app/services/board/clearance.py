@@ -49,7 +49,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from app.access.actor import Actor
-from app.access.roles import is_region_scoped, require_role
+from app.access.roles import require_role
+from app.access.scopes import statistics_region_paths
 from app.core.clock import Clock, local_day_end, local_day_start, local_today
 from app.core.db import count_if, valid_id
 from app.core.errors import NotFound, Unprocessable
@@ -191,13 +192,13 @@ def board(session: Session, *, actor: Actor, query: BoardQuery, clock: Clock) ->
 
 
 def _check_region(session: Session, actor: Actor, region_id: int | None) -> None:
-    """404 for a region asked for that is unknown, or outside a committee's own subtree."""
+    """404 for a region asked for that is unknown, or outside the caller's own area (a
+    committee's subtree, an inspector's unit's regions), as the quarterly statistics answer."""
     if region_id is None:
         return
     path = (session.scalar(select(Region.path).where(Region.id == region_id))
             if valid_id(region_id) else None)
-    if path is None or (is_region_scoped(actor)
-                        and not path.startswith(actor.region_path or "\0")):
+    if path is None or not any(path.startswith(p) for p in statistics_region_paths(session, actor)):
         raise NotFound("区域不存在")
 
 

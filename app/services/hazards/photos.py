@@ -1,6 +1,7 @@
 """Evidence photos: check uploads, store originals and derivatives, serve them in scope."""
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -17,6 +18,7 @@ from app.core.db import on_rollback, valid_id
 from app.core.errors import DomainError, NotFound, Unprocessable
 from app.models import Hazard, Photo
 from app.services.hazards import authenticity
+from app.services.hazards.schemas import FlagMatch
 from app.services.media.imaging.process import VARIANT_SIDES, PhotoFacts, process_photo
 from app.services.media.imaging.staged import StagedFile
 from app.services.media.storage import get_storage
@@ -122,6 +124,21 @@ def _row(hazard: Hazard, action: str, photo: CheckedPhoto, flags: list[authentic
         uploaded_by_id=uploaded_by_id,
         uploaded_at=at,
     )
+
+
+def visible_matches(session: Session, actor: Actor,
+                    hazards: Iterable[Hazard]) -> dict[int, FlagMatch]:
+    """The earlier photos named by these hazards' photo flags that the actor may see, with
+    their hazards. Reuse is detected everywhere; who is told where is decided here."""
+    wanted = {flag["photo_id"] for hazard in hazards for photo in hazard.photos
+              for flag in photo.flags or [] if isinstance(flag.get("photo_id"), int)}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Photo.id, Hazard.id, Hazard.code).join(Hazard, Hazard.id == Photo.hazard_id)
+        .where(Photo.id.in_(wanted), hazard_visibility(actor))
+    )
+    return {photo_id: FlagMatch(photo_id, hazard_id, code) for photo_id, hazard_id, code in rows}
 
 
 def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:

@@ -33,6 +33,11 @@ def _next_code(session: Session, county: Region, year: int) -> str:
 def _reporting_enterprise(
     session: Session, actor: Actor, enterprise_id: Any, field_errors: list[dict[str, Any]]
 ) -> Enterprise | None:
+    """The enterprise reported for, when the actor may report for it.
+
+    One answer, 422 on the field, for an enterprise that does not exist and for one outside
+    the actor's reach: a 403 for the second would tell a caller which ids are real.
+    """
     if actor.enterprise_id is not None and enterprise_id in (None, ""):
         enterprise_id = actor.enterprise_id
     if enterprise_id in (None, ""):
@@ -45,11 +50,14 @@ def _reporting_enterprise(
     except (TypeError, ValueError):
         return None  # the field parser reports the malformed id
     enterprise = session.get(Enterprise, wanted) if valid_id(wanted) else None
-    if enterprise is None:
-        field_errors.append(
-            {"loc": ["body", "enterprise_id"], "msg": "企业不存在", "type": "value_error"}
-        )
+    if enterprise is None or not enterprise_in_scope(session, actor, enterprise):
+        field_errors.append({"loc": ["body", "enterprise_id"], "type": "value_error",
+                             "msg": UNKNOWN_ENTERPRISE})
+        return None
     return enterprise
+
+
+UNKNOWN_ENTERPRISE = "企业不存在或不在您的上报范围内"
 
 
 def report_hazard(
@@ -65,9 +73,8 @@ def report_hazard(
     now = clock.now()
     parsed, field_errors = parse_fields(ReportFields, form, today=local_today(clock))
     enterprise = _reporting_enterprise(session, actor, form.get("enterprise_id"), field_errors)
-    # Without a valid enterprise there is nothing to refuse yet: the form answers 422.
-    may_report = enterprise is None or enterprise_in_scope(session, actor, enterprise)
-    relations = frozenset({Relation.reporter}) if may_report else frozenset()
+    # An enterprise out of reach is a field error above (422), like one that does not exist.
+    relations = frozenset({Relation.reporter})
     photos, upload_error = photo_service.inspect_uploads(uploads)
     check_report(
         Attempt(

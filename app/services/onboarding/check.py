@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.access.actor import Actor
 from app.access.roles import Scope, scope_of
 from app.models import Enterprise, Industry, Region, Unit, User
 from app.models.enums import RegionLevel, Role, UnitKind
+from app.services.accounts.users import normalise_username
 from app.services.onboarding.files import Row, Sheet, Upload
 from app.services.onboarding.spec import (
     LEVEL_DIGITS,
@@ -339,8 +340,8 @@ class ImportCheck:
             if phone and not PHONE.fullmatch(phone):
                 self.report_problem(sheet, row, "phone", "phone", MESSAGES["phone"])
             if username and self.first(ImportKind.users, sheet, row, "username", username):
-                self.users[username.lower()] = UserDraft(username, display_name or "", role,
-                                                         scope, phone)
+                name = normalise_username(username)  # stored so: `Admin` is `admin`
+                self.users[name] = UserDraft(name, display_name or "", role, scope, phone)
 
     def user_scope(self, sheet: Sheet, row: Row, role: Role | None) -> str | None:
         """The one scope cell the role needs (the others must be empty)."""
@@ -386,7 +387,7 @@ class ImportCheck:
         ):
             self.scoped_units.setdefault(unit.name, []).append(unit)
         self.existing_usernames = set(_in_chunks(
-            self.session, select(User.username), User.username,
+            self.session, select(func.lower(User.username)), func.lower(User.username),
             {u.username for u in self.users.values()}))
 
     # --- second pass: what rows refer to ------------------------------------------------------
@@ -495,7 +496,7 @@ class ImportCheck:
 
     def check_users(self) -> None:
         for sheet, row in self.rows(ImportKind.users):
-            draft = self.users.get(row.cells.get("username", "").lower())
+            draft = self.users.get(normalise_username(row.cells.get("username", "")))
             if draft is None or not self.is_first(ImportKind.users, draft.username, row):
                 continue
             if draft.username in self.existing_usernames:
@@ -519,7 +520,8 @@ class ImportCheck:
 
 
 def _in_chunks(
-    session: Session, query: Select[Any], column: InstrumentedAttribute[str], values: set[str]
+    session: Session, query: Select[Any],
+    column: InstrumentedAttribute[str] | ColumnElement[str], values: set[str],
 ) -> list[Any]:
     """Rows of `query` whose `column` is one of `values`, a bounded IN list at a time."""
     ordered = sorted(values)

@@ -14,8 +14,11 @@ that dies mid-request leaves the lease to expire): receivers de-duplicate by X-B
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -34,7 +37,7 @@ from app.access.roles import require_role
 from app.core.clock import Clock
 from app.core.config import get_settings
 from app.core.db import transaction, valid_id
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.models import Event, Hazard, OutboxMessage, Region, Webhook, WebhookDelivery
 from app.services.outbox.sms import LoggingSmsGateway, SmsGateway, notice_sms
 
@@ -206,12 +209,142 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+# --- where a webhook may point ------------------------------------------------------------
+# Only public addresses, unless WEBHOOK_ALLOW_PRIVATE: a subscription must never make the
+# server call itself or the network behind it (its database, a metadata service at
+# 169.254.169.254, a router's admin page). Checked when a webhook is subscribed, and again
+# at each delivery on the addresses the name resolves to then, connecting to the very
+# address checked (a name that resolved to a public address at subscription and to
+# 127.0.0.1 since, DNS rebinding, is refused).
+
+class UnsafeDestination(ValueError):
+    """The URL names an address a webhook may not reach."""
+
+
+def address_refusal(address: str) -> str | None:
+    """Why a webhook may not reach this IP address; None when it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for test, what in ((ip.is_loopback, "本机回环"), (ip.is_link_local, "链路本地"),
+                       (ip.is_private, "内网"), (ip.is_multicast, "组播"),
+                       (ip.is_unspecified, "未指定"), (ip.is_reserved, "保留")):
+        if test:
+            return f"{address}（{what}地址）"
+    return None if ip.is_global else f"{address}（非公网地址）"
+
+
+def _host_of(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url}")
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
+def resolve_destination(url: str) -> list[str]:
+    """The addresses a delivery to this URL may connect to (all the name resolves to);
+    raise UnsafeDestination when any is not public, OSError when it does not resolve."""
+    host, port = _host_of(url)
+    if (literal := _literal(host)) is not None:
+        addresses = [literal]
+    else:
+        if host.rstrip(".").lower() == "localhost" or host.rstrip(".").lower().endswith(
+                ".localhost"):
+            raise UnsafeDestination(f"{host}（本机回环地址）")
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    refusals = [r for r in map(address_refusal, addresses) if r is not None]
+    if refusals:
+        raise UnsafeDestination("、".join(refusals))
+    return addresses
+
+
+def check_subscribable(url: str) -> None:
+    """422 for a URL that names (or resolves now to) an address a webhook may not reach.
+    A name that does not resolve yet is accepted: every delivery checks it again."""
+    if get_settings().webhook_allow_private:
+        return
+    try:
+        resolve_destination(url)
+    except UnsafeDestination as refused:
+        raise Unprocessable([{
+            "loc": ["body", "url"], "type": "value_error.webhook_destination",
+            "msg": f"Webhook 地址不能指向本机、内网或链路本地地址：{refused}"
+                   "（确需如此，由运维设置 WEBHOOK_ALLOW_PRIVATE）"}]) from None
+    except OSError:
+        return
+
+
+class _Pinned:
+    """http.client connections that connect to one checked address, whatever the name
+    resolves to by then; the Host header, TLS SNI and certificate check keep the name."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def connection(self, base: type[http.client.HTTPConnection]) -> Callable[..., Any]:
+        address = self.address
+
+        def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            conn = base(host, **kwargs)
+
+            def connect_to_checked(where: tuple[str, int], *args: Any) -> socket.socket:
+                return socket.create_connection((address, where[1]), *args)
+
+            conn._create_connection = connect_to_checked  # type: ignore[attr-defined]
+            return conn
+
+        return make
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, pinned: _Pinned) -> None:
+        super().__init__()
+        self.pinned = pinned
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(self.pinned.connection(http.client.HTTPConnection), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, pinned: _Pinned) -> None:
+        super().__init__()
+        self.pinned = pinned
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(self.pinned.connection(http.client.HTTPSConnection), req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
+def _opener_for(url: str) -> urllib.request.OpenerDirector:
+    """The opener of one delivery: any address when private ones are allowed; else one
+    connecting to the address just checked. Through a configured proxy the proxy resolves
+    the name, so only the check stands there."""
+    if get_settings().webhook_allow_private:
+        return _opener
+    addresses = resolve_destination(url)
+    host, _ = _host_of(url)
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host):
+        return _opener
+    pinned = _Pinned(addresses[0])
+    return urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pinned), _PinnedHTTPS(pinned))
+
+
 def urllib_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL: {url}")
+    opener = _opener_for(url)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         error.close()
@@ -235,6 +368,7 @@ def create_webhook(session: Session, *, actor: Actor, url: str, topics: list[str
     region = session.get(Region, region_id) if valid_id(region_id) else None
     if region is None or not region.path.startswith(scope):
         raise NotFound("区域不存在")
+    check_subscribable(url)
     hook = Webhook(url=url, secret=secrets.token_hex(32), topics=sorted(set(topics)),
                    region_id=region.id, active=True, created_by_id=actor.id, created_at=now)
     session.add(hook)

@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -16,9 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from threading import Barrier
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -29,12 +36,26 @@ from app.core.db import transaction
 from app.models import Event, OutboxMessage, Region, WebhookDelivery
 from app.services.hazards import actions
 from app.services.hazards.actions import perform_action
-from app.services.outbox.webhooks import create_webhook, deliver_due
+from app.services.outbox.webhooks import (
+    UnsafeDestination,
+    create_webhook,
+    deliver_due,
+    resolve_destination,
+    urllib_post,
+)
 from app.services.supervision.scans import scan
 from tests.committed import DEADLINE, actor_of, committed_report
 from tests.fixtures.clock import START
 
 OTHER_TOWNSHIP = "339901101000"  # 清溪镇: ent_a's hazards are in 城关镇
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings, monkeypatch) -> None:
+    """The receiver listens on 127.0.0.1: allowed here as a deployment would allow an
+    intranet receiver (WEBHOOK_ALLOW_PRIVATE); the worker command reads it from the env."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
+    settings.webhook_allow_private = True
 
 
 class Receiver:
@@ -306,3 +327,116 @@ def test_worker_command_delivers_the_outbox(loaded: Engine, cli_on: CliRunner,
     assert result.exit_code == 0, result.output
     assert "webhooks 1 delivered, 0 to retry, 0 dead" in result.output
     assert len(receiver.requests) == 1
+
+
+def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> None:
+    """Names resolve to these addresses (what a hostile DNS server would answer)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[tuple]:
+        if host in ("127.0.0.1", "::1"):  # connecting to a literal looks it up too
+            return real(host, port, *args, **kwargs)
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers[host]]
+
+    monkeypatch.setattr("app.services.outbox.webhooks.socket.getaddrinfo", getaddrinfo)
+
+
+def test_a_name_rebound_to_loopback_after_subscribing_is_not_delivered(
+        loaded: Engine, receiver: Receiver, settings, monkeypatch) -> None:
+    """Subscribed while the name was public; it answers 127.0.0.1 at delivery time (DNS
+    rebinding): the delivery is a failed attempt naming why, and nothing reaches loopback."""
+    settings.webhook_allow_private = False
+    port = receiver.url.split(":")[2].split("/")[0]
+    url = f"http://hooks.rebind.test:{port}/hook"
+    fake_dns(monkeypatch, {"hooks.rebind.test": ["93.184.216.34"]})
+    webhook(loaded, url)
+    committed_report(loaded, FixedClock(START))
+    fake_dns(monkeypatch, {"hooks.rebind.test": ["127.0.0.1"]})
+    report = deliver_due(sessionmaker(bind=loaded, expire_on_commit=False), FixedClock(START))
+    assert (report.delivered, report.retrying) == (0, 1)
+    assert receiver.requests == []
+    assert "127.0.0.1" in (delivery(loaded).last_error or "")
+    # One public answer among private ones is no way round it either.
+    fake_dns(monkeypatch, {"hooks.rebind.test": ["93.184.216.34", "10.0.0.7"]})
+    with pytest.raises(UnsafeDestination, match=r"10\.0\.0\.7"):
+        resolve_destination(url)
+
+
+def test_a_delivery_connects_to_the_address_it_checked(receiver: Receiver, settings,
+                                                        monkeypatch) -> None:
+    """The connection goes to the address resolved and checked, not to a second lookup;
+    the request still names the host (Host header; SNI and certificate for https)."""
+    settings.webhook_allow_private = False
+    port = receiver.url.split(":")[2].split("/")[0]
+    checked: list[str] = []
+    monkeypatch.setattr("app.services.outbox.webhooks.resolve_destination",
+                        lambda url: checked.append(url) or ["127.0.0.1"])
+    fake_dns(monkeypatch, {})  # any other lookup of the name would fail
+    url = f"http://receiver.invalid:{port}/hook"
+    assert urllib_post(url, b"{}", {"Content-Type": "application/json"}, 5) == 200
+    assert checked == [url]
+    [(path, headers, _)] = receiver.requests
+    assert path == "/hook" and headers["Host"] == f"receiver.invalid:{port}"
+
+
+def _certificate(directory: Path, name: str) -> tuple[str, str]:
+    """A self-signed certificate for `name`: (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_https_to_the_checked_address_keeps_the_name_for_tls(settings, monkeypatch,
+                                                             tmp_path) -> None:
+    """Over TLS the pinned connection still sends the name (SNI, Host) and checks the
+    certificate against it: a certificate for another name is refused."""
+    settings.webhook_allow_private = False
+    cert, key = _certificate(tmp_path, "receiver.invalid")
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(str(self.headers["Host"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=cert)
+    monkeypatch.setattr(ssl, "_create_default_https_context", lambda: client_context)
+    monkeypatch.setattr("app.services.outbox.webhooks.resolve_destination",
+                        lambda url: ["127.0.0.1"])
+    fake_dns(monkeypatch, {})  # no name resolves: only the pinned address is reachable
+    port = server.server_address[1]
+    try:
+        url = f"https://receiver.invalid:{port}/hook"
+        assert urllib_post(url, b"{}", {"Content-Type": "application/json"}, 5) == 200
+        assert hosts == [f"receiver.invalid:{port}"]
+        with pytest.raises(OSError, match="certificate"):
+            urllib_post(f"https://other.invalid:{port}/hook", b"{}", {}, 5)
+        assert len(hosts) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
