@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     # TOKEN_TTL_MINUTES after login).
     session_timeout_minutes: int = Field(120, alias="SESSION_TIMEOUT_MINUTES", gt=0)
     db_pool_size: int = Field(20, alias="DB_POOL_SIZE", gt=0)
-    max_upload_bytes: int = Field(25 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
+    # A 200 MP phone JPEG is up to ~50 MB (MAX_JPEG_PIXELS).
+    max_upload_bytes: int = Field(64 * 1024 * 1024, alias="MAX_UPLOAD_BYTES", gt=0)
     max_photos_per_action: int = Field(9, alias="MAX_PHOTOS_PER_ACTION", gt=0)
     max_request_bytes: int = Field(128 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
     max_image_pixels: int = Field(64_000_000, alias="MAX_IMAGE_PIXELS", gt=0)
