@@ -50,10 +50,39 @@ class ActionFields(BaseModel):
     expected_version: int | None = Field(None, json_schema_extra={"x-page": False})
 
 
-def _not_past(value: date | None, info: ValidationInfo) -> date | None:
+# How far ahead a date an action sets may lie: a deadline beyond this is a typing error (a
+# year 9999 deadline once made the worker count working days for most of a minute). Every date
+# field of an action is checked against its own horizon, from today on.
+DEADLINE_HORIZON_YEARS = 3
+HORIZON_YEARS: dict[str, int] = {
+    "deadline": DEADLINE_HORIZON_YEARS,
+    "plan_deadline": DEADLINE_HORIZON_YEARS,
+}
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_range(today: date, field: str) -> tuple[date, date]:
+    """The dates a field accepts: today … today + its horizon, both included."""
+    return today, years_after(today, HORIZON_YEARS.get(field, DEADLINE_HORIZON_YEARS))
+
+
+def _in_range(value: date | None, info: ValidationInfo) -> date | None:
     today: date | None = (info.context or {}).get("today")
-    if value is not None and today is not None and value < today:
-        raise ValueError("期限不能早于今天")
+    if value is None or today is None:
+        return value
+    earliest, latest = date_range(today, info.field_name or "")
+    if not earliest <= value <= latest:
+        start = "期限不能早于今天" if value < earliest else f"期限不能晚于 {latest}"
+        raise PydanticCustomError("date_range", "{start}（应在 {earliest} 至 {latest} 之间）",
+                                  {"start": start, "earliest": str(earliest),
+                                   "latest": str(latest)})
     return value
 
 
@@ -96,7 +125,7 @@ class AssignFields(ActionFields):
     deadline_unit: DayUnit = Field(DayUnit.calendar, title="天数的计算方式",
                                    json_schema_extra=API_ONLY)
     supervising_unit_id: int | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
-    check_deadline = validator("deadline")(_not_past)
+    check_deadline = validator("deadline")(_in_range)
 
     @model_validator(mode="after")
     def _one_deadline(self) -> "AssignFields":
@@ -130,7 +159,7 @@ class ReturnFields(ActionFields):
 
     reason: Text = _title("不通过的原因")
     deadline: date | None = Field(None, title="新的整改期限", description="不填写则保持原期限")
-    check_deadline = validator("deadline")(_not_past)
+    check_deadline = validator("deadline")(_in_range)
 
 
 class AcceptFields(ActionFields):
@@ -143,7 +172,7 @@ class MajorAcceptFields(ActionFields):
     plan_funds: Decimal = Field(ge=0, max_digits=14, decimal_places=2, title="整改资金（元）")
     plan_deadline: date = _title("整改时限")
     plan_contingency: Text = _title("应急预案", "整改期间的临时管控和应急措施")
-    check_deadline = validator("plan_deadline")(_not_past)
+    check_deadline = validator("plan_deadline")(_in_range)
 
 
 class ExtensionFields(ActionFields):
@@ -152,7 +181,7 @@ class ExtensionFields(ActionFields):
     deadline: date = _title("申请延期至")
     reason: Text = _title("延期原因")
     interim_measures: Text = _title("临时管控措施", "延期期间如何管控风险")
-    check_deadline = validator("deadline")(_not_past)
+    check_deadline = validator("deadline")(_in_range)
 
 
 class ExtensionDecision(StrEnum):

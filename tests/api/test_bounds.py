@@ -1,0 +1,66 @@
+"""Inputs are bounded: dates an action sets, ids, months, search text (issue 12, section 3).
+
+A value out of range answers 422 saying the range, never 500 and never a stalled worker.
+"""
+
+from datetime import date
+
+from tests.api.helpers import PLAN, TODAY, act, in_days, ok, report
+
+LATEST = date(TODAY.year + 3, TODAY.month, TODAY.day).isoformat()  # today + 3 years
+
+
+def _assigned(client, auth, level: str = "general") -> int:
+    clause = "工贸行业重大事故隐患判定标准 第四条第（一）项"
+    extra = {"major_clause": clause} if level == "major" else {}
+    hazard = report(client, auth, "ent_a", level=level, **extra)
+    ok(act(client, auth, "insp_dept", hazard["id"], "assign", {"deadline": in_days(7)}))
+    return hazard["id"]
+
+
+def _refused_with_range(response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    problem = next(p for p in response.json()["detail"] if p["loc"][-1] == field)
+    assert problem["type"] == "date_range"
+    assert TODAY.isoformat() in problem["msg"] and LATEST in problem["msg"], problem
+
+
+def test_assign_deadline_is_today_to_three_years_ahead(client, auth) -> None:
+    hid = report(client, auth, "ent_a")["id"]
+    for far in ("9999-12-31", "2030-01-01", in_days(3 * 366)):
+        _refused_with_range(act(client, auth, "insp_dept", hid, "assign", {"deadline": far}),
+                            "deadline")
+    _refused_with_range(act(client, auth, "insp_dept", hid, "assign",
+                            {"deadline": in_days(-1)}), "deadline")
+    assigned = ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": LATEST}))
+    assert assigned["deadline"] == LATEST
+
+
+def test_return_deadline_is_bounded(client, auth) -> None:
+    hid = _assigned(client, auth)
+    ok(act(client, auth, "ent_a", hid, "accept"))
+    ok(act(client, auth, "ent_a", hid, "submit", {"note": "已整改"}, photos=1))
+    _refused_with_range(act(client, auth, "insp_dept", hid, "return",
+                            {"reason": "未整改到位", "deadline": "9999-12-31"}, photos=1),
+                        "deadline")
+    returned = ok(act(client, auth, "insp_dept", hid, "return",
+                      {"reason": "未整改到位", "deadline": in_days(30)}, photos=1))
+    assert returned["deadline"] == in_days(30)
+
+
+def test_major_plan_deadline_is_bounded(client, auth) -> None:
+    hid = _assigned(client, auth, level="major")
+    _refused_with_range(act(client, auth, "ent_a", hid, "accept",
+                            {**PLAN, "plan_deadline": "9999-12-31"}), "plan_deadline")
+    ok(act(client, auth, "ent_a", hid, "accept", PLAN))
+
+
+def test_extension_deadline_is_bounded(client, auth) -> None:
+    hid = _assigned(client, auth)
+    ok(act(client, auth, "ent_a", hid, "accept"))
+    url = f"/api/v1/hazards/{hid}/extensions"
+    body = {"reason": "备件未到", "interim_measures": "设置警戒区"}
+    _refused_with_range(client.post(url, data={**body, "deadline": "9999-12-31"},
+                                    headers=auth("ent_a")), "deadline")
+    created = client.post(url, data={**body, "deadline": LATEST}, headers=auth("ent_a"))
+    assert created.status_code == 201, created.text
