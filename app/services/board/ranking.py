@@ -67,7 +67,7 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.core.clock import Clock, local_day_start
 from app.core.config import get_settings
-from app.core.db import count_if, local_date_text, transaction, valid_id
+from app.core.db import READ_ONLY, count_if, local_date_text, transaction, valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
@@ -201,15 +201,19 @@ def freeze_last_month(sessions: sessionmaker[Session], clock: Clock) -> tuple[st
     window = month_window(None, clock)
     if not window.frozen:
         return window.month, 0
-    with sessions() as session, transaction(session) as tx:
+    # Counted from a read-only snapshot (no write lock on SQLite while the timeline is read),
+    # then kept in a short transaction of its own; a racing worker's upsert keeps the same.
+    with sessions() as session:
+        session.connection(execution_options={READ_ONLY: True})
         query = ranking_months.with_kept(
             select(Region.id).where(Region.level == RegionLevel.township), Region.id,
             month=window.month, start=window.start, end=window.cutoff)
-        missing = [row[0] for row in tx.execute(query) if row[1] is None]
-        if missing:
+        missing = [row[0] for row in session.execute(query) if row[1] is None]
+        counts = _count(session, missing, window) if missing else {}
+    if missing:
+        with sessions() as session, transaction(session) as tx:
             ranking_months.store(tx, month=window.month, start=window.start,
-                                 end=window.cutoff, counts=_count(tx, missing, window),
-                                 now=clock.now())
+                                 end=window.cutoff, counts=counts, now=clock.now())
     return window.month, len(missing)
 
 
