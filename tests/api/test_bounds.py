@@ -64,3 +64,13 @@ def test_extension_deadline_is_bounded(client, auth) -> None:
                                     headers=auth("ent_a")), "deadline")
     created = client.post(url, data={**body, "deadline": LATEST}, headers=auth("ent_a"))
     assert created.status_code == 201, created.text
+
+
+def test_ranking_month_out_of_range_answers_422(client, auth) -> None:
+    for month in ("9999-12", "2100-01", "1999-12", "0000-01", "2026-13"):
+        response = client.get("/api/v1/board/ranking", params={"month": month},
+                              headers=auth("anweiban"))
+        assert response.status_code == 422, (month, response.text)
+        assert response.json()["detail"][0]["loc"] == ["query", "month"]
+    assert client.get("/api/v1/board/ranking", params={"month": "2026-10"},
+                      headers=auth("anweiban")).status_code == 200

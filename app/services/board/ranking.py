@@ -98,6 +98,7 @@ FORMULA = ("综合指数 = 100 × Σ(权重 × 得分) / Σ权重（仅计有数
            "得分：整改率、按期整改率、企业自查占比取其比率，抽查不合格率取 1 − 比率，"
            "超期隐患数取 1 − 本乡镇超期数 ÷ 各乡镇最大超期数")
 FIRST_MONTH = date(2000, 1, 1)
+LAST_MONTH = date(2099, 12, 1)  # as the board's dates: a later month has not begun anyway
 # A month is kept (ranking_month) once it ended this long ago, and counted live until then.
 # An action dates its event when its request begins and commits a moment later; a request or
 # worker step lasts seconds (each worker step is its own short transaction), and app servers'
@@ -150,9 +151,9 @@ def _parse_month(month: str) -> date:
         first = date(year, number, 1)
     except ValueError:
         first = None
-    if first is None or first < FIRST_MONTH:
+    if first is None or not FIRST_MONTH <= first <= LAST_MONTH:
         raise Unprocessable([{"loc": ["query", "month"], "type": "value_error",
-                              "msg": "月份格式应为 YYYY-MM（2000-01 以后）"}])
+                              "msg": "月份格式应为 YYYY-MM（2000-01 至 2099-12）"}])
     return first
 
 
