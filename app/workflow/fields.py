@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic import field_validator as validator
 from pydantic_core import PydanticCustomError
 
+from app.core.schemas import MAX_ID, RowId
 from app.models.enums import HazardLevel
 from app.workflow.deadlines import DayUnit
 
@@ -36,6 +37,11 @@ MESSAGES = {
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_from_datetime_inexact": "日期格式应为 YYYY-MM-DD",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
     "float_parsing": "应为数字",
     "decimal_parsing": "应为数字",
     "enum": "取值无效",
@@ -47,7 +53,8 @@ class ActionFields(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     # The hazard's version the client saw (optimistic concurrency); pages send it hidden.
-    expected_version: int | None = Field(None, json_schema_extra={"x-page": False})
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID,
+                                         json_schema_extra={"x-page": False})
 
 
 # How far ahead a date an action sets may lie: a deadline beyond this is a typing error (a
@@ -93,10 +100,10 @@ class ReportFields(BaseModel):
     description: Text
     location: ShortText
     level: HazardLevel
-    enterprise_id: int | None = None
+    enterprise_id: RowId | None = None
     category: Annotated[str | None, StringConstraints(max_length=100)] = None
     major_clause: Annotated[str | None, StringConstraints(max_length=500)] = None
-    criterion_id: int | None = None
+    criterion_id: RowId | None = None
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
 
@@ -124,7 +131,7 @@ class AssignFields(ActionFields):
                                       json_schema_extra=API_ONLY)
     deadline_unit: DayUnit = Field(DayUnit.calendar, title="天数的计算方式",
                                    json_schema_extra=API_ONLY)
-    supervising_unit_id: int | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
+    supervising_unit_id: RowId | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
     check_deadline = validator("deadline")(_in_range)
 
     @model_validator(mode="after")
@@ -298,8 +305,9 @@ def parse_fields(
             {
                 "loc": ["body", *err["loc"]],
                 # A model-level rule (no field in loc) says itself which fields it wants.
-                "msg": (MESSAGES.get(err["type"], err["msg"]) if err["loc"] else err["msg"]
-                        ).removeprefix("Value error, "),
+                "msg": (MESSAGES[err["type"]].format(**err.get("ctx", {}))
+                        if err["loc"] and err["type"] in MESSAGES
+                        else err["msg"].removeprefix("Value error, ")),
                 "type": err["type"],
             }
             for err in exc.errors(include_url=False)

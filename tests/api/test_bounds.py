@@ -6,6 +6,7 @@ A value out of range answers 422 saying the range, never 500 and never a stalled
 from datetime import date
 
 from tests.api.helpers import PLAN, TODAY, act, in_days, ok, report
+from tests.samples import photo
 
 LATEST = date(TODAY.year + 3, TODAY.month, TODAY.day).isoformat()  # today + 3 years
 
@@ -74,3 +75,34 @@ def test_ranking_month_out_of_range_answers_422(client, auth) -> None:
         assert response.json()["detail"][0]["loc"] == ["query", "month"]
     assert client.get("/api/v1/board/ranking", params={"month": "2026-10"},
                       headers=auth("anweiban")).status_code == 200
+
+
+HUGE = 1180591620717411303424  # 2**70: beyond even SQLite's 64-bit integers
+
+
+def _refused_as_field(response, field: str, words: str) -> None:
+    assert response.status_code == 422, response.text
+    problems = [p for p in response.json()["detail"] if p["loc"] == ["body", field]]
+    assert problems and words in problems[0]["msg"], response.json()
+
+
+def test_ids_sent_as_fields_are_bounded_to_the_databases_range(client, auth) -> None:
+    hid = report(client, auth, "ent_a")["id"]
+    for unit_id, words in ((HUGE, "2147483647"), (2**31, "2147483647"), (2**63, "2147483647"),
+                           (0, "不小于 1"), (-1, "不小于 1")):
+        _refused_as_field(act(client, auth, "insp_dept", hid, "assign",
+                              {"deadline": in_days(7), "supervising_unit_id": unit_id}),
+                          "supervising_unit_id", words)
+    for field in ("enterprise_id", "criterion_id"):
+        response = client.post("/api/v1/hazards", headers=auth("insp_dept"), files=[photo()],
+                               data={"title": "t", "description": "d", "location": "l",
+                                     "level": "major", "enterprise_id": 1, field: HUGE})
+        _refused_as_field(response, field, "2147483647")
+    webhook = client.post("/api/v1/webhooks", headers=auth("admin"),
+                          json={"url": "https://example.org/hook", "region_id": HUGE})
+    assert webhook.status_code == 422, webhook.text
+    assert webhook.json()["detail"][0]["loc"] == ["body", "region_id"]
+    # Ids in the path name what is asked for: out of range they are unknown, like any other.
+    for path in (f"/api/v1/hazards/{HUGE}", f"/api/v1/hazards/{hid}/extensions/{HUGE}/decision"):
+        method = client.get if path.endswith(str(HUGE)) else client.post
+        assert method(path, headers=auth("insp_dept")).status_code == 404, path
