@@ -32,7 +32,7 @@ OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, ma
 MESSAGES = {
     "missing": "必填项",
     "string_too_short": "不能为空",
-    "string_too_long": "内容过长",
+    "string_too_long": "内容过长（最多 {max_length} 字）",
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_from_datetime_inexact": "日期格式应为 YYYY-MM-DD",

@@ -106,3 +106,30 @@ def test_ids_sent_as_fields_are_bounded_to_the_databases_range(client, auth) -> 
     for path in (f"/api/v1/hazards/{HUGE}", f"/api/v1/hazards/{hid}/extensions/{HUGE}/decision"):
         method = client.get if path.endswith(str(HUGE)) else client.post
         assert method(path, headers=auth("insp_dept")).status_code == 404, path
+
+
+def test_side_actions_notes_are_bounded(client, auth) -> None:
+    hid = _assigned(client, auth, level="major")
+    committee = auth("anweiban")
+    long_note = "很" * 2001
+    interview = client.post(f"/api/v1/hazards/{hid}/interviews", headers=committee,
+                            data={"kind": "约谈", "document": "约〔2026〕1号", "note": long_note})
+    _refused_as_field(interview, "note", "2000")
+    document = client.post(f"/api/v1/hazards/{hid}/interviews", headers=committee,
+                           data={"kind": "约谈", "document": "号" * 201})
+    _refused_as_field(document, "document", "200")
+    assert client.post(f"/api/v1/hazards/{hid}/listing", headers=committee, data={
+        "level": "county", "authority": "演示县安委办", "document_number": "演安委〔2026〕10号",
+    }).status_code == 200
+    _refused_as_field(client.post(f"/api/v1/hazards/{hid}/delisting", headers=committee,
+                                  data={"note": long_note}), "note", "2000")
+    ok(act(client, auth, "ent_a", hid, "accept", PLAN))
+    ext = client.post(f"/api/v1/hazards/{hid}/extensions", headers=auth("ent_a"),
+                      data={"deadline": in_days(20), "reason": "r", "interim_measures": "m"})
+    assert ext.status_code == 201, ext.text
+    decision = client.post(f"/api/v1/hazards/{hid}/extensions/{ext.json()['id']}/decision",
+                           headers=auth("insp_dept"),
+                           data={"decision": "approve", "note": long_note})
+    _refused_as_field(decision, "note", "2000")
+    events = client.get(f"/api/v1/hazards/{hid}/events", headers=committee).json()
+    assert [e["action"] for e in events].count("interview") == 0  # nothing was kept
