@@ -93,6 +93,9 @@ def _in_range(value: date | None, info: ValidationInfo) -> date | None:
     return value
 
 
+MAJOR_BASIS_PREFIX = "经评估认定："
+
+
 class ReportFields(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -104,8 +107,30 @@ class ReportFields(BaseModel):
     category: Annotated[str | None, StringConstraints(max_length=100)] = None
     major_clause: Annotated[str | None, StringConstraints(max_length=500)] = None
     criterion_id: RowId | None = None
+    # A major hazard matching no clause is one the reporter judged major by assessment (high
+    # harm or difficulty, may need stopping production): the basis says why, and is kept as
+    # the hazard's 判定依据 prefixed MAJOR_BASIS_PREFIX (within major_clause's 500).
+    major_basis: Annotated[str | None, StringConstraints(max_length=480)] = Field(
+        None, title="经评估认定的依据",
+        description="未对应判定标准条款的重大事故隐患填写：为何认定为重大")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _major_has_a_basis(self) -> "ReportFields":
+        if self.level == HazardLevel.major and not (
+                self.major_clause or self.criterion_id is not None or self.major_basis):
+            raise PydanticCustomError(
+                "major_basis_missing",
+                "重大事故隐患须注明符合的判定标准条款（major_clause 或 criterion_id），"
+                "或填写经评估认定的依据（major_basis）")
+        return self
+
+    def stated_basis(self) -> str | None:
+        """The hazard's 判定依据: the clause, else the assessment's basis, marked as such."""
+        if self.major_clause:
+            return self.major_clause
+        return f"{MAJOR_BASIS_PREFIX}{self.major_basis}" if self.major_basis else None
 
 
 # Each field's title and description are the words of its page form (app/web/forms.py builds

@@ -96,7 +96,7 @@ def test_a_missed_run_catches_up_without_a_stale_reminder(client, auth, db, cloc
 
 
 def test_major_hazards_escalate_to_listing(client, auth, db, clock) -> None:
-    hid = report(client, auth, "ent_a", level="major")["id"]
+    hid = report(client, auth, "ent_a", level="major", major_clause="第四条（一）")["id"]
     ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": "2026-11-25"}))
     at_day(clock, date(2026, 11, 30))  # 3 working days overdue
     assert run_worker(db, clock, hid) == ["overdue", "escalate:interview", "escalate:listing"]

@@ -1,12 +1,13 @@
-"""The rules of the loop around 挂牌督办 (issue 12, section 5): a listed hazard ends only once
-delisted (摘牌 first, its own decision on record), and the board never counts an ended hazard
-as listed."""
+"""The rules of the loop (issue 12, section 5): a listed hazard ends only once delisted (摘牌
+first, its own decision on record), the board never counts an ended hazard as listed, and a
+major hazard is reported with its basis: the clause it matches, or an assessment's."""
 
 from sqlalchemy import update
 
 from app.models import Hazard
 from tests.api.helpers import act, in_days, ok, report
 from tests.api.test_dossier import LISTING, evaluate, listed_and_rectified
+from tests.samples import photo
 
 
 def board_listed(client, auth) -> int:
@@ -67,3 +68,47 @@ def test_the_board_never_counts_an_ended_hazard_as_listed(client, auth, db) -> N
         page = client.get("/api/v1/hazards", params={"listed": "false", "limit": 200},
                           headers=auth("anweiban")).json()
         assert hid in {h["id"] for h in page["items"]}, state
+
+
+REPORT = {"title": "冲压机防护罩缺失", "description": "冲压机防护罩拆除后未恢复",
+          "location": "一号车间", "level": "major"}
+
+
+def post_report(client, auth, username: str = "ent_a", **fields: str):
+    return client.post("/api/v1/hazards", data={**REPORT, **fields}, files=[photo()],
+                       headers=auth(username))
+
+
+def hazard_count(client, auth) -> int:
+    return len(client.get("/api/v1/hazards", params={"limit": 200},
+                          headers=auth("anweiban")).json()["items"])
+
+
+def test_a_major_hazard_without_a_basis_is_refused(client, auth) -> None:
+    before = hazard_count(client, auth)
+    for blank in ({}, {"major_clause": "  ", "major_basis": " "}):
+        refused = post_report(client, auth, **blank)
+        assert refused.status_code == 422, refused.text
+        message = refused.json()["detail"][0]["msg"]
+        assert all(name in message for name in ("major_clause", "criterion_id", "major_basis"))
+    assert hazard_count(client, auth) == before
+    assert post_report(client, auth, level="general").status_code == 201  # no basis needed
+
+
+def test_a_major_hazard_names_its_clause_its_criterion_or_an_assessment(client, auth) -> None:
+    assert post_report(client, auth, major_clause="工贸 第四条（一）").status_code == 201
+    entry = client.get("/api/v1/criteria", params={"q": "特种作业人员"},
+                       headers=auth("ent_a")).json()["items"][0]
+    cited = post_report(client, auth, criterion_id=str(entry["id"]))
+    assert cited.status_code == 201, cited.text
+    basis = "涉及粉尘爆炸危险，整改需停产，危害和整改难度大"
+    assessed = post_report(client, auth, major_basis=basis)
+    assert assessed.status_code == 201, assessed.text
+    hazard = assessed.json()
+    assert hazard["major_clause"] == f"经评估认定：{basis}"
+    events = client.get(f"/api/v1/hazards/{hazard['id']}/events", headers=auth("ent_a")).json()
+    assert events[0]["data"]["major_basis"] == basis
+    dossier = client.get(f"/api/v1/hazards/{hazard['id']}/dossier", headers=auth("ent_a")).json()
+    assert dossier["criterion"]["major_clause"].startswith("经评估认定：")
+    too_long = post_report(client, auth, major_basis="很" * 481)
+    assert too_long.status_code == 422
