@@ -103,7 +103,10 @@ class ReportFields(BaseModel):
     description: Text
     location: ShortText
     level: HazardLevel
-    enterprise_id: RowId | None = None
+    # Not RowId: an enterprise id out of range is answered as any enterprise that does not
+    # exist or is out of reach, with one and the same 422 (services/hazards/report.py), so
+    # the answer never tells which ids are real.
+    enterprise_id: int | None = None
     category: Annotated[str | None, StringConstraints(max_length=100)] = None
     major_clause: Annotated[str | None, StringConstraints(max_length=500)] = None
     criterion_id: RowId | None = None

@@ -93,11 +93,17 @@ def test_ids_sent_as_fields_are_bounded_to_the_databases_range(client, auth) -> 
         _refused_as_field(act(client, auth, "insp_dept", hid, "assign",
                               {"deadline": in_days(7), "supervising_unit_id": unit_id}),
                           "supervising_unit_id", words)
-    for field in ("enterprise_id", "criterion_id"):
-        response = client.post("/api/v1/hazards", headers=auth("insp_dept"), files=[photo()],
-                               data={"title": "t", "description": "d", "location": "l",
-                                     "level": "major", "enterprise_id": 1, field: HUGE})
-        _refused_as_field(response, field, "2147483647")
+    report_fields = {"title": "t", "description": "d", "location": "l", "level": "major",
+                     "major_clause": "第四条（一）"}
+    ent_a = client.get("/api/v1/me", headers=auth("ent_a")).json()["enterprise_id"]
+    cited = client.post("/api/v1/hazards", headers=auth("insp_dept"), files=[photo()],
+                        data={**report_fields, "enterprise_id": ent_a, "criterion_id": HUGE})
+    _refused_as_field(cited, "criterion_id", "2147483647")
+    # An enterprise id out of range is an unknown enterprise: the same 422 as for any other.
+    unknown = [client.post("/api/v1/hazards", headers=auth("insp_dept"), files=[photo()],
+                           data={**report_fields, "enterprise_id": wanted}).json()
+               for wanted in (HUGE, 987654)]
+    assert unknown[0] == unknown[1] and unknown[0]["detail"][0]["loc"] == ["body", "enterprise_id"]
     webhook = client.post("/api/v1/webhooks", headers=auth("admin"),
                           json={"url": "https://example.org/hook", "region_id": HUGE})
     assert webhook.status_code == 422, webhook.text

@@ -34,7 +34,11 @@ def _fields_of(kind: type) -> list[tuple[type[BaseModel], str]]:
             if kind in _types(info.annotation)]
 
 
-INT_FIELDS = _fields_of(int)
+# Checked by the service instead, with the answer of an unknown enterprise (one 422 for an
+# id that does not exist, is out of reach or out of range: tests/api/test_errors.py).
+CHECKED_BY_THE_SERVICE = {("ReportFields", "enterprise_id")}
+INT_FIELDS = [(model, name) for model, name in _fields_of(int)
+              if (model.__name__, name) not in CHECKED_BY_THE_SERVICE]
 DATE_FIELDS = _fields_of(date)
 
 
@@ -48,7 +52,7 @@ def _errors(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:
 
 def test_the_models_have_the_fields_this_checks() -> None:
     names = {name for _, name in INT_FIELDS}
-    assert {"supervising_unit_id", "enterprise_id", "criterion_id", "expected_version",
+    assert {"supervising_unit_id", "criterion_id", "expected_version",
             "deadline_days", "region_id"} <= names
     assert {name for _, name in DATE_FIELDS} == {"deadline", "plan_deadline"}
 

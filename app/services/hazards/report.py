@@ -49,9 +49,7 @@ def _reporting_enterprise(
         wanted = int(enterprise_id)
     except (TypeError, ValueError):
         return None  # the field parser reports the malformed id
-    if not valid_id(wanted):
-        return None  # out of the ids' range: the field parser says so (RowId)
-    enterprise = session.get(Enterprise, wanted)
+    enterprise = session.get(Enterprise, wanted) if valid_id(wanted) else None
     if enterprise is None or not enterprise_in_scope(session, actor, enterprise):
         field_errors.append({"loc": ["body", "enterprise_id"], "type": "value_error",
                              "msg": UNKNOWN_ENTERPRISE})
