@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
-from app.core.schemas import LocalDateTime
+from app.core.schemas import LocalDateTime, RowId
 from app.http.deps import ActorDep, ClockDep, SessionDep
 from app.http.openapi import errors
 from app.services.outbox import webhooks as service
@@ -19,7 +19,7 @@ class WebhookIn(BaseModel):
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=500)]
     topics: Annotated[list[Topic], Field(max_length=50, description="为空时接收全部")] = Field(
         default_factory=list)
-    region_id: int | None = Field(None, description="默认为管理员所辖区域；须在其辖区内")
+    region_id: RowId | None = Field(None, description="默认为管理员所辖区域；须在其辖区内")
 
 
 class WebhookOut(BaseModel):

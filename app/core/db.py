@@ -24,6 +24,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.core.config import get_settings
 from app.core.errors import DomainError
+from app.core.schemas import MAX_ID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,9 +38,8 @@ NAMING_CONVENTION = {
 # Execution option marking a transaction that only reads (SQLite begins it without the lock).
 READ_ONLY = "bihuan_read_only"
 
-# Primary keys are INTEGER (int4 on PostgreSQL): an id outside this range names no row, and
-# SQLite cannot even bind one beyond 64 bits. Lookups answer "not found" for them up front.
-MAX_ID = 2**31 - 1
+# Lookups answer "not found" up front for an id outside the primary keys' range (MAX_ID,
+# app/core/schemas.py, where the type of ids sent as data is declared too).
 
 
 def valid_id(value: int | None) -> bool:

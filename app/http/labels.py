@@ -18,6 +18,7 @@ FIELD_LABELS: dict[str, str] = {
     "level": "隐患等级",
     "category": "隐患类别",
     "major_clause": "重大隐患判定依据",
+    "major_basis": "经评估认定的依据",
     "enterprise_id": "所在企业",
     "photos": "照片",
     "deadline": "整改期限",

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -15,11 +16,12 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
 from app.models.enums import Duty, HazardLevel, PartyType, Role
-from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
+from app.workflow.states import ENDED_STATES, ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 
 # The partial index's WHERE clause: the states in which the enterprise owes the rectification.
 _RECTIFICATION_OPEN_SQL = f"state IN ({', '.join(repr(str(s)) for s in RECTIFICATION_OPEN)})"
@@ -98,6 +100,18 @@ class Hazard(Base):
     # Optimistic concurrency: every UPDATE checks the version it read (second line of defence
     # behind the row lock taken on PostgreSQL).
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @hybrid_property
+    def under_listing(self) -> bool:
+        """挂牌督办 now: listed and not ended. A hazard cannot end while listed (摘牌 first,
+        app/workflow/machine.py: delisted_first); a row that did before that rule is not
+        counted as listed (the board's figure, the list's `listed` filter)."""
+        return self.listing is not None and self.state not in ENDED_STATES
+
+    @under_listing.inplace.expression
+    @classmethod
+    def _under_listing_expression(cls) -> ColumnElement[bool]:
+        return cls.listing.is_not(None) & cls.state.not_in(ENDED_STATES)
 
 
 class HazardCounter(Base):

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic import field_validator as validator
 from pydantic_core import PydanticCustomError
 
+from app.core.schemas import MAX_ID, RowId
 from app.models.enums import HazardLevel
 from app.workflow.deadlines import DayUnit
 
@@ -31,11 +32,16 @@ OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, ma
 MESSAGES = {
     "missing": "必填项",
     "string_too_short": "不能为空",
-    "string_too_long": "内容过长",
+    "string_too_long": "内容过长（最多 {max_length} 字）",
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_from_datetime_inexact": "日期格式应为 YYYY-MM-DD",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
     "float_parsing": "应为数字",
     "decimal_parsing": "应为数字",
     "enum": "取值无效",
@@ -47,14 +53,47 @@ class ActionFields(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     # The hazard's version the client saw (optimistic concurrency); pages send it hidden.
-    expected_version: int | None = Field(None, json_schema_extra={"x-page": False})
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID,
+                                         json_schema_extra={"x-page": False})
 
 
-def _not_past(value: date | None, info: ValidationInfo) -> date | None:
+# How far ahead a date an action sets may lie: a deadline beyond this is a typing error (a
+# year 9999 deadline once made the worker count working days for most of a minute). Every date
+# field of an action is checked against its own horizon, from today on.
+DEADLINE_HORIZON_YEARS = 3
+HORIZON_YEARS: dict[str, int] = {
+    "deadline": DEADLINE_HORIZON_YEARS,
+    "plan_deadline": DEADLINE_HORIZON_YEARS,
+}
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_range(today: date, field: str) -> tuple[date, date]:
+    """The dates a field accepts: today … today + its horizon, both included."""
+    return today, years_after(today, HORIZON_YEARS.get(field, DEADLINE_HORIZON_YEARS))
+
+
+def _in_range(value: date | None, info: ValidationInfo) -> date | None:
     today: date | None = (info.context or {}).get("today")
-    if value is not None and today is not None and value < today:
-        raise ValueError("期限不能早于今天")
+    if value is None or today is None:
+        return value
+    earliest, latest = date_range(today, info.field_name or "")
+    if not earliest <= value <= latest:
+        start = "期限不能早于今天" if value < earliest else f"期限不能晚于 {latest}"
+        raise PydanticCustomError("date_range", "{start}（应在 {earliest} 至 {latest} 之间）",
+                                  {"start": start, "earliest": str(earliest),
+                                   "latest": str(latest)})
     return value
+
+
+MAJOR_BASIS_PREFIX = "经评估认定："
 
 
 class ReportFields(BaseModel):
@@ -64,12 +103,37 @@ class ReportFields(BaseModel):
     description: Text
     location: ShortText
     level: HazardLevel
+    # Not RowId: an enterprise id out of range is answered as any enterprise that does not
+    # exist or is out of reach, with one and the same 422 (services/hazards/report.py), so
+    # the answer never tells which ids are real.
     enterprise_id: int | None = None
     category: Annotated[str | None, StringConstraints(max_length=100)] = None
     major_clause: Annotated[str | None, StringConstraints(max_length=500)] = None
-    criterion_id: int | None = None
+    criterion_id: RowId | None = None
+    # A major hazard matching no clause is one the reporter judged major by assessment (high
+    # harm or difficulty, may need stopping production): the basis says why, and is kept as
+    # the hazard's 判定依据 prefixed MAJOR_BASIS_PREFIX (within major_clause's 500).
+    major_basis: Annotated[str | None, StringConstraints(max_length=480)] = Field(
+        None, title="经评估认定的依据",
+        description="未对应判定标准条款的重大事故隐患填写：为何认定为重大")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _major_has_a_basis(self) -> "ReportFields":
+        if self.level == HazardLevel.major and not (
+                self.major_clause or self.criterion_id is not None or self.major_basis):
+            raise PydanticCustomError(
+                "major_basis_missing",
+                "重大事故隐患须注明符合的判定标准条款（major_clause 或 criterion_id），"
+                "或填写经评估认定的依据（major_basis）")
+        return self
+
+    def stated_basis(self) -> str | None:
+        """The hazard's 判定依据: the clause, else the assessment's basis, marked as such."""
+        if self.major_clause:
+            return self.major_clause
+        return f"{MAJOR_BASIS_PREFIX}{self.major_basis}" if self.major_basis else None
 
 
 # Each field's title and description are the words of its page form (app/web/forms.py builds
@@ -95,8 +159,8 @@ class AssignFields(ActionFields):
                                       json_schema_extra=API_ONLY)
     deadline_unit: DayUnit = Field(DayUnit.calendar, title="天数的计算方式",
                                    json_schema_extra=API_ONLY)
-    supervising_unit_id: int | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
-    check_deadline = validator("deadline")(_not_past)
+    supervising_unit_id: RowId | None = Field(None, title="监管单位", json_schema_extra=API_ONLY)
+    check_deadline = validator("deadline")(_in_range)
 
     @model_validator(mode="after")
     def _one_deadline(self) -> "AssignFields":
@@ -130,7 +194,7 @@ class ReturnFields(ActionFields):
 
     reason: Text = _title("不通过的原因")
     deadline: date | None = Field(None, title="新的整改期限", description="不填写则保持原期限")
-    check_deadline = validator("deadline")(_not_past)
+    check_deadline = validator("deadline")(_in_range)
 
 
 class AcceptFields(ActionFields):
@@ -143,7 +207,7 @@ class MajorAcceptFields(ActionFields):
     plan_funds: Decimal = Field(ge=0, max_digits=14, decimal_places=2, title="整改资金（元）")
     plan_deadline: date = _title("整改时限")
     plan_contingency: Text = _title("应急预案", "整改期间的临时管控和应急措施")
-    check_deadline = validator("plan_deadline")(_not_past)
+    check_deadline = validator("plan_deadline")(_in_range)
 
 
 class ExtensionFields(ActionFields):
@@ -152,7 +216,7 @@ class ExtensionFields(ActionFields):
     deadline: date = _title("申请延期至")
     reason: Text = _title("延期原因")
     interim_measures: Text = _title("临时管控措施", "延期期间如何管控风险")
-    check_deadline = validator("deadline")(_not_past)
+    check_deadline = validator("deadline")(_in_range)
 
 
 class ExtensionDecision(StrEnum):
@@ -269,8 +333,9 @@ def parse_fields(
             {
                 "loc": ["body", *err["loc"]],
                 # A model-level rule (no field in loc) says itself which fields it wants.
-                "msg": (MESSAGES.get(err["type"], err["msg"]) if err["loc"] else err["msg"]
-                        ).removeprefix("Value error, "),
+                "msg": (MESSAGES[err["type"]].format(**err.get("ctx", {}))
+                        if err["loc"] and err["type"] in MESSAGES
+                        else err["msg"].removeprefix("Value error, ")),
                 "type": err["type"],
             }
             for err in exc.errors(include_url=False)

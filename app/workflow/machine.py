@@ -12,7 +12,7 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from app.workflow.states import HazardState
+from app.workflow.states import ENDED_STATES, HazardState
 from app.workflow.table import (
     ACTION_LABELS,
     RULES,
@@ -32,6 +32,7 @@ class Attempt:
     photo_count: int = 0
     spot_check_drawn: bool | None = None
     evaluation_missing: bool = False  # a listed major hazard not yet evaluated (评估)
+    listed: bool = False  # under 挂牌督办 now (Hazard.under_listing)
     # Problems found while reading the request, reported in the contract's order by the guards.
     upload_error: DomainError | None = None
     field_errors: list[dict[str, Any]] = field(default_factory=list)
@@ -44,6 +45,14 @@ Guard = Callable[[Attempt, Rule], DomainError | None]
 def not_drawn_for_spot_check(attempt: Attempt, rule: Rule) -> DomainError | None:
     if rule.only_if_not_drawn and attempt.spot_check_drawn is not False:
         return Conflict("该隐患已被抽中，须先抽查后方可销号")
+    return None
+
+
+def delisted_first(attempt: Attempt, rule: Rule) -> DomainError | None:
+    """A listed hazard ends (销号, 不予受理) only once the listing authority has lifted the
+    listing (摘牌), a decision of its own with its own record: never implicitly."""
+    if attempt.listed and rule.dest in ENDED_STATES:
+        return Conflict(f"该隐患正在挂牌督办，须先摘牌，方可{ACTION_LABELS[rule.action]}")
     return None
 
 
@@ -75,6 +84,7 @@ def fields_valid(attempt: Attempt, rule: Rule) -> DomainError | None:
 
 # Order matters: it is the order of the error statuses in docs/api.md (409, 403, 413/415, 422).
 GUARDS: tuple[Guard, ...] = (
+    delisted_first,
     not_drawn_for_spot_check,
     evaluated_first,
     holds_duty,

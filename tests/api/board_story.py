@@ -75,8 +75,10 @@ def build_story(client, auth: Auth, db: Session, clock: FixedClock,
            photos: int = 0) -> dict[str, Any]:
         return ok(act(client, who, username, hid, action, data, photos=photos))
 
-    h1 = report(client, auth, "ent_a", level="major", title="冲压机防护罩缺失")["id"]
-    h2 = report(client, auth, "ent_b", level="major", title="粉尘除尘系统未接地")["id"]
+    h1 = report(client, auth, "ent_a", level="major", title="冲压机防护罩缺失",
+                major_clause="工贸行业重大事故隐患判定标准 第四条第（一）项")["id"]
+    h2 = report(client, auth, "ent_b", level="major", title="粉尘除尘系统未接地",
+                major_basis="除尘系统与车间连通，粉尘爆炸后果严重，需停产整改")["id"]
     h3 = report(client, auth, "ent_a", title="灭火器过期")["id"]
     do("anweiban", h1, "assign", {"deadline": "2026-10-10"})
     do("anweiban", h2, "assign", {"deadline": "2026-10-05"})
@@ -92,7 +94,7 @@ def build_story(client, auth: Auth, db: Session, clock: FixedClock,
     set_day(clock, date(2026, 10, 8))
     do("ent_a", h1, "submit", {"note": "已加装防护罩"}, photos=1)
     h4 = report(client, auth, "insp_dept", level="major", enterprise_id=chem.id,
-                title="储罐区可燃气体报警器失效")["id"]
+                title="储罐区可燃气体报警器失效", major_clause="化工和危险化学品 第十七项")["id"]
     h5 = report(client, auth, "ent_b", title="配电室门未上锁")["id"]
     do("anweiban", h4, "assign", {"deadline": "2026-10-20"})
     do("ent_c", h4, "accept", PLAN)
@@ -125,7 +127,8 @@ def build_story(client, auth: Auth, db: Session, clock: FixedClock,
     do("anweiban", h1, "close")
     do("anweiban", h4, "spot_check", {"note": "合格"}, photos=1)
     do("anweiban", h4, "close")
-    h6 = report(client, auth, "ent_a", level="major", title="叉车制动失灵")["id"]
+    h6 = report(client, auth, "ent_a", level="major", title="叉车制动失灵",
+                major_basis="叉车在人员密集的装卸区作业，制动失灵可致群死群伤")["id"]
 
     set_day(clock, date(2026, 11, 23))
     towns = {code: rid for code, rid in db.execute(select(Region.code, Region.id))}

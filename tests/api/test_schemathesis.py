@@ -19,8 +19,8 @@ real values, so the code behind "it exists" is reached as well as the 404/422 pa
 mix in values that are valid per the schema but easy for random generation to miss: the edges
 of the database's integer types as ids, and NUL / LIKE wildcards in search text.
 
-`test_no_server_error_on_edge_values` sends each of those edge values for every integer and
-text parameter of every operation, deterministically, so that class of 500 never depends on
+`test_no_server_error_on_edge_values` sends each of those edge values for every integer, date
+and text parameter of every operation, deterministically, so that class of 500 never depends on
 what the fuzzer happens to draw.
 """
 
@@ -83,6 +83,9 @@ KNOWN: dict[str, list[Any]] = {
 }
 # 0, -1, and both sides of the int32 (PostgreSQL INTEGER) and int64 (SQLite) limits.
 EDGE_IDS = [0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1]
+# The first and last dates Python knows, and the edges of the database's date types.
+EDGE_DATES = ["0001-01-01", "9999-12-31", "1900-01-01", "4713-01-01"]
+EDGE_MONTHS = ["0001-01", "9999-12", "2100-01", "2026-00"]
 # Search text the database may take differently from Python: NUL, LIKE wildcards, quotes.
 EDGE_TEXTS = ["\x00", "a\x00b", "%", "_", "\\", "'", "%_\\%"]
 # Who sends the requests (None: no credentials). ent_b and insp_town differ from ent_a and
@@ -195,6 +198,11 @@ def test_no_server_error(
     case.call_and_validate(app=app, headers=headers, checks=CHECKS)
 
 
+def _is_date(parameter: dict[str, Any]) -> bool:
+    spec = parameter.get("schema", {})
+    return any(s.get("format") == "date" for s in [spec, *spec.get("anyOf", [])])
+
+
 def _types(parameter: dict[str, Any]) -> set[str]:
     spec = parameter.get("schema", {})
     return {t.get("type") for t in [spec, *spec.get("anyOf", [])]} - {None, "null"}
@@ -214,6 +222,10 @@ def _edge_requests() -> dict[str, list[dict[str, Any]]]:
                 values: list[Any] = []
                 if "integer" in types:
                     values = EDGE_IDS
+                elif _is_date(parameter):
+                    values = EDGE_DATES
+                elif name == "month":
+                    values = EDGE_MONTHS
                 elif types == {"string"} and where == "query":
                     values = EDGE_TEXTS + ([encode_cursor(edge) for edge in EDGE_IDS]
                                            if name == "cursor" else [])

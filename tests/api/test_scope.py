@@ -84,7 +84,7 @@ def test_committee_and_admin_see_their_region(client, auth) -> None:
 
 def test_list_filters(client, auth) -> None:
     a = report(client, auth, "ent_a", title="消防通道堵塞")["id"]
-    b = report(client, auth, "ent_b", level="major")["id"]
+    b = report(client, auth, "ent_b", level="major", major_clause="第四条（一）")["id"]
     ok(act(client, auth, "insp_dept", b, "assign", {"deadline": in_days(1)}))
     assert list_ids(client, auth, "anweiban", q="通道") == {a}
     assert list_ids(client, auth, "anweiban", q="%") == set()  # LIKE wildcards are literal

@@ -2,12 +2,13 @@
 
 from datetime import date, timedelta
 
-import chinese_calendar
+from chinese_calendar import constants as calendar_data
 from sqlalchemy.orm import Session
 
 from app.core.clock import FixedClock, local_today
 from app.models import Unit
 from app.services.supervision.scans import _recompute, supervise_hazard
+from app.workflow.deadlines import calendar_changed
 from tests.api.helpers import act, in_days, ok, report
 
 WEDNESDAY = date(2026, 11, 25)  # START is Monday 2026-11-23
@@ -95,7 +96,7 @@ def test_a_missed_run_catches_up_without_a_stale_reminder(client, auth, db, cloc
 
 
 def test_major_hazards_escalate_to_listing(client, auth, db, clock) -> None:
-    hid = report(client, auth, "ent_a", level="major")["id"]
+    hid = report(client, auth, "ent_a", level="major", major_clause="第四条（一）")["id"]
     ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": "2026-11-25"}))
     at_day(clock, date(2026, 11, 30))  # 3 working days overdue
     assert run_worker(db, clock, hid) == ["overdue", "escalate:interview", "escalate:listing"]
@@ -195,24 +196,25 @@ def test_a_provisional_deadline_is_recomputed_when_the_calendar_knows_the_year(
     hid = report(client, auth, "ent_a")["id"]
     hazard = ok(act(client, auth, "insp_dept", hid, "assign",
                     {"deadline_days": 5, "deadline_unit": "working"}))
-    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-04", True)
+    # 29, 30, 31 December, (1 January, 元旦, assumed off), 4 and 5 January.
+    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-05", True)
     assert not _recompute(db, hid, clock.now())  # nothing new to count with
 
-    known = chinese_calendar.is_workday
-
-    def newer_calendar(day: date) -> bool:  # as if 2027's holidays were published
-        if day.year == 2027:
-            return day.weekday() < 5 and day != date(2027, 1, 1)
-        return known(day)
-
-    monkeypatch.setattr(chinese_calendar, "is_workday", newer_calendar)
-    assert _recompute(db, hid, clock.now())
+    # As if 2027's holidays were published: 1 January and, say, Monday 4 January off.
+    for day in (date(2027, 1, 1), date(2027, 1, 4)):
+        monkeypatch.setitem(calendar_data.holidays, day, "New Year's Day")
+    calendar_changed()
+    try:
+        assert _recompute(db, hid, clock.now())
+    finally:
+        monkeypatch.undo()
+        calendar_changed()
     hazard = client.get(f"/api/v1/hazards/{hid}", headers=auth("ent_a")).json()
-    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-05", False)
-    assert {a["deadline"] for a in hazard["assignments"]} == {"2027-01-05"}
+    assert (hazard["deadline"], hazard["deadline_provisional"]) == ("2027-01-06", False)
+    assert {a["deadline"] for a in hazard["assignments"]} == {"2027-01-06"}
     last = events(client, auth, hid)[-1]
     assert last["action"] == "deadline_recomputed"
-    assert last["data"]["deadline"] == {"from": "2027-01-04", "to": "2027-01-05"}
+    assert last["data"]["deadline"] == {"from": "2027-01-05", "to": "2027-01-06"}
 
 
 def test_listed_hazards_are_on_the_committees_list_until_delisted(client, auth) -> None:

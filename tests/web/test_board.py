@@ -97,3 +97,11 @@ def test_who_may_open_the_board_and_the_ranking(client, story) -> None:
     assert client.get("/ranking").status_code == 403
     client.cookies.clear()
     assert client.get("/board", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_the_ranking_page_refuses_a_month_out_of_range(client, users) -> None:
+    sign_in(client, "anweiban")
+    for month in ("9999-12", "2100-01"):
+        response = client.get("/ranking", params={"month": month})
+        assert response.status_code in (400, 422), (month, response.status_code)
+        assert "2099-12" in response.text  # says which months it takes

@@ -263,3 +263,13 @@ def test_a_listed_major_hazard_is_evaluated_before_it_is_verified(app) -> None:
     assert f'href="/hazards/{hid}/evaluation"' not in ent.get(f"/hazards/{hid}").text
     assert insp.act(hid, "verify", {"note": "合格"}, photos=1).status_code == 303
     assert state_on_page(ent, hid) == "已验收"
+
+
+def test_the_report_form_asks_a_major_hazard_for_its_basis(app) -> None:
+    ent = User(app, "ent_a")
+    refused = ent.post("/hazards/new", {"title": "冲压机防护罩缺失", "description": "防护罩拆除",
+                                        "location": "一号车间", "level": "major"}, photos=1)
+    assert refused.status_code == 422
+    assert "经评估认定" in refused.text and 'name="major_basis"' in refused.text
+    hid = ent.report(level="major", major_basis="整改需停产，危害和整改难度大")
+    assert "经评估认定：整改需停产" in ent.get(f"/hazards/{hid}").text

@@ -91,7 +91,7 @@ TODAY = bindparam("today", type_=Date())
 CONDITIONS: dict[str, ColumnElement[bool]] = {
     "open": Hazard.state.not_in(ENDED_STATES),
     "overdue": Hazard.state.in_(RECTIFICATION_OPEN) & (Hazard.deadline < TODAY),
-    "listed": Hazard.listing.is_not(None),
+    "listed": Hazard.under_listing,
     "open_at_start": (Hazard.reported_at < START)
     & (Hazard.ended_at.is_(None) | (Hazard.ended_at >= START)),
     "found": (Hazard.reported_at >= START) & (Hazard.reported_at < END)

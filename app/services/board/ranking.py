@@ -67,7 +67,7 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.core.clock import Clock, local_day_start
 from app.core.config import get_settings
-from app.core.db import count_if, local_date_text, transaction, valid_id
+from app.core.db import READ_ONLY, count_if, local_date_text, transaction, valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
@@ -98,6 +98,7 @@ FORMULA = ("综合指数 = 100 × Σ(权重 × 得分) / Σ权重（仅计有数
            "得分：整改率、按期整改率、企业自查占比取其比率，抽查不合格率取 1 − 比率，"
            "超期隐患数取 1 − 本乡镇超期数 ÷ 各乡镇最大超期数")
 FIRST_MONTH = date(2000, 1, 1)
+LAST_MONTH = date(2099, 12, 1)  # as the board's dates: a later month has not begun anyway
 # A month is kept (ranking_month) once it ended this long ago, and counted live until then.
 # An action dates its event when its request begins and commits a moment later; a request or
 # worker step lasts seconds (each worker step is its own short transaction), and app servers'
@@ -150,9 +151,9 @@ def _parse_month(month: str) -> date:
         first = date(year, number, 1)
     except ValueError:
         first = None
-    if first is None or first < FIRST_MONTH:
+    if first is None or not FIRST_MONTH <= first <= LAST_MONTH:
         raise Unprocessable([{"loc": ["query", "month"], "type": "value_error",
-                              "msg": "月份格式应为 YYYY-MM（2000-01 以后）"}])
+                              "msg": "月份格式应为 YYYY-MM（2000-01 至 2099-12）"}])
     return first
 
 
@@ -201,15 +202,19 @@ def freeze_last_month(sessions: sessionmaker[Session], clock: Clock) -> tuple[st
     window = month_window(None, clock)
     if not window.frozen:
         return window.month, 0
-    with sessions() as session, transaction(session) as tx:
+    # Counted from a read-only snapshot (no write lock on SQLite while the timeline is read),
+    # then kept in a short transaction of its own; a racing worker's upsert keeps the same.
+    with sessions() as session:
+        session.connection(execution_options={READ_ONLY: True})
         query = ranking_months.with_kept(
             select(Region.id).where(Region.level == RegionLevel.township), Region.id,
             month=window.month, start=window.start, end=window.cutoff)
-        missing = [row[0] for row in tx.execute(query) if row[1] is None]
-        if missing:
+        missing = [row[0] for row in session.execute(query) if row[1] is None]
+        counts = _count(session, missing, window) if missing else {}
+    if missing:
+        with sessions() as session, transaction(session) as tx:
             ranking_months.store(tx, month=window.month, start=window.start,
-                                 end=window.cutoff, counts=_count(tx, missing, window),
-                                 now=clock.now())
+                                 end=window.cutoff, counts=counts, now=clock.now())
     return window.month, len(missing)
 
 

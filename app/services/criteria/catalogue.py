@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.access.actor import Actor
 from app.access.roles import require_role
+from app.core.db import valid_id
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable
 from app.models import CriteriaDocument, Criterion
 from app.models.criteria import Completeness, Verification
@@ -36,7 +37,6 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_ERRORS = 100
 MAX_PAGE = 200
-MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a larger id cannot exist
 
 # How the `verification` column reads (case-insensitive): the first word decides the status,
 # the rest (after a colon) is kept as the note. The data README's own mark for 2+ sources:
@@ -136,7 +136,7 @@ def get_active_criterion(session: Session, criterion_id: int) -> Criterion | Non
 
     For a hazard that names a criterion: only an active entry may be newly cited.
     """
-    if not 1 <= criterion_id <= MAX_ID:
+    if not valid_id(criterion_id):
         return None
     return session.scalars(
         select(Criterion).options(joinedload(Criterion.document))
@@ -147,7 +147,7 @@ def get_active_criterion(session: Session, criterion_id: int) -> Criterion | Non
 def get_criterion(session: Session, criterion_id: int) -> Criterion:
     """The entry with this id, superseded or not (a hazard's citation stays readable); 404."""
     criterion = None
-    if 1 <= criterion_id <= MAX_ID:
+    if valid_id(criterion_id):
         criterion = session.scalars(
             select(Criterion).options(joinedload(Criterion.document))
             .where(Criterion.id == criterion_id)

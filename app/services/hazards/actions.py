@@ -80,6 +80,7 @@ def perform_action(
             relations=relations_to(session, actor, hazard),
             photo_count=len(uploads),
             spot_check_drawn=hazard.spot_check_drawn,
+            listed=hazard.under_listing,
             evaluation_missing=(evaluation.needs_evaluation(hazard)
                                 and evaluation.pending_evaluation(session, hazard) is None),
             upload_error=upload_error,

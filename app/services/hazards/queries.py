@@ -99,8 +99,8 @@ def filtered_query(actor: Actor, filters: HazardFilters, today: date,
         late = Hazard.state.in_(RECTIFICATION_OPEN) & (Hazard.deadline < today)
         query = query.where(late if filters.overdue else ~late | Hazard.deadline.is_(None))
     if filters.listed is not None:
-        query = query.where(Hazard.listing.is_not(None) if filters.listed
-                            else Hazard.listing.is_(None))
+        query = query.where(Hazard.under_listing if filters.listed
+                            else ~Hazard.under_listing)
     query = _period_filters(query, filters)
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip().lower())}%"

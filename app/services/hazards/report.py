@@ -101,7 +101,7 @@ def report_hazard(
         description=parsed.description,
         location=parsed.location,
         category=parsed.category or None,
-        major_clause=parsed.major_clause or None,
+        major_clause=parsed.stated_basis(),
         criterion_id=parsed.criterion_id,
         lat=parsed.lat,
         lon=parsed.lon,
@@ -128,6 +128,7 @@ def report_hazard(
         note=parsed.description,
         data={"level": parsed.level, "title": parsed.title, "location": parsed.location,
               "major_clause": parsed.major_clause, "criterion_id": parsed.criterion_id,
+              **({"major_basis": parsed.major_basis} if parsed.major_basis else {}),
               "enterprise_id": enterprise.id},
         photos=rows,
     )

@@ -1,4 +1,9 @@
-"""The committee's records: 约谈/通报 and 挂牌督办 (listed supervision) and its lifting."""
+"""The committee's records: 约谈/通报 and 挂牌督办 (listed supervision) and its lifting.
+
+A listed hazard cannot end (销号, 不予受理) before it is delisted here: the machine's
+`delisted_first` guard refuses it from `Hazard.under_listing`, which is also what the board and
+the hazard list count as listed.
+"""
 
 from typing import Any
 

@@ -5,6 +5,11 @@ supervision_step, inserted with ON CONFLICT DO NOTHING, so a re-run or a second 
 the step taken and issues nothing; a missed run is simply caught up by the next. Each hazard
 is handled in its own short transaction under its row lock (SKIP LOCKED on PostgreSQL, so
 racing workers share the work instead of queueing on it).
+
+What is due is first decided from a read-only snapshot (on SQLite a read takes no write
+lock), so only the hazards with a step to take open a write transaction: a scan of many
+hazards with nothing due holds the database's write lock not at all, and one with steps due
+holds it for one hazard's steps at a time.
 """
 
 from dataclasses import dataclass, field
@@ -16,16 +21,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.clock import Clock, local_today
 from app.core.config import get_settings
-from app.core.db import transaction
+from app.core.db import READ_ONLY, transaction
 from app.models import Event, Hazard, Region
-from app.models.enums import Duty, PartyType, RegionLevel
+from app.models.enums import Duty, HazardLevel, PartyType, RegionLevel
 from app.models.supervision import InboxMessage, Notice, NoticeCounter, SupervisionStep
 from app.services.hazards.sequences import next_number
 from app.services.hazards.timeline import append_event
 from app.services.org.regions import ancestor_at_level
 from app.services.supervision import evaluation
 from app.services.supervision.ladder import STEP_LABELS, due_steps, ladder_for
-from app.workflow.deadlines import DayUnit, add_days, working_days_between
+from app.workflow.deadlines import DayUnit, Deadline, add_days, working_days_between
 from app.workflow.states import RECTIFICATION_OPEN, HazardState
 
 REQUIREMENT = ("该隐患已超过整改期限。请接单后立即组织整改，落实临时管控措施；"
@@ -44,18 +49,43 @@ def scan(sessions: sessionmaker[Session], clock: Clock) -> ScanReport:
     report = ScanReport()
     report.recomputed = recompute_provisional_deadlines(sessions, clock)
     today = local_today(clock)
+    scanned = ((Hazard.state.in_(RECTIFICATION_OPEN) & Hazard.deadline.is_not(None))
+               | ((Hazard.state == HazardState.rectified) & Hazard.listing.is_not(None)))
     with sessions() as session:
-        ids = list(session.scalars(
-            select(Hazard.id).where(
-                (Hazard.state.in_(RECTIFICATION_OPEN) & Hazard.deadline.is_not(None))
-                | ((Hazard.state == HazardState.rectified) & Hazard.listing.is_not(None))
-            ).order_by(Hazard.id)))
-    for hazard_id in ids:
-        with sessions() as session, transaction(session) as tx:
-            taken = supervise_hazard(tx, hazard_id, now=clock.now(), today=today)
+        session.connection(execution_options={READ_ONLY: True})
+        rows = session.execute(select(Hazard.id, Hazard.state, Hazard.level, Hazard.deadline)
+                               .where(scanned).order_by(Hazard.id)).all()
+        taken = {(hazard_id, kind) for hazard_id, kind in session.execute(
+            select(SupervisionStep.hazard_id, SupervisionStep.kind)
+            .join(Hazard, Hazard.id == SupervisionStep.hazard_id)
+            .where(scanned, SupervisionStep.deadline == Hazard.deadline))}
+    for hazard_id, state, level, deadline in rows:
         report.hazards += 1
-        report.steps += [(hazard_id, kind) for kind in taken]
+        if state != HazardState.rectified and all(
+                (hazard_id, kind) in taken for kind in steps_due(level, deadline, today).kinds):
+            continue  # nothing new for this hazard: no write transaction at all
+        with sessions() as session, transaction(session) as tx:
+            done = supervise_hazard(tx, hazard_id, now=clock.now(), today=today)
+        report.steps += [(hazard_id, kind) for kind in done]
     return report
+
+
+@dataclass(frozen=True)
+class Due:
+    kinds: tuple[str, ...]  # the steps due for the current deadline, in the order taken
+    working_days: int  # left before the deadline, or overdue once it has passed
+
+
+def steps_due(level: HazardLevel, deadline: date, today: date) -> Due:
+    """The steps a hazard's deadline calls for today, whether or not already taken."""
+    settings = get_settings()
+    if deadline >= today:
+        ahead, _ = working_days_between(today, deadline)
+        return Due(("reminder",) if ahead <= settings.remind_working_days else (), ahead)
+    overdue_working, _ = working_days_between(deadline, today)
+    ladder = ladder_for(level, settings.escalation_general, settings.escalation_major)
+    return Due(("overdue", *(f"escalate:{step.step}"
+                             for step in due_steps(ladder, overdue_working))), overdue_working)
 
 
 def supervise_hazard(session: Session, hazard_id: int, *, now: datetime, today: date) -> list[str]:
@@ -67,24 +97,18 @@ def supervise_hazard(session: Session, hazard_id: int, *, now: datetime, today: 
         return _check_review(session, hazard, now, today)
     if hazard is None or hazard.state not in RECTIFICATION_OPEN or hazard.deadline is None:
         return []  # gone, moved on, or being handled by another worker right now
-    deadline = hazard.deadline
+    due = steps_due(hazard.level, hazard.deadline, today)
     taken: list[str] = []
-    if deadline >= today:
-        ahead, _ = working_days_between(today, deadline)
-        if ahead <= get_settings().remind_working_days and _take(session, hazard, "reminder", now):
-            _remind(session, hazard, now, ahead)
-            taken.append("reminder")
-        return taken
-    if _take(session, hazard, "overdue", now):
-        _issue_notices(session, hazard, now, today)
-        taken.append("overdue")
-    overdue_working, _ = working_days_between(deadline, today)
-    settings = get_settings()
-    ladder = ladder_for(hazard.level, settings.escalation_general, settings.escalation_major)
-    for step in due_steps(ladder, overdue_working):
-        if _take(session, hazard, f"escalate:{step.step}", now):
-            _escalate(session, hazard, step.step, overdue_working, now)
-            taken.append(f"escalate:{step.step}")
+    for kind in due.kinds:
+        if not _take(session, hazard, kind, now):
+            continue
+        if kind == "reminder":
+            _remind(session, hazard, now, due.working_days)
+        elif kind == "overdue":
+            _issue_notices(session, hazard, now, today)
+        else:
+            _escalate(session, hazard, kind.removeprefix("escalate:"), due.working_days, now)
+        taken.append(kind)
     return taken
 
 
@@ -204,10 +228,14 @@ def recompute_provisional_deadlines(sessions: sessionmaker[Session], clock: Cloc
 
     Only a deadline still as assigned is recomputed (an extension or a return has set a
     date of its own since). Returns the ids of hazards whose deadline changed or settled.
+    Each is counted first in a read-only snapshot; only a deadline that moves opens a write
+    transaction, and is counted again there under the hazard's lock.
     """
     with sessions() as session:
-        ids = list(session.scalars(select(Hazard.id).where(
-            Hazard.deadline_provisional.is_(True), Hazard.state.in_(RECTIFICATION_OPEN))))
+        session.connection(execution_options={READ_ONLY: True})
+        ids = [hazard_id for hazard_id in session.scalars(select(Hazard.id).where(
+            Hazard.deadline_provisional.is_(True), Hazard.state.in_(RECTIFICATION_OPEN)))
+            if _fresh_deadline(session, session.get_one(Hazard, hazard_id)) is not None]
     changed = []
     for hazard_id in ids:
         with sessions() as session, transaction(session) as tx:
@@ -216,23 +244,31 @@ def recompute_provisional_deadlines(sessions: sessionmaker[Session], clock: Cloc
     return changed
 
 
-def _recompute(session: Session, hazard_id: int, now: datetime) -> bool:
-    hazard = session.scalars(select(Hazard).where(Hazard.id == hazard_id)
-                             .with_for_update(skip_locked=True)).first()
-    if hazard is None or not hazard.deadline_provisional:
-        return False
+def _fresh_deadline(session: Session, hazard: Hazard) -> Deadline | None:
+    """The deadline counted again with today's calendar; None when it stays as it is."""
+    if not hazard.deadline_provisional:
+        return None
     assign = session.scalars(select(Event).where(Event.hazard_id == hazard.id,
                                                  Event.action == "assign")
                              .order_by(Event.seq.desc()).limit(1)).first()
     if assign is None:
-        return False
+        return None
     basis = assign.data.get("deadline_basis") or {}
     if not basis or str(hazard.deadline) != assign.data.get("deadline"):
-        return False
+        return None
     assigned_on = assign.at.astimezone(get_settings().tz).date()
     fresh = add_days(assigned_on, int(basis["days"]), DayUnit(basis["unit"]))
     if fresh.provisional and fresh.on == hazard.deadline:
-        return False  # the calendar still does not reach that far
+        return None  # the calendar still does not reach that far
+    return fresh
+
+
+def _recompute(session: Session, hazard_id: int, now: datetime) -> bool:
+    hazard = session.scalars(select(Hazard).where(Hazard.id == hazard_id)
+                             .with_for_update(skip_locked=True)).first()
+    fresh = _fresh_deadline(session, hazard) if hazard is not None else None
+    if hazard is None or fresh is None:
+        return False
     previous = hazard.deadline
     hazard.deadline, hazard.deadline_provisional = fresh.on, fresh.provisional
     for assignment in hazard.assignments:
