@@ -506,9 +506,11 @@ class AssignReplay:
 
         bound = one(params)
         if isinstance(bound, dict) and "prev_hash" in bound and "hash" in bound and last:
+            captured = bound["hash"]
             bound["seq"] = last["seq"] + 1
             bound["prev_hash"] = last["hash"]
             bound["hash"] = self._event_hash(bound)
+            subst[captured] = bound["hash"]  # the hazard's chain head, set next, names it
         return bound
 
     def run(self, conn: psycopg.Connection[Any], hazard_id: int, hazard_code: str) -> None:
