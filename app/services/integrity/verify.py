@@ -11,6 +11,10 @@ For each hazard it checks:
 - the row's state, level and deadline against what the timeline says (the last event's
   to_state, the report's level, the last deadline an event set): a row changed behind the
   timeline's back;
+- the hazard codes: each county's codes are numbered without gaps (hazard_counter issues
+  them in the report's transaction), so a code issued that no hazard has names a hazard
+  deleted with everything referring to it, checkpoint or not (but the newest code of a
+  county and year, if its counter was turned back too);
 - the latest checkpoint whose signature holds: a hazard it signed that is no longer there, a
   chain shorter than its signed head, a chain whose event at that seq is not the one signed
   (rewritten: the head moved without the events that lead to it). The heads it keeps must
@@ -20,6 +24,7 @@ For each hazard it checks:
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditCheckpoint, AuditCheckpointHead, Event, Hazard
+from app.models import AuditCheckpoint, AuditCheckpointHead, Event, Hazard, HazardCounter
 from app.services.hazards.timeline import GENESIS, compute_hash
 from app.services.integrity import keys
 from app.services.integrity.checkpoints import FORMAT, Head, head_line, parse_head_line
 
 BATCH = 2000
+_CODE = re.compile(r"YH-(\d{6})-(\d{4})-(\d+)")  # services/hazards/report._next_code
 
 _EVENT_COLUMNS = tuple(Event.__table__.c)
 _HAZARD_COLUMNS = (Hazard.id, Hazard.code, Hazard.state, Hazard.level, Hazard.deadline,
@@ -51,6 +57,8 @@ class Finding:
     checkpoint_id: int | None = None
 
     def line(self) -> str:
+        if self.hazard_id is None and self.code is not None:
+            return f"BROKEN hazard {self.code} (id unknown): {self.problem}"
         if self.hazard_id is None:
             return f"BROKEN checkpoint #{self.checkpoint_id}: {self.problem}"
         who = (f"hazard {self.code} (id {self.hazard_id})" if self.code
@@ -122,6 +130,8 @@ class Verifier:
     checkpoint: SignedCheckpoint | None = None
     notes: list[str] = field(default_factory=list)
     _opened: Any = None
+    # (county code, year) -> a bitmap of the code numbers seen: N/8 bytes for N hazards.
+    _codes: dict[tuple[str, int], bytearray] = field(default_factory=dict)
 
     def findings(self) -> Iterator[Finding]:
         for finding in self._walk():
@@ -164,11 +174,14 @@ class Verifier:
             for hazard_id in sorted(rows.keys() | events.keys() | signed.keys()):
                 yield from self._hazard(hazard_id, rows.get(hazard_id),
                                         events.get(hazard_id, []), signed.get(hazard_id))
+            for row in hazards:
+                self._saw_code(row.code)
             self.hazards += len(hazards)
             self.events += sum(len(chain) for chain in events.values())
             if upto is None:
                 break
             after = upto
+        yield from self._code_gaps()
         if self.checkpoint is not None and heads is not None:
             c = self.checkpoint
             if (digest.hexdigest(), signed_heads, signed_events) != (
@@ -178,6 +191,30 @@ class Verifier:
                     f"are not the ones it signed ({c.hazards} hazards, {c.events} events, "
                     "digest differs): its head rows were edited or deleted",
                     checkpoint_id=c.id)
+
+    # Hazard codes
+
+    def _saw_code(self, code: str) -> None:
+        match = _CODE.fullmatch(code)
+        if match is None:
+            return
+        county, year, number = match[1], int(match[2]), int(match[3])
+        bits = self._codes.setdefault((county, year), bytearray())
+        if number // 8 >= len(bits):
+            bits.extend(bytes(number // 8 + 1 - len(bits)))
+        bits[number // 8] |= 1 << (number % 8)
+
+    def _code_gaps(self) -> Iterator[Finding]:
+        issued = self.session.execute(
+            select(HazardCounter.county_code, HazardCounter.year, HazardCounter.last)
+            .order_by(HazardCounter.county_code, HazardCounter.year)).all()
+        for county, year, last in issued:
+            bits = self._codes.get((county, year), bytearray())
+            for number in range(1, last + 1):
+                if number // 8 >= len(bits) or not bits[number // 8] & (1 << (number % 8)):
+                    yield Finding(f"code issued (hazard_counter {county}/{year} is at {last}) "
+                                  "but no hazard has it: deleted with everything referring "
+                                  "to it", code=f"YH-{county}-{year}-{number:05d}")
 
     # The checkpoint compared against
 
@@ -297,6 +334,7 @@ class Verifier:
         assert self.checkpoint is not None
         name = f"checkpoint #{self.checkpoint.id} ({self.checkpoint.taken_at})"
         if row is None:
+            self._saw_code(signed.code)  # named here: not again as a gap in the codes
             yield finding(f"missing: {name} signed it with head seq {signed.seq}, and it is no "
                           "longer in the database (deleted)")
             return

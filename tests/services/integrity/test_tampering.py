@@ -156,6 +156,22 @@ def test_a_hazard_deleted_with_everything_referring_to_it_is_named(
     assert broken(output, code_of(loaded, other), other) == []
 
 
+def test_a_hazard_deleted_before_any_checkpoint_is_named_by_its_missing_code(
+        loaded: Engine, audited: CliRunner) -> None:
+    first, second = accepted_hazard(loaded), accepted_hazard(loaded)
+    code = code_of(loaded, first)
+    with loaded.begin() as conn:
+        tampering.drop_append_only_triggers(conn)
+        tampering.delete_hazard(conn, first)
+    status, output = verify(audited)
+    assert status == 1
+    lines = [line for line in output.splitlines() if line.startswith("BROKEN")]
+    assert lines == [f"BROKEN hazard {code} (id unknown): code issued (hazard_counter "
+                     f"{code[3:9]}/2026 is at 2) but no hazard has it: deleted with everything "
+                     "referring to it"]
+    assert broken(output, code_of(loaded, second), second) == []
+
+
 def test_deleting_the_checkpoint_heads_too_is_seen_and_the_copy_names_the_hazard(
         loaded: Engine, audited: CliRunner, tmp_path: Path) -> None:
     hazard_id = accepted_hazard(loaded)
