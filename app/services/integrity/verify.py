@@ -164,7 +164,13 @@ class Verifier:
             events: dict[int, list[Row[Any]]] = {}
             for event in self.session.execute(query):
                 events.setdefault(event.hazard_id, []).append(event)
-            kept = heads.between(after, upto) if heads is not None else []
+            try:
+                kept = heads.between(after, upto) if heads is not None else []
+            except (OSError, EOFError, ValueError) as error:  # a damaged copy's heads
+                assert self.checkpoint is not None
+                yield Finding(f"its heads cannot be read past hazard id {after}: {error}",
+                              checkpoint_id=self.checkpoint.id)
+                heads, self.checkpoint, kept = None, None, []
             for head in kept:
                 digest.update(head_line(head))
             signed_heads += len(kept)

@@ -249,3 +249,15 @@ def test_verify_streams_in_batches_and_names_each_hazard(loaded: Engine,
     assert [hazard_id for hazard_id, _ in named] == [ids[1], ids[2], ids[4]]
     assert verifier.hazards == 4
     assert verifier.events == 3 * 3 + 2
+
+
+def test_a_damaged_copy_is_reported_not_a_crash(loaded: Engine, audited: CliRunner,
+                                                tmp_path: Path) -> None:
+    accepted_hazard(loaded)
+    checkpoint(audited)
+    heads = tmp_path / "copies" / "checkpoint-00000001.heads.gz"
+    heads.write_bytes(heads.read_bytes()[:20])
+    status, output = verify(audited, "--checkpoint-file",
+                            str(tmp_path / "copies" / "checkpoint-00000001.json"))
+    assert status == 1
+    assert "BROKEN checkpoint #1: its heads cannot be read past hazard id 0" in output
