@@ -1,5 +1,5 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit verify, media gc, scale,
-ranking forget."""
+"""The `bihuan` command: migrate, demo, serve, create-user, audit (verify, checkpoint, keygen),
+media gc, scale, ranking forget."""
 
 import os
 import sys
@@ -119,25 +119,79 @@ def create_user(
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute every hazard's hash chain; name each broken event. Exit 1 if any."""
-    from sqlalchemy import func, select
+def audit_verify(
+    checkpoint_file: Annotated[Path | None, typer.Option(
+        "--checkpoint-file", help="Compare with this copy of a checkpoint (checkpoint-<id>.json "
+        "beside its .heads.gz, as AUDIT_CHECKPOINT_DIR keeps them) instead of the database's "
+        "latest.", exists=True, dir_okay=False, show_default=False)] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Hazards read per keyset batch.")] = 2000,
+) -> None:
+    """Recompute every hazard's hash chain and check it against the hazard's row and the
+    latest signed checkpoint; name each problem (hazard code and id). Exit 1 if any."""
+    from app.services.integrity.keys import KeyProblem, load_public_key
+    from app.services.integrity.verify import Verifier
 
-    from app.models import Event
-    from app.services.hazards.timeline import verify_chains
-
+    try:
+        public_key = load_public_key()
+    except KeyProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(2) from problem
     with get_sessionmaker()() as session:
-        total = session.scalar(select(func.count()).select_from(Event)) or 0
-        broken = list(verify_chains(session))
-    for item in broken:
-        typer.echo(
-            f"BROKEN hazard {item.hazard_id} event {item.event_id} (seq {item.seq}): "
-            f"{item.problem}"
-        )
-    if broken:
-        typer.echo(f"{len(broken)} problem(s) in {total} events", err=True)
+        verifier = Verifier(session, public_key, batch=batch, checkpoint_file=checkpoint_file)
+        for finding in verifier.findings():
+            typer.echo(finding.line())
+    for note in dict.fromkeys(verifier.notes):
+        typer.echo(f"note: {note}", err=True)
+    against = (f" and checkpoint #{verifier.checkpoint.id} of {verifier.checkpoint.taken_at}"
+               if verifier.checkpoint is not None else "")
+    if verifier.problems:
+        typer.echo(f"{verifier.problems} problem(s) in {verifier.events} events of "
+                   f"{verifier.hazards} hazards", err=True)
         raise typer.Exit(1)
-    typer.echo(f"all {total} events verified; every chain is intact")
+    typer.echo(f"all {verifier.events} events verified; every chain is intact "
+               f"({verifier.hazards} hazards agree with their timeline{against})")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the head of every hazard's chain with AUDIT_SIGNING_KEY_FILE and keep the
+    checkpoint (in the database, and in AUDIT_CHECKPOINT_DIR when set)."""
+    from app.services.integrity.checkpoints import take_checkpoint
+    from app.services.integrity.keys import KeyProblem, load_signing_key
+
+    try:
+        key = load_signing_key()
+    except KeyProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from problem
+    with get_sessionmaker()() as session, transaction(session) as tx:
+        checkpoint = take_checkpoint(tx, key=key, now=get_clock().now(),
+                                     copy_dir=get_settings().audit_checkpoint_dir)
+        line = (f"checkpoint #{checkpoint.id}: {checkpoint.hazards} hazards, "
+                f"{checkpoint.events} events, heads {checkpoint.heads_digest[:16]}… signed by "
+                f"key {checkpoint.key_id[:16]}…")
+        copied = checkpoint.copied_to
+    typer.echo(line)
+    if copied:
+        typer.echo(f"copy written to {copied}")
+
+
+@audit.command("keygen")
+def audit_keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the new private key (PEM).")],
+) -> None:
+    """Create the Ed25519 checkpoint key (mode 0600) and print its public key."""
+    from app.services.integrity.keys import generate, key_id, public_pem
+
+    try:
+        public = generate(path)
+    except FileExistsError as error:
+        typer.echo(f"refused: {path} exists (a key is never overwritten)", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"private key written to {path}: set AUDIT_SIGNING_KEY_FILE={path}, keep a "
+               "copy offline, never in the database or beside its backups")
+    typer.echo(f"key id {key_id(public)}; public key (for AUDIT_PUBLIC_KEY_FILE):")
+    typer.echo(public_pem(public), nl=False)
 
 
 @media.command("gc")

@@ -14,6 +14,7 @@ from app.core.jobs import Job
 from app.http import jobs as http_jobs
 from app.services.accounts import jobs as account_jobs
 from app.services.board import jobs as board_jobs
+from app.services.integrity import jobs as integrity_jobs
 from app.services.operations.metrics import WORKER_STEPS
 from app.services.outbox import jobs as outbox_jobs
 from app.services.supervision import jobs as supervision_jobs
@@ -25,6 +26,7 @@ JOBS: tuple[Job, ...] = (
     *board_jobs.JOBS,
     *http_jobs.JOBS,
     *account_jobs.JOBS,
+    *integrity_jobs.JOBS,
 )
 
 

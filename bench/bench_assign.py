@@ -346,6 +346,7 @@ def clone_hazards(url: str, template_ids: list[int], count: int) -> list[int]:
             " current_schema() AND table_name = 'event' AND data_type IN ('json', 'jsonb')")}
         columns = _columns(conn, "event")
         rows = []
+        heads: dict[int, tuple[int, str]] = {}
         last_hazard, prev = None, GENESIS
         for pair in pairs:
             event = {c: pair[c] for c in columns}
@@ -358,6 +359,7 @@ def clone_hazards(url: str, template_ids: list[int], count: int) -> list[int]:
                         for ref in event["photos"] or []],
             )
             event["hash"] = prev = compute_hash(prev, SimpleNamespace(**event))
+            heads[hazard_id] = (event["seq"], event["hash"])
             rows.append([wrappers[c](v) if c in wrappers else v for c, v in event.items()])
         with conn.cursor() as cursor:
             cursor.executemany(
@@ -365,6 +367,9 @@ def clone_hazards(url: str, template_ids: list[int], count: int) -> list[int]:
                     sql.SQL(", ").join(map(sql.Identifier, columns)),
                     sql.SQL(", ").join(sql.Placeholder() * len(columns))),
                 rows)
+            # The clones' rows carry their template's chain head: give each its own.
+            cursor.executemany("UPDATE hazard SET head_seq = %s, head_hash = %s WHERE id = %s",
+                               [(seq, head, h) for h, (seq, head) in heads.items()])
 
         others = [c for c in _columns(conn, "photo") if c not in ("id", "hazard_id", "event_id")]
         conn.execute(
@@ -501,9 +506,11 @@ class AssignReplay:
 
         bound = one(params)
         if isinstance(bound, dict) and "prev_hash" in bound and "hash" in bound and last:
+            captured = bound["hash"]
             bound["seq"] = last["seq"] + 1
             bound["prev_hash"] = last["hash"]
             bound["hash"] = self._event_hash(bound)
+            subst[captured] = bound["hash"]  # the hazard's chain head, set next, names it
         return bound
 
     def run(self, conn: psycopg.Connection[Any], hazard_id: int, hazard_code: str) -> None:

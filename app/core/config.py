@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = Field(None, alias="LOG_FORMAT")
     # How many hosts run the app (several need shared photo storage: STORAGE_BACKEND=s3).
     app_hosts: int = Field(1, alias="APP_HOSTS", gt=0)
+    # Tamper evidence (docs/integrity.md): the Ed25519 private key (PEM) that signs the audit
+    # checkpoints, kept out of the database and apart from SECRET_KEY; a host that only
+    # verifies may hold just the public key. Copies of each checkpoint go to the directory
+    # when set (a mount the county or province keeps); the worker takes one so often.
+    audit_signing_key_file: Path | None = Field(None, alias="AUDIT_SIGNING_KEY_FILE")
+    audit_public_key_file: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY_FILE")
+    audit_checkpoint_dir: Path | None = Field(None, alias="AUDIT_CHECKPOINT_DIR")
+    audit_checkpoint_hours: float = Field(24, alias="AUDIT_CHECKPOINT_HOURS", gt=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)

@@ -5,6 +5,7 @@ from app.models.board import RankingMonth
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
+from app.models.integrity import AuditCheckpoint, AuditCheckpointHead
 from app.models.org import (
     Enterprise,
     Industry,
@@ -20,6 +21,8 @@ from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounte
 
 __all__ = [
     "Assignment",
+    "AuditCheckpoint",
+    "AuditCheckpointHead",
     "CriteriaDocument",
     "Criterion",
     "Enterprise",

@@ -28,6 +28,10 @@ _RECTIFICATION_OPEN_SQL = f"state IN ({', '.join(repr(str(s)) for s in RECTIFICA
 _ENDING_SQL = f"action IN ({', '.join(repr(a) for a in ENDING_ACTIONS)})"
 
 
+# The prev_hash of a chain's first event (services/hazards/timeline.GENESIS).
+GENESIS_HASH = "0" * 64
+
+
 def _partial(condition: str) -> dict[str, object]:
     return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
 
@@ -91,6 +95,13 @@ class Hazard(Base):
     # 挂牌督办: {"level", "authority", "document_number", "listed_on"} while listed.
     listing: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The head of the hazard's timeline chain: its last event's seq and hash, written by
+    # services/hazards/timeline.append_event with that event, in the same transaction (without
+    # bumping `version`). `bihuan audit verify` checks it against the chain, so deleting the
+    # newest events is seen; signed checkpoints (models/integrity.py) hold it outside reach.
+    head_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH,
+                                           server_default=GENESIS_HASH)
 
     assignments: Mapped[list["Assignment"]] = relationship(
         back_populates="hazard", order_by="Assignment.id"

@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from sqlalchemy import text
+
 from app.core.clock import local_today
 from app.services.supervision.scans import supervise_hazard
 from tests.api.helpers import PLAN, act, in_days, ok, report
@@ -101,3 +103,16 @@ def test_a_report_may_cite_a_catalogue_entry(client, auth) -> None:
     page = client.get(f"/api/v1/hazards/{hazard['id']}/dossier", params={"format": "html"},
                       headers=auth("ent_a")).text
     assert entry["text"] in page
+
+
+def test_the_dossier_says_a_chain_ending_before_its_head_is_not_intact(client, auth,
+                                                                       db) -> None:
+    """The newest events deleted leave a chain that verifies alone: the head tells."""
+    hid = report(client, auth, "ent_a", level="major", major_clause="第四条（一）")["id"]
+    ok(act(client, auth, "insp_dept", hid, "assign", {"deadline": in_days(20)}))
+    url = f"/api/v1/hazards/{hid}/dossier"
+    assert client.get(url, headers=auth("anweiban")).json()["chain_intact"] is True
+    # As if the assign event's successors were deleted: the row's head is past the chain.
+    db.execute(text("UPDATE hazard SET head_seq = head_seq + 1 WHERE id = :h"), {"h": hid})
+    db.expire_all()
+    assert client.get(url, headers=auth("anweiban")).json()["chain_intact"] is False

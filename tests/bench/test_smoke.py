@@ -148,6 +148,15 @@ SMOKES: dict[str, Smoke] = {
                "list own enterprise p1")),
         also=(r"^Ledger XLSX \(q=防护\): [\d,]+ rows, \d+\.\d MiB, endpoint \d+\.\d s",),
         postgresql=True),
+    "bench_verify": Smoke(
+        lambda w: ["--pg-url", w.server or ""],
+        ("hazards", "events", "checkpoint s", "checkpoint peak MB", "verify s",
+         "verify peak MB", "events/s", "floor s", "verify/floor"),
+        (rf"^300\s+[\d,]+(\s+{NUMBER}){{4}}\s+[\d,]+\s+{NUMBER}\s+{NUMBER}x$",),
+        also=(r"^verify said \(300 hazards\): all \d+ events verified; every chain is intact "
+              r"\(300 hazards agree with their timeline and checkpoint #1",
+              r"^extrapolated to 1,000,000 hazards \(6,900,000 events\)"),
+        postgresql=True),
 }
 
 

@@ -16,6 +16,7 @@ from app.devtools.scale import ScaleRefused, generate
 from app.models import Assignment, Enterprise, Event, Hazard, HazardCounter, Region, Unit, User
 from app.services.hazards.routing import supervising_units
 from app.services.hazards.timeline import verify_chains
+from app.services.integrity.verify import Verifier
 from app.services.org.uscc import is_valid_uscc
 from app.workflow.states import ENDING_ACTIONS, RECTIFICATION_OPEN, HazardState
 from tests.committed import committed_report
@@ -55,6 +56,8 @@ def test_generate_fills_an_empty_postgresql_database(fresh_url: str) -> None:
         _check_regions_and_enterprises(session)
         _check_states(session)
         assert list(verify_chains(session)) == []
+        # Every row's head, state, level and deadline agree with its timeline too.
+        assert [f.line() for f in Verifier(session, None, batch=300).findings()] == []
         _check_timelines(session)
         _check_assignments(session)
         _check_codes(session)

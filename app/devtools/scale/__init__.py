@@ -32,6 +32,7 @@ HAZARD_COLUMNS = (
     "major_clause", "criterion_id", "lat", "lon", "enterprise_id", "region_id",
     "reported_by_id", "reporter_role", "reported_at", "updated_at", "deadline", "plan",
     "spot_check_drawn", "deadline_provisional", "was_overdue", "listing", "version", "ended_at",
+    "head_seq", "head_hash",
 )
 EVENT_COLUMNS = (
     "id", "hazard_id", "seq", "action", "from_state", "to_state", "actor_id", "actor_role",
@@ -243,7 +244,8 @@ def _hazard_line(s: Story, title: str, description: str, location: str, category
         s.hazard_id, s.code, s.state, s.level, title, description, location, category,
         major_clause, None, None, None, firm.id, firm.township_id, reporter[0], reporter[1],
         _iso(reported_at), _iso(s.updated_at), s.deadline, s.plan, s.spot_check_drawn, False,
-        s.was_overdue(), s.listing, s.version, s.ended_at()))
+        s.was_overdue(), s.listing, s.version, s.ended_at(), s.events[-1].seq,
+        s.events[-1].hash))
 
 
 def _event_line(e: story.EventRow) -> str:

@@ -47,19 +47,23 @@ def build(session: Session, *, actor: Actor, hazard_id: int, now: datetime) -> D
     if hazard.level != HazardLevel.major:
         raise NotFound("仅重大事故隐患建立档案")
     enterprise = session.get_one(Enterprise, hazard.enterprise_id)
+    events = events_of(session, hazard.id)
     return Dossier(
         hazard=hazard,
         enterprise=enterprise,
         township=session.get_one(Region, enterprise.region_id),
         industry=session.get_one(Industry, enterprise.industry_id),
-        events=events_of(session, hazard.id),
+        events=events,
         notices=list(session.scalars(select(Notice).where(Notice.hazard_id == hazard.id)
                                      .order_by(Notice.id))),
         extensions=list(session.scalars(select(Extension).where(
             Extension.hazard_id == hazard.id).order_by(Extension.id))),
         criterion=(get_criterion(session, hazard.criterion_id)
                    if hazard.criterion_id is not None else None),
-        chain_intact=not any(True for _ in verify_chains(session, hazard.id)),
+        # The chain holds and ends where the hazard's head says (no newest events deleted).
+        chain_intact=(not any(True for _ in verify_chains(session, hazard.id))
+                      and bool(events) and (hazard.head_seq, hazard.head_hash)
+                      == (events[-1].seq, events[-1].hash)),
         generated_at=now,
     )
 

@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.access.actor import Actor
 from app.models import Event, Hazard, Photo
+from app.models.hazards import GENESIS_HASH
 from app.services.outbox import webhooks as outbox
 
-GENESIS = "0" * 64
+GENESIS = GENESIS_HASH
 
 
 def canonical_content(event: Event) -> dict[str, Any]:
@@ -90,10 +92,23 @@ def append_event(
     event.hash = compute_hash(prev_hash, event)
     session.add(event)
     session.flush()
+    _move_head(session, hazard, seq, event.hash)
     for photo in photos or []:
         photo.event_id = event.id
     outbox.enqueue(session, hazard=hazard, event=event)  # same transaction as the event
     return event
+
+
+def _move_head(session: Session, hazard: Hazard, seq: int, head_hash: str) -> None:
+    """Record the chain's new head on the hazard row, in the event's transaction.
+
+    A table-level UPDATE, so the hazard's optimistic `version` (what clients send back as
+    expected_version) counts the hazard's changes as before, not its events."""
+    table = Hazard.__table__
+    session.execute(update(table).where(table.c.id == hazard.id)
+                    .values(head_seq=seq, head_hash=head_hash))
+    set_committed_value(hazard, "head_seq", seq)
+    set_committed_value(hazard, "head_hash", head_hash)
 
 
 def events_of(session: Session, hazard_id: int) -> list[Event]:
