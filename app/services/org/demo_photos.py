@@ -7,7 +7,7 @@ import random
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from app.services.media.imaging.staged import StagedFile
 
@@ -19,14 +19,11 @@ def scene(seed: int) -> Image.Image:
     perceptual hashes of two seeds are far apart and no photo looks like another)."""
     rng = random.Random(seed)  # noqa: S311 (a picture, not a secret)
     width, height = SIZE
-    top = tuple(rng.randrange(256) for _ in range(3))
-    bottom = tuple(rng.randrange(256) for _ in range(3))
-    image = Image.new("RGB", SIZE)
+    top = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    bottom = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    gradient = Image.linear_gradient("L").resize(SIZE)
+    image = ImageOps.colorize(gradient, top, bottom)
     draw = ImageDraw.Draw(image)
-    for y in range(0, height, 4):
-        t = y / height
-        colour = tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
-        draw.rectangle((0, y, width, y + 4), fill=colour)
     for _ in range(rng.randint(6, 12)):
         x0, y0 = rng.randrange(width), rng.randrange(height)
         x1, y1 = x0 + rng.randint(40, 320), y0 + rng.randint(40, 240)
@@ -39,8 +36,11 @@ def scene(seed: int) -> Image.Image:
         else:
             draw.polygon([(rng.randrange(width), rng.randrange(height)) for _ in range(4)],
                          fill=colour)
-    grain = Image.effect_noise(SIZE, 20).convert("RGB")
-    return Image.blend(image, grain, 0.1)
+    # A grain of the same seed (so the same seed gives the same bytes), drawn small and
+    # enlarged: the texture a sensor adds.
+    small = (width // 4, height // 4)
+    grain = Image.frombytes("L", small, rng.randbytes(small[0] * small[1])).resize(SIZE)
+    return Image.blend(image, grain.convert("RGB"), 0.1)
 
 
 def _dms(value: float) -> tuple[float, float, float]:

@@ -190,11 +190,13 @@ def test_the_story_is_the_same_on_the_same_day(story: Engine) -> None:
         other = make_engine(url)
         _load(other, NOW)
 
-        def summary(engine: Engine) -> list[tuple[str, str, str, date | None]]:
+        def summary(engine: Engine) -> tuple[list[tuple[str, str, str, date | None]], list[str]]:
             with Session(engine) as session:
-                return [tuple(row) for row in session.execute(
+                hazards = [tuple(row) for row in session.execute(
                     select(Hazard.code, Hazard.state, Hazard.title, Hazard.deadline)
                     .order_by(Hazard.code))]
+                photos = list(session.scalars(select(Photo.sha256).order_by(Photo.id)))
+            return hazards, photos
 
         assert summary(other) == summary(story)
         other.dispose()
