@@ -45,21 +45,39 @@ def migrate() -> None:
 def demo(
     if_empty: Annotated[bool, typer.Option(
         "--if-needed", help="Succeed quietly when the demo county is already loaded.")] = False,
+    empty: Annotated[bool, typer.Option(
+        "--empty", help="Only the organisation and its users, without the story.")] = False,
 ) -> None:
-    """Load the demo county (refuses a database that already holds other data)."""
-    from app.services.org.demo import DEMO_PASSWORD, demo_is_loaded, load_demo
+    """Load the demo county: its organisation, users and four months of hazards played through
+    the services (refuses a database that already holds other data)."""
+    import time
 
-    with get_sessionmaker()() as session:
+    from app.services.org.demo import DEMO_PASSWORD, demo_is_loaded, load_demo
+    from app.services.org.demo_story import load_demo_county
+    from app.worker import run_once
+
+    sessions = get_sessionmaker()
+    with sessions() as session:
         if if_empty and demo_is_loaded(session):
             typer.echo("demo county already loaded")
             return
-        try:
-            with transaction(session) as tx:
-                ids = load_demo(tx, clock=get_clock())
-        except DomainError as error:
-            typer.echo(f"refused: {error.detail}", err=True)
-            raise typer.Exit(1) from None
-    typer.echo(f"demo county loaded; users {', '.join(ids)} with password {DEMO_PASSWORD}")
+    started = time.monotonic()
+    try:
+        if empty:
+            with sessions() as session, transaction(session) as tx:
+                users = list(load_demo(tx, clock=get_clock()))
+        else:
+            report = load_demo_county(
+                sessions, clock=get_clock(),
+                worker=lambda clock: run_once(sessions, clock, lambda _line: None))
+            users = report.users
+    except DomainError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"demo county loaded; users {', '.join(users)} with password {DEMO_PASSWORD}")
+    if not empty:
+        typer.echo(f"story: {report.hazards} hazards, {report.photos} photos, "
+                   f"{report.worker_passes} worker passes, {time.monotonic() - started:.1f} s")
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core import db as app_db
 from app.core.clock import FixedClock
+from app.core.config import get_settings
 from app.core.db import Base, make_engine, transaction
 from app.core.errors import Conflict
 from app.core.migrations import alembic_config
@@ -30,7 +31,7 @@ from app.services.media.storage import get_storage
 from app.services.org.demo import load_demo
 from tests.committed import DEADLINE, _upload, actor_of, committed_report
 from tests.fixtures.clock import START
-from tests.fixtures.databases import ON_POSTGRESQL
+from tests.fixtures.databases import ON_POSTGRESQL, migrate
 
 
 def race(n: int, task) -> list[str]:
@@ -339,3 +340,26 @@ def test_migration_0020_refuses_usernames_differing_only_in_case(fresh_url: str)
     engine.dispose()
     with pytest.raises(RuntimeError, match="Li_Si / li_si"):
         command.upgrade(config, "head")
+
+
+def test_demo_empty_loads_the_bare_organisation(fresh_url: str, monkeypatch) -> None:
+    """`bihuan demo --empty`: today's organisation and users, no story; then it refuses."""
+    migrate(fresh_url)
+    monkeypatch.setenv("DATABASE_URL", fresh_url)
+    for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
+        cached.cache_clear()
+    try:
+        runner = CliRunner()
+        loaded = runner.invoke(cli, ["demo", "--empty"])
+        assert loaded.exit_code == 0, loaded.output
+        assert "ent_a" in loaded.output and "story" not in loaded.output
+        with Session(app_db.get_engine()) as session:
+            assert session.scalar(select(func.count()).select_from(User)) == 6
+            assert session.scalar(select(func.count()).select_from(Hazard)) == 0
+        assert runner.invoke(cli, ["demo"]).exit_code == 1
+        assert runner.invoke(cli, ["demo", "--if-needed"]).exit_code == 0
+    finally:
+        app_db.get_engine().dispose()
+        monkeypatch.undo()
+        for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
+            cached.cache_clear()
