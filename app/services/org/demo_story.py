@@ -140,8 +140,9 @@ MAJOR_TEXTS: dict[str, list[tuple[str, str, str, str, str]]] = {
 
 # A template: how many hazards follow it, the window of their report day (days from today,
 # both ends included), and the steps (days after the report, action, parameters). Deadlines
-# are given in days after the report. Windows keep every step before today and leave each
-# hazard in the state the template names.
+# are given in days after the report. Windows keep every step before now and leave each
+# hazard in the state the template names. A step on day 0 happens earlier today, so that the
+# board's default period (this month so far) has figures even on the first of a month.
 Steps = list[tuple[int, str, dict[str, Any]]]
 
 _ASSIGNED = [(0, "report", {}), (1, "assign", {"deadline": 20}), (2, "accept", {})]
@@ -171,8 +172,9 @@ GENERAL_TEMPLATES: list[tuple[str, int, tuple[int, int], Steps]] = [
         (0, "report", {}), (1, "assign", {"deadline": 10}), (2, "accept", {}),
         (8, "extension_request", {"deadline": 20}), (9, "extension_approve", {}),
         *_done(18, 19, False), (21, "close", {})]),
+    ("closed_today", 2, (-21, -21), [*_ASSIGNED, *_done(14, 17, False), (21, "close", {})]),
     ("rejected", 4, (-118, -2), [(0, "report", {}), (1, "reject", {})]),
-    ("reported", 4, (-4, -1), [(0, "report", {})]),
+    ("reported", 4, (-4, 0), [(0, "report", {})]),
     ("assigned", 3, (-8, -2), [(0, "report", {}), (1, "assign", {"deadline": 20})]),
     ("assigned_overdue", 1, (-30, -12), [(0, "report", {}), (1, "assign", {"deadline": 7})]),
     ("rectifying", 4, (-18, -3), _ASSIGNED),
@@ -311,6 +313,13 @@ class Story:
     def instant(self, offset: int, at: time) -> datetime:
         return datetime.combine(self.day(offset), at, tzinfo=self.tz).astimezone(UTC)
 
+    def when(self, offset: int, minute: int) -> datetime:
+        """A working-hours instant of that day; today, one between midnight and now."""
+        if offset < 0:
+            return self.instant(offset, time(9)) + timedelta(minutes=minute)
+        midnight = self.instant(0, time(0))
+        return midnight + (self.now - midnight) * (0.2 + 0.6 * minute / 420)
+
     def load_cast(self) -> None:
         with self.sessions() as session:
             for user in session.scalars(select(User)):
@@ -331,10 +340,12 @@ class Story:
         for plan in plans:
             previous: datetime | None = None
             for offset, action, params in plan.steps:
-                minute = self.rng.randrange(0, 420)
-                at = self.instant(plan.start + offset, time(9)) + timedelta(minutes=minute)
+                day = plan.start + offset
+                at = self.when(day, self.rng.randrange(0, 420))
                 if previous is not None and at <= previous:
                     at = previous + timedelta(minutes=self.rng.randint(20, 60))
+                    if day == 0:  # today: still before now
+                        at = min(at, previous + (self.now - previous) / 2)
                 previous = at
                 order += 1
                 beats.append(Beat(at, order, self._step(plan, action, params)))
