@@ -50,11 +50,14 @@ class Outcome:
 def fingerprint(*, method: str, path: str, fields: Mapping[str, str],
                 files: Iterable[tuple[str, str]]) -> str:
     """SHA-256 (hex) of what makes two requests the same: method, path, the form fields and
-    each file part as (field name, SHA-256 of its bytes), in the order sent."""
+    each file part as (field name, SHA-256 of its bytes), in the order sent. A blank field
+    counts as absent, as it does when the fields are read (workflow.fields.parse_fields): an
+    offline draft made by an older page, without a field added since, is still the same."""
     material = {
         "method": method.upper(),
         "path": path,
-        "fields": sorted((k, v) for k, v in fields.items() if k not in UNFINGERPRINTED_FIELDS),
+        "fields": sorted((k, v) for k, v in fields.items()
+                         if k not in UNFINGERPRINTED_FIELDS and v.strip()),
         "files": [list(f) for f in files],
     }
     encoded = json.dumps(material, ensure_ascii=False, separators=(",", ":"))

@@ -74,6 +74,22 @@ def test_the_same_key_for_another_request_is_refused(client, auth, db) -> None:
     assert hazards_titled(db, FIELDS["title"]) == 1
 
 
+def test_a_blank_field_counts_as_absent_for_the_same_request(client, auth, db) -> None:
+    """A draft saved by an older page (without a field added since) and the same draft from
+    today's page, which sends that field empty, are the same request: blank means absent, as
+    when the fields are read."""
+    image = jpeg_bytes()
+    first = post_report(client, auth, "k-blank", image=image)
+    assert first.status_code == 201, first.text
+    again = post_report(client, auth, "k-blank", {**FIELDS, "major_basis": "", "category": " "},
+                        image=image)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    filled = post_report(client, auth, "k-blank", {**FIELDS, "category": "消防"}, image=image)
+    assert filled.status_code == 422
+    assert hazards_titled(db, FIELDS["title"]) == 1
+
+
 def test_keys_are_per_user(client, auth, db) -> None:
     mine = post_report(client, auth, "shared-key", username="ent_a")
     theirs = post_report(client, auth, "shared-key", username="ent_b")
