@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,25 +54,21 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """The base URL of a uvicorn server in a subprocess (its own settings, its own database)."""
-    database_url = create_database()
-    migrate(database_url)
-    engine = make_engine(database_url)
-    with Session(engine) as session, session.begin():
-        load_demo(session, clock=SystemClock())
-    engine.dispose()
-    media = Path(tempfile.mkdtemp(prefix="bihuan-browser-media-"))
+def server_env(database_url: str, media: Path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media),
+            "SECRET_KEY": "browser-test-secret-key-0123456789abcdef", "BIHUAN_ENV": "dev"}
+
+
+@contextmanager
+def serving(database_url: str, media: Path) -> Iterator[str]:
+    """A uvicorn server in a subprocess on that database; its base URL while it runs."""
     log = media.parent / f"{media.name}.log"
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media),
-           "SECRET_KEY": "browser-test-secret-key-0123456789abcdef", "BIHUAN_ENV": "dev"}
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT, env=server_env(database_url, media), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, server, log)
@@ -83,9 +80,25 @@ def live_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The base URL of a uvicorn server in a subprocess (its own settings, its own database)."""
+    database_url = create_database()
+    migrate(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session, session.begin():
+        load_demo(session, clock=SystemClock())
+    engine.dispose()
+    media = Path(tempfile.mkdtemp(prefix="bihuan-browser-media-"))
+    try:
+        with serving(database_url, media) as url:
+            yield url
+    finally:
         drop_database(database_url)
         shutil.rmtree(media, ignore_errors=True)
-        log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 county's four-month story, then the board shows a figure in every box and each demo user's
 home has work waiting. Screenshots of each go to test-artifacts/ (first-run-*.png)."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import PHONE, ROOT, _free_port, _wait_until_up, sign_in
+from tests.browser.conftest import PHONE, ROOT, server_env, serving, sign_in
 from tests.fixtures.databases import create_database, drop_database, migrate
 
 # Each role's home and what waits there in the story.
@@ -26,25 +25,15 @@ def first_run() -> Iterator[str]:
     database_url = create_database()
     migrate(database_url)
     media = Path(tempfile.mkdtemp(prefix="bihuan-first-run-"))
-    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media),
-           "SECRET_KEY": "first-run-secret-key-0123456789abcdef", "BIHUAN_ENV": "dev"}
     bihuan = str(Path(sys.executable).with_name("bihuan"))
-    loaded = subprocess.run([bihuan, "demo"], env=env, cwd=ROOT, capture_output=True,
-                            text=True, timeout=600, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    port, log = _free_port(), media / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, server, log)
-        yield url
+        loaded = subprocess.run([bihuan, "demo"], env=server_env(database_url, media),
+                                cwd=ROOT, capture_output=True, text=True, timeout=600,
+                                check=False)
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        with serving(database_url, media) as url:
+            yield url
     finally:
-        server.terminate()
-        server.wait(timeout=15)
         drop_database(database_url)
         shutil.rmtree(media, ignore_errors=True)
 
