@@ -34,6 +34,7 @@ from app.core.config import Settings
 from app.core.db import on_rollback
 from app.models import AuditCheckpoint, AuditCheckpointHead, Hazard
 from app.services.integrity import keys
+from app.services.outbox.webhooks import enqueue_checkpoint
 
 if TYPE_CHECKING:
     from app.services.media.storage.s3 import S3Storage
@@ -120,6 +121,8 @@ def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
     finally:
         copies.close()
     checkpoint.copied_to = "\n".join(copied) or None
+    # Told to subscribed webhooks once committed (topic audit_checkpoint): one more copy.
+    enqueue_checkpoint(session, checkpoint=checkpoint)
     _prune_heads(session)
     session.flush()
     return checkpoint
