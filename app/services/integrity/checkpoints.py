@@ -199,7 +199,7 @@ class _Copies:
         else:
             self._raw = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         if bucket is not None:
-            on_rollback(session, lambda: [bucket.delete_document(S3_FOLDER + name)
+            on_rollback(session, lambda: [bucket.forget_document(S3_FOLDER + name)
                                           for name in (signed_name, heads_name)])
         self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb")
 

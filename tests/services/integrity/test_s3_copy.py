@@ -135,3 +135,19 @@ def test_audit_checkpoint_s3_true_without_a_bucket_is_refused(
     assert "AUDIT_CHECKPOINT_S3=true but STORAGE_BACKEND is not s3" in result.output
     with Session(loaded) as session:
         assert session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0
+
+
+def test_a_bucket_that_does_not_answer_fails_the_checkpoint_and_leaves_no_copy(
+        loaded: Engine, audited: CliRunner, bucket: Settings, monkeypatch,
+        tmp_path: Path) -> None:
+    committed_report(loaded, FixedClock(START))
+    monkeypatch.setenv("AUDIT_CHECKPOINT_DIR", str(tmp_path / "copies"))
+    monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:1")  # nothing listens there
+    get_settings.cache_clear()
+    get_storage.cache_clear()
+    result = audited.invoke(cli, ["audit", "checkpoint"])
+    assert result.exit_code != 0 and result.exception is not None
+    assert "Could not connect" in str(result.exception)  # the upload's error, not the undo's
+    assert list((tmp_path / "copies").iterdir()) == []
+    with Session(loaded) as session:
+        assert session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0

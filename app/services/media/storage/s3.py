@@ -16,7 +16,7 @@ from typing import IO, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.config import Settings
 from app.services.media.storage import BlobInfo
@@ -200,6 +200,15 @@ class S3Storage:
 
     def delete_document(self, name: str) -> None:
         self.client.delete_object(Bucket=self._bucket(), Key=self.document_key(name))
+
+    def forget_document(self, name: str) -> bool:
+        """Delete it if the store answers (an undo after a failure: the store may be why);
+        False when it could not be asked."""
+        try:
+            self.delete_document(name)
+        except (ClientError, BotoCoreError):
+            return False
+        return True
 
     def iter_originals(self) -> Iterator[BlobInfo]:
         for item in self._objects(f"{self.prefix}originals/"):
