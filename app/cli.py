@@ -173,25 +173,28 @@ def audit_verify(
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign the head of every hazard's chain with AUDIT_SIGNING_KEY_FILE and keep the
-    checkpoint (in the database, and in AUDIT_CHECKPOINT_DIR when set)."""
-    from app.services.integrity.checkpoints import take_checkpoint
+    checkpoint (in the database; in AUDIT_CHECKPOINT_DIR when set, and in the S3 bucket when
+    photos are stored there, unless AUDIT_CHECKPOINT_S3=false)."""
+    from app.services.integrity.checkpoints import CopyProblem, checkpoint_bucket, take_checkpoint
     from app.services.integrity.keys import KeyProblem, load_signing_key
 
+    settings = get_settings()
     try:
         key = load_signing_key()
-    except KeyProblem as problem:
+        bucket = checkpoint_bucket(settings)
+    except (KeyProblem, CopyProblem) as problem:
         typer.echo(f"refused: {problem}", err=True)
         raise typer.Exit(1) from problem
     with get_sessionmaker()() as session, transaction(session) as tx:
         checkpoint = take_checkpoint(tx, key=key, now=get_clock().now(),
-                                     copy_dir=get_settings().audit_checkpoint_dir)
+                                     copy_dir=settings.audit_checkpoint_dir, bucket=bucket)
         line = (f"checkpoint #{checkpoint.id}: {checkpoint.hazards} hazards, "
                 f"{checkpoint.events} events, heads {checkpoint.heads_digest[:16]}… signed by "
                 f"key {checkpoint.key_id[:16]}…")
         copied = checkpoint.copied_to
     typer.echo(line)
-    if copied:
-        typer.echo(f"copy written to {copied}")
+    for where in (copied or "").splitlines():
+        typer.echo(f"copy written to {where}")
 
 
 @audit.command("keygen")

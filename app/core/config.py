@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     audit_signing_key_file: Path | None = Field(None, alias="AUDIT_SIGNING_KEY_FILE")
     audit_public_key_file: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY_FILE")
     audit_checkpoint_dir: Path | None = Field(None, alias="AUDIT_CHECKPOINT_DIR")
+    # A copy in the photo bucket too (<S3_PREFIX>audit/): unset, whenever STORAGE_BACKEND=s3;
+    # false, never; true, always (refused without STORAGE_BACKEND=s3).
+    audit_checkpoint_s3: bool | None = Field(None, alias="AUDIT_CHECKPOINT_S3")
     audit_checkpoint_hours: float = Field(24, alias="AUDIT_CHECKPOINT_HOURS", gt=0)
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
@@ -174,4 +177,7 @@ def production_problems() -> list[str]:
                         "互不相通，照片须存于 S3 兼容存储（STORAGE_BACKEND=s3）")
     if settings.storage_backend == "s3" and not settings.s3_bucket:
         problems.append("STORAGE_BACKEND=s3 但未设置 S3_BUCKET")
+    if settings.audit_checkpoint_s3 and settings.storage_backend != "s3":
+        problems.append("AUDIT_CHECKPOINT_S3=true 但 STORAGE_BACKEND 不是 s3：审计检查点的副本"
+                        "无处可存（改用 AUDIT_CHECKPOINT_DIR，或把照片存于 S3）")
     return problems

@@ -3,8 +3,9 @@
 A checkpoint signs, with a key the database does not hold, the head (last seq and hash) of
 every hazard's chain at one moment. Its heads are kept here, one row each, so that
 `bihuan audit verify` can name a hazard whose chain lost events or was rewritten since; the
-signed payload holds their digest, so an edited head row is seen as well. A copy of each
-checkpoint goes outside the database when AUDIT_CHECKPOINT_DIR is set.
+signed payload holds their digest, so an edited head row is seen as well. Copies of each
+checkpoint go outside the database: to AUDIT_CHECKPOINT_DIR when set, to the S3 bucket when
+photos are kept there, and to subscribed webhooks (docs/integrity.md).
 """
 
 from datetime import datetime
@@ -31,7 +32,7 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))
     # SHA-256 of the signing public key (raw bytes), to tell keys apart after a rotation.
     key_id: Mapped[str] = mapped_column(String(64))
-    # Where copies outside the database were written (a file path), if any.
+    # Where copies outside the database were written, one a line (a file path, an s3:// URL).
     copied_to: Mapped[str | None] = mapped_column(Text)
 
 

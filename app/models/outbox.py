@@ -3,32 +3,39 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime
 
 
 class OutboxMessage(Base):
-    """One timeline event to be told to the outside world, written in the event's transaction.
+    """One thing to be told to the outside world, written in the transaction that did it: a
+    timeline event (hazard and event set), or a signed audit checkpoint (neither set: it is
+    about every hazard; topic audit_checkpoint).
 
     Nothing leaves the system from here until the row is committed: the worker only ever
     reads committed messages, fans them out to webhooks and SMS, then stamps dispatched_at.
     """
 
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("(hazard_id IS NULL) = (event_id IS NULL)", name="hazard_with_event"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    topic: Mapped[str] = mapped_column(String(32))  # the event's action: report, assign, ...
-    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), unique=True)
+    # The event's action (report, assign, ...), or audit_checkpoint.
+    topic: Mapped[str] = mapped_column(String(32))
+    hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class Webhook(Base):
-    """A subscription: messages of hazards inside the region subtree, of the given topics."""
+    """A subscription: messages of hazards inside the region subtree, of the given topics
+    (and audit checkpoints when the subtree holds every hazard they sign)."""
 
     __tablename__ = "webhook"
 

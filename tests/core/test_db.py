@@ -363,3 +363,45 @@ def test_demo_empty_loads_the_bare_organisation(fresh_url: str, monkeypatch) -> 
         monkeypatch.undo()
         for cached in (get_settings, app_db.get_engine, app_db.get_sessionmaker):
             cached.cache_clear()
+
+
+def test_migration_0021_lets_a_message_have_no_hazard_and_its_downgrade_drops_those(
+        loaded: Engine) -> None:
+    """An audit checkpoint's outbox message has neither hazard nor event (upgrade); the
+    downgrade deletes such messages and their deliveries, keeps the hazards' messages and
+    requires both columns again (upgrade and downgrade on both databases)."""
+    url = loaded.url.render_as_string(hide_password=False)
+    committed_report(loaded, FixedClock(START))
+    insert_checkpoint_message = text(
+        "INSERT INTO outbox_message (topic, hazard_id, event_id, payload, created_at) "
+        "VALUES ('audit_checkpoint', NULL, NULL, '{}', :at)")
+    with loaded.begin() as conn:
+        conn.execute(insert_checkpoint_message, {"at": START})
+        message_id = conn.scalar(text("SELECT id FROM outbox_message WHERE hazard_id IS NULL"))
+        admin_id = conn.scalar(text("SELECT id FROM \"user\" WHERE username = 'admin'"))
+        region_id = conn.scalar(text("SELECT region_id FROM \"user\" WHERE username = 'admin'"))
+        conn.execute(text("INSERT INTO webhook (url, secret, topics, region_id, active, "
+                          "created_by_id, created_at) VALUES ('https://county.example/hook', "
+                          "'s', '[]', :region, :yes, :admin, :at)"),
+                     {"region": region_id, "yes": True, "admin": admin_id, "at": START})
+        conn.execute(text("INSERT INTO webhook_delivery (message_id, webhook_id, status, "
+                          "attempts, next_attempt_at, log) SELECT :m, id, 'pending', 0, :at, "
+                          "'[]' FROM webhook"), {"m": message_id, "at": START})
+        with pytest.raises(IntegrityError), conn.begin_nested():  # both or neither
+            conn.execute(text("INSERT INTO outbox_message (topic, hazard_id, event_id, payload,"
+                              " created_at) SELECT 'x', hazard_id, NULL, '{}', created_at "
+                              "FROM outbox_message WHERE hazard_id IS NOT NULL"))
+    loaded.dispose()
+    config = alembic_config(url)
+    command.downgrade(config, "0020")
+    with loaded.begin() as conn:
+        assert conn.execute(text("SELECT topic, hazard_id IS NOT NULL FROM outbox_message")
+                            ).all() == [("report", True)]
+        assert conn.scalar(text("SELECT COUNT(*) FROM webhook_delivery")) == 0
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            conn.execute(insert_checkpoint_message, {"at": START})
+    loaded.dispose()
+    command.upgrade(config, "head")
+    with loaded.begin() as conn:
+        conn.execute(insert_checkpoint_message, {"at": START})
+        assert conn.scalar(text("SELECT COUNT(*) FROM outbox_message")) == 2

@@ -9,30 +9,46 @@ longer make it agree with a checkpoint: `bihuan audit verify` names the hazards 
 
 With AUDIT_CHECKPOINT_DIR set, each checkpoint is also written there, outside the database:
 `checkpoint-<id>.json` (the signed payload) and `checkpoint-<id>.heads.gz` (the head lines).
+With photos in S3 (and AUDIT_CHECKPOINT_S3 not false) the same two files go to the bucket,
+as `<S3_PREFIX>audit/checkpoint-<id>.json` and `.heads.gz`. Copies are made before the
+checkpoint commits, and removed again if it rolls back.
 """
 
 import gzip
 import hashlib
+import io
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.core.db import on_rollback
 from app.models import AuditCheckpoint, AuditCheckpointHead, Hazard
 from app.services.integrity import keys
+from app.services.outbox.webhooks import enqueue_checkpoint
+
+if TYPE_CHECKING:
+    from app.services.media.storage.s3 import S3Storage
 
 FORMAT = "bihuan-audit-checkpoint/1"
 BATCH = 5000
 # Checkpoints whose heads are kept in the database (older ones keep their signed row only).
 KEEP_HEADS = 7
+# Where the copies go in the bucket, under S3_PREFIX.
+S3_FOLDER = "audit/"
+
+
+class CopyProblem(Exception):
+    """A copy outside the database is asked for where there is nowhere to make it."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,10 @@ def canonical(payload: dict[str, Any]) -> str:
 
 
 def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
-                    copy_dir: Path | None = None, batch: int = BATCH) -> AuditCheckpoint:
-    """Sign the head of every chain now; the caller commits (heads and row together)."""
+                    copy_dir: Path | None = None, bucket: "S3Storage | None" = None,
+                    batch: int = BATCH) -> AuditCheckpoint:
+    """Sign the head of every chain now; the caller commits (heads and row together).
+    Copies go to `copy_dir` and `bucket` when given (see checkpoint_bucket)."""
     previous = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())
                                .limit(1)).first()
     public = key.public_key()
@@ -83,7 +101,7 @@ def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
     session.add(checkpoint)
     session.flush()
     digest = hashlib.sha256()
-    heads_file = _open_copy(session, copy_dir, checkpoint.id)
+    copies = _Copies(session, checkpoint.id, copy_dir, bucket)
     try:
         for heads in current_heads(session, batch):
             session.execute(insert(AuditCheckpointHead), [
@@ -92,21 +110,40 @@ def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
             for head in heads:
                 line = head_line(head)
                 digest.update(line)
-                if heads_file is not None:
-                    heads_file.write(line)
+                copies.write_head(line)
             checkpoint.hazards += len(heads)
             checkpoint.events += sum(h.seq for h in heads)
+        copies.heads_done()
+        checkpoint.heads_digest = digest.hexdigest()
+        checkpoint.payload = canonical(payload_of(checkpoint))
+        checkpoint.signature = key.sign(checkpoint.payload.encode()).hex()
+        copied = copies.signed(checkpoint)
     finally:
-        if heads_file is not None:
-            heads_file.close()
-    checkpoint.heads_digest = digest.hexdigest()
-    checkpoint.payload = canonical(payload_of(checkpoint))
-    checkpoint.signature = key.sign(checkpoint.payload.encode()).hex()
-    if copy_dir is not None:
-        checkpoint.copied_to = str(_write_signed_copy(copy_dir, checkpoint))
+        copies.close()
+    checkpoint.copied_to = "\n".join(copied) or None
+    # Told to subscribed webhooks once committed (topic audit_checkpoint): one more copy.
+    enqueue_checkpoint(session, checkpoint=checkpoint)
     _prune_heads(session)
     session.flush()
     return checkpoint
+
+
+def checkpoint_bucket(settings: Settings) -> "S3Storage | None":
+    """The bucket checkpoints are copied to: the photos' (STORAGE_BACKEND=s3), unless
+    AUDIT_CHECKPOINT_S3=false; AUDIT_CHECKPOINT_S3=true without it is a CopyProblem."""
+    if settings.audit_checkpoint_s3 is False:
+        return None
+    if settings.storage_backend != "s3":
+        if settings.audit_checkpoint_s3:
+            raise CopyProblem("AUDIT_CHECKPOINT_S3=true but STORAGE_BACKEND is not s3: there "
+                              "is no bucket to copy the checkpoint to")
+        return None
+    from app.services.media.storage import get_storage
+    from app.services.media.storage.s3 import S3Storage
+
+    storage = get_storage()
+    assert isinstance(storage, S3Storage)
+    return storage
 
 
 def payload_of(checkpoint: AuditCheckpoint) -> dict[str, Any]:
@@ -122,27 +159,83 @@ def payload_of(checkpoint: AuditCheckpoint) -> dict[str, Any]:
     }
 
 
-def copy_paths(copy_dir: Path, checkpoint_id: int) -> tuple[Path, Path]:
+def copy_names(checkpoint_id: int) -> tuple[str, str]:
+    """The copies' file names: the signed payload and its heads."""
     stem = f"checkpoint-{checkpoint_id:08d}"
-    return copy_dir / f"{stem}.json", copy_dir / f"{stem}.heads.gz"
+    return f"{stem}.json", f"{stem}.heads.gz"
 
 
-def _open_copy(session: Session, copy_dir: Path | None, checkpoint_id: int) -> Any:
-    if copy_dir is None:
-        return None
-    copy_dir.mkdir(parents=True, exist_ok=True)
-    signed, heads = copy_paths(copy_dir, checkpoint_id)
-    on_rollback(session, lambda: [p.unlink(missing_ok=True) for p in (signed, heads)])
-    return gzip.open(heads, "wb")
+def copy_paths(copy_dir: Path, checkpoint_id: int) -> tuple[Path, Path]:
+    signed, heads = copy_names(checkpoint_id)
+    return copy_dir / signed, copy_dir / heads
 
 
-def _write_signed_copy(copy_dir: Path, checkpoint: AuditCheckpoint) -> Path:
-    signed, _ = copy_paths(copy_dir, checkpoint.id)
+def signed_document(checkpoint: AuditCheckpoint) -> bytes:
+    """What checkpoint-<id>.json holds (what `bihuan audit verify --checkpoint-file` reads)."""
     document = {"payload": checkpoint.payload, "signature": checkpoint.signature}
-    temporary = signed.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
-    os.replace(temporary, signed)
-    return signed
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+class _Copies:
+    """The copies of one checkpoint outside the database, each undone if it rolls back.
+
+    The heads are gzipped once, into the directory's file or (for the bucket alone) a
+    temporary file, and uploaded from there; the signed JSON is written last, so a copy
+    whose JSON is there is complete."""
+
+    def __init__(self, session: Session, checkpoint_id: int, copy_dir: Path | None,
+                 bucket: "S3Storage | None") -> None:
+        self.checkpoint_id, self.copy_dir, self.bucket = checkpoint_id, copy_dir, bucket
+        self._raw: IO[bytes] | None = None
+        self._gzip: gzip.GzipFile | None = None
+        if copy_dir is None and bucket is None:
+            return
+        signed_name, heads_name = copy_names(checkpoint_id)
+        if copy_dir is not None:
+            copy_dir.mkdir(parents=True, exist_ok=True)
+            signed, heads = copy_paths(copy_dir, checkpoint_id)
+            on_rollback(session, lambda: [p.unlink(missing_ok=True) for p in (signed, heads)])
+            self._raw = heads.open("w+b")
+        else:
+            self._raw = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        if bucket is not None:
+            on_rollback(session, lambda: [bucket.forget_document(S3_FOLDER + name)
+                                          for name in (signed_name, heads_name)])
+        self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb")
+
+    def write_head(self, line: bytes) -> None:
+        if self._gzip is not None:
+            self._gzip.write(line)
+
+    def heads_done(self) -> None:
+        if self._gzip is not None:
+            self._gzip.close()
+
+    def signed(self, checkpoint: AuditCheckpoint) -> list[str]:
+        """Write the signed payload (and upload the heads); where the copies went."""
+        where: list[str] = []
+        signed_name, heads_name = copy_names(checkpoint.id)
+        document = signed_document(checkpoint)
+        if self.copy_dir is not None:
+            signed, _ = copy_paths(self.copy_dir, checkpoint.id)
+            temporary = signed.with_suffix(".tmp")
+            temporary.write_bytes(document)
+            os.replace(temporary, signed)
+            where.append(str(signed))
+        if self.bucket is not None:
+            assert self._raw is not None
+            self._raw.flush()
+            self._raw.seek(0)
+            self.bucket.put_document(S3_FOLDER + heads_name, self._raw, "application/gzip")
+            where.append(self.bucket.put_document(
+                S3_FOLDER + signed_name, io.BytesIO(document), "application/json"))
+        return where
+
+    def close(self) -> None:
+        if self._gzip is not None:
+            self._gzip.close()
+        if self._raw is not None:
+            self._raw.close()
 
 
 def _prune_heads(session: Session) -> None:

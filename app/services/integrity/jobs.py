@@ -10,7 +10,7 @@ from app.core.config import get_settings
 from app.core.db import transaction
 from app.core.jobs import Job, JobResult
 from app.models import AuditCheckpoint
-from app.services.integrity.checkpoints import take_checkpoint
+from app.services.integrity.checkpoints import CopyProblem, checkpoint_bucket, take_checkpoint
 from app.services.integrity.keys import KeyProblem, load_signing_key
 
 # Several workers on PostgreSQL: the one holding this lock takes the checkpoint.
@@ -31,9 +31,11 @@ def checkpoint_when_due(sessions: sessionmaker[Session], clock: Clock) -> JobRes
             return JobResult(summary=f"audit checkpoint: the latest is of {latest.isoformat()}")
         try:
             key = load_signing_key()
-        except KeyProblem as problem:
+            bucket = checkpoint_bucket(settings)
+        except (KeyProblem, CopyProblem) as problem:
             return JobResult(lines=[f"audit checkpoint refused: {problem}"])
-        checkpoint = take_checkpoint(tx, key=key, now=now, copy_dir=settings.audit_checkpoint_dir)
+        checkpoint = take_checkpoint(tx, key=key, now=now, copy_dir=settings.audit_checkpoint_dir,
+                                     bucket=bucket)
         line = (f"audit checkpoint #{checkpoint.id}: {checkpoint.hazards} hazards, "
                 f"{checkpoint.events} events signed")
     return JobResult(lines=[line])

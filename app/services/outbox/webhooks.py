@@ -1,6 +1,8 @@
 """The transactional outbox: notifications written with their event, sent after commit.
 
-`enqueue` is called by append_event, so a message commits or rolls back with its event.
+`enqueue` is called by append_event, so a message commits or rolls back with its event;
+`enqueue_checkpoint` by take_checkpoint, so a signed audit checkpoint is told to webhooks
+(topic audit_checkpoint) exactly when it is committed.
 `deliver_due` (each cycle of `bihuan worker`) only ever reads committed messages:
 1. dispatch: claim undispatched messages, add a delivery row per matching active webhook,
    send the 督办单 SMS, stamp dispatched_at;
@@ -29,7 +31,7 @@ from datetime import datetime, timedelta
 from http.client import HTTPException
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.access.actor import Actor
@@ -38,7 +40,15 @@ from app.core.clock import Clock
 from app.core.config import get_settings
 from app.core.db import transaction, valid_id
 from app.core.errors import Forbidden, NotFound, Unprocessable
-from app.models import Event, Hazard, OutboxMessage, Region, Webhook, WebhookDelivery
+from app.models import (
+    AuditCheckpoint,
+    Event,
+    Hazard,
+    OutboxMessage,
+    Region,
+    Webhook,
+    WebhookDelivery,
+)
 from app.services.outbox.sms import LoggingSmsGateway, SmsGateway, notice_sms
 
 BATCH = 100
@@ -58,6 +68,24 @@ def enqueue(session: Session, *, hazard: Hazard, event: Event) -> None:
                       "at": event.at.isoformat(), "actor_role": event.actor_role,
                       "note": event.note},
         }))
+
+
+CHECKPOINT_TOPIC = "audit_checkpoint"
+
+
+def enqueue_checkpoint(session: Session, *, checkpoint: AuditCheckpoint) -> None:
+    """Add the signed checkpoint's message to the caller's transaction: what it signed (the
+    exact payload string and its Ed25519 signature, so a receiver can verify it with the
+    public key) and its fields for reading; not the heads (one line per hazard)."""
+    session.add(OutboxMessage(
+        topic=CHECKPOINT_TOPIC, hazard_id=None, event_id=None, created_at=checkpoint.taken_at,
+        payload={"checkpoint": {
+            "id": checkpoint.id, "taken_at": checkpoint.taken_at.isoformat(),
+            "hazards": checkpoint.hazards, "events": checkpoint.events,
+            "heads_sha256": checkpoint.heads_digest,
+            "previous_heads_sha256": checkpoint.previous_digest,
+            "key_id": checkpoint.key_id,
+            "payload": checkpoint.payload, "signature": checkpoint.signature}}))
 
 
 @dataclass
@@ -100,20 +128,27 @@ def _dispatch(sessions: sessionmaker[Session], now: datetime, sms: SmsGateway,
               report: DeliveryReport) -> bool:
     """Fan out one batch of messages; False when none is waiting."""
     with sessions() as session, transaction(session) as tx:
+        # Outer joins: a message without a hazard (an audit checkpoint) has no region path.
         rows = tx.execute(
             select(OutboxMessage, Region.path)
-            .join(Hazard, Hazard.id == OutboxMessage.hazard_id)
-            .join(Region, Region.id == Hazard.region_id)
+            .outerjoin(Hazard, Hazard.id == OutboxMessage.hazard_id)
+            .outerjoin(Region, Region.id == Hazard.region_id)
             .where(OutboxMessage.dispatched_at.is_(None))
             .order_by(OutboxMessage.id).limit(BATCH)
             .with_for_update(of=OutboxMessage, skip_locked=True)).all()
         hooks = tx.execute(select(Webhook, Region.path)
                            .join(Region, Region.id == Webhook.region_id)
                            .where(Webhook.active)).all() if rows else []
+        every_hazard: _Scope | None = None
         for message, path in rows:
+            if path is None and every_hazard is None:
+                every_hazard = _scope_of_every_hazard(tx)
             for hook, hook_path in hooks:
-                # A hook hears of its region subtree only, and nothing from before it.
-                if (path.startswith(hook_path) and hook.created_at <= message.created_at
+                # A hook hears of its region subtree only, and nothing from before it; of a
+                # message about every hazard (a checkpoint) only if they are all inside it.
+                inside = (path.startswith(hook_path) if path is not None
+                          else every_hazard is not None and every_hazard.inside(hook_path))
+                if (inside and hook.created_at <= message.created_at
                         and (not hook.topics or message.topic in hook.topics)):
                     tx.add(WebhookDelivery(message_id=message.id, webhook_id=hook.id,
                                            next_attempt_at=now, log=[]))
@@ -126,6 +161,30 @@ def _dispatch(sessions: sessionmaker[Session], now: datetime, sms: SmsGateway,
             message.dispatched_at = now
     report.dispatched += len(rows)
     return bool(rows)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The smallest region subtree holding every hazard (None: there are no hazards)."""
+
+    path: str | None
+
+    def inside(self, hook_path: str) -> bool:
+        return self.path is None or self.path.startswith(hook_path)
+
+
+def _scope_of_every_hazard(session: Session) -> _Scope:
+    """The common ancestor of the regions holding hazards: the common prefix of the least
+    and greatest of their paths is that of all of them (one probe per region, not a read
+    of every hazard), cut back to a whole path ("/33/3399/")."""
+    least, greatest = session.execute(
+        select(func.min(Region.path), func.max(Region.path))
+        .where(select(Hazard.id).where(Hazard.region_id == Region.id).exists())).one()
+    if least is None:
+        return _Scope(None)
+    same = next((i for i, (a, b) in enumerate(zip(least, greatest, strict=False)) if a != b),
+                min(len(least), len(greatest)))
+    return _Scope(least[:least.rfind("/", 0, same) + 1])
 
 
 def _claim(sessions: sessionmaker[Session], due: datetime, now: datetime) -> _Claim | None:

@@ -30,6 +30,9 @@ UNSAFE = {
     "a short secret key": ({"SECRET_KEY": "short-key"}, "SECRET_KEY"),
     "SQLite": ({"DATABASE_URL": "sqlite:///var/bihuan.db"}, "SQLite"),
     "local photos on several hosts": ({"STORAGE_BACKEND": "local"}, "STORAGE_BACKEND=local"),
+    "a checkpoint copy to S3 without S3": (
+        {"STORAGE_BACKEND": "local", "APP_HOSTS": "1", "AUDIT_CHECKPOINT_S3": "true"},
+        "AUDIT_CHECKPOINT_S3"),
 }
 
 

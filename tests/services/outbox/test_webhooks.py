@@ -33,10 +33,13 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.clock import FixedClock
 from app.core.db import transaction
-from app.models import Event, OutboxMessage, Region, WebhookDelivery
+from app.models import AuditCheckpoint, Event, OutboxMessage, Region, Webhook, WebhookDelivery
 from app.services.hazards import actions
 from app.services.hazards.actions import perform_action
+from app.services.integrity import checkpoints, keys
+from app.services.integrity.checkpoints import take_checkpoint
 from app.services.outbox.webhooks import (
+    CHECKPOINT_TOPIC,
     UnsafeDestination,
     create_webhook,
     deliver_due,
@@ -440,3 +443,107 @@ def test_https_to_the_checked_address_keeps_the_name_for_tls(settings, monkeypat
     finally:
         server.shutdown()
         server.server_close()
+
+
+def checkpoint_now(engine: Engine, key_path: Path, clock: FixedClock) -> AuditCheckpoint:
+    with Session(engine, expire_on_commit=False) as session, transaction(session) as tx:
+        return take_checkpoint(tx, key=keys.load_signing_key(key_path), now=clock.now())
+
+
+def province_webhook(engine: Engine, url: str) -> None:
+    """A hook of the province (above the demo admin's county, so written directly)."""
+    admin = actor_of(engine, "admin")  # before the transaction: SQLite has one writer
+    with Session(engine) as session, transaction(session) as tx:
+        province = tx.scalars(select(Region).where(Region.parent_id.is_(None))).one()
+        tx.add(Webhook(url=url, secret="s" * 64, topics=[], region_id=province.id, active=True,
+                       created_by_id=admin.id, created_at=START))
+
+
+def test_a_checkpoint_is_delivered_with_a_signature_the_public_key_verifies(
+        loaded: Engine, receiver: Receiver, tmp_path: Path) -> None:
+    clock = FixedClock(START)
+    public = keys.generate(tmp_path / "audit-key.pem")
+    _, secret = webhook(loaded, receiver.url, topics=(CHECKPOINT_TOPIC,))
+    committed_report(loaded, clock)
+    clock.advance(timedelta(hours=1))
+    taken = checkpoint_now(loaded, tmp_path / "audit-key.pem", clock)
+    with Session(loaded) as session:
+        message = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == CHECKPOINT_TOPIC)).one()
+        assert (message.hazard_id, message.event_id, message.created_at) == (
+            None, None, taken.taken_at)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    assert deliver_due(sessions, clock).delivered == 1  # the report is not among its topics
+
+    [(_, headers, body)] = receiver.requests
+    assert headers["X-Bihuan-Topic"] == CHECKPOINT_TOPIC
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Bihuan-Signature"], expected)
+    sent = json.loads(body)
+    assert set(sent) == {"delivery_id", "message_id", "topic", "timestamp", "checkpoint"}
+    copy = sent["checkpoint"]
+    # The receiver checks what it was sent with the public key alone, then reads the fields.
+    assert keys.signature_holds(public, copy["signature"], copy["payload"])
+    assert copy["key_id"] == keys.key_id(public) == json.loads(copy["payload"])["key_id"]
+    assert not keys.signature_holds(public, copy["signature"], copy["payload"].replace(
+        '"hazards":1', '"hazards":0'))
+    signed = json.loads(copy["payload"])
+    assert (copy["id"], copy["hazards"], copy["events"], copy["heads_sha256"]) == (
+        taken.id, 1, 1, taken.heads_digest)
+    assert (signed["checkpoint"], signed["hazards"], signed["events"],
+            signed["heads_sha256"]) == (taken.id, 1, 1, taken.heads_digest)
+    assert datetime.fromisoformat(copy["taken_at"]) == taken.taken_at == START + timedelta(
+        hours=1)
+    assert (copy["payload"], copy["signature"]) == (taken.payload, taken.signature)
+    assert "heads" not in copy and len(body) < 1500  # the heads (one line a hazard) stay home
+
+
+def test_a_checkpoint_reaches_the_hooks_whose_region_holds_every_hazard(
+        loaded: Engine, receiver: Receiver, tmp_path: Path) -> None:
+    """A checkpoint is about every hazard: a hook hears of it, as of a hazard's events, only
+    when all of them are inside its region (what it tells, the counts, is then no more than
+    the hook's region holds), of its topics or of every topic."""
+    clock = FixedClock(START)
+    keys.generate(tmp_path / "audit-key.pem")
+    province_webhook(loaded, receiver.url + "/province")
+    webhook(loaded, receiver.url + "/county")
+    webhook(loaded, receiver.url + "/county-checkpoints", topics=(CHECKPOINT_TOPIC,))
+    webhook(loaded, receiver.url + "/county-reports", topics=("report",))
+    webhook(loaded, receiver.url + "/chengguan", region_code="339901100000")
+    webhook(loaded, receiver.url + "/qingxi", region_code=OTHER_TOWNSHIP)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+
+    def checkpoint_heard_by() -> list[str]:
+        receiver.requests.clear()
+        checkpoint_now(loaded, tmp_path / "audit-key.pem", clock)
+        deliver_due(sessions, clock)
+        return sorted(path.removeprefix("/hook/") for path, headers, _ in receiver.requests
+                      if headers["X-Bihuan-Topic"] == CHECKPOINT_TOPIC)
+
+    # No hazard at all: nothing outside any hook's region, so every hook may hear of it.
+    assert checkpoint_heard_by() == ["chengguan", "county", "county-checkpoints", "province",
+                                     "qingxi"]
+    committed_report(loaded, clock)  # ent_a: 城关镇
+    assert checkpoint_heard_by() == ["chengguan", "county", "county-checkpoints", "province"]
+    committed_report(loaded, clock, "ent_b")  # 清溪镇: no township holds every hazard now
+    assert checkpoint_heard_by() == ["county", "county-checkpoints", "province"]
+    with Session(loaded) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dispatched_at.is_(None))) == 0
+
+
+def test_a_checkpoint_rolled_back_sends_nothing(loaded: Engine, receiver: Receiver,
+                                                tmp_path: Path, monkeypatch) -> None:
+    clock = FixedClock(START)
+    keys.generate(tmp_path / "audit-key.pem")
+    webhook(loaded, receiver.url)
+
+    def fail(session: Session) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(checkpoints, "_prune_heads", fail)
+    with pytest.raises(RuntimeError):
+        checkpoint_now(loaded, tmp_path / "audit-key.pem", clock)
+    assert count(loaded, OutboxMessage) == 0
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    assert deliver_due(sessions, clock).delivered == 0 and receiver.requests == []

@@ -1,8 +1,9 @@
 """Blobs in an S3-compatible object store, keyed like LocalStorage's files.
 
 Originals live at `<prefix>originals/ab/cd/<sha256>`, derivatives at
-`<prefix>derived/ab/<sha256>.<variant>`. An S3 PUT is atomic: an object appears whole or not at
-all, so an upload that fails midway leaves nothing behind.
+`<prefix>derived/ab/<sha256>.<variant>`; other documents kept beside the photos (the audit
+checkpoints' copies) under a folder of their own, `<prefix>audit/`. An S3 PUT is atomic: an
+object appears whole or not at all, so an upload that fails midway leaves nothing behind.
 """
 
 import base64
@@ -15,7 +16,7 @@ from typing import IO, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.config import Settings
 from app.services.media.storage import BlobInfo
@@ -178,6 +179,36 @@ class S3Storage:
     def put_derived(self, sha256: str, variant: str, data: bytes) -> None:
         self.client.put_object(Bucket=self._bucket(), Key=self._derived(sha256, variant),
                                Body=data)
+
+    # Documents that are not photos, named relative to the prefix ("audit/checkpoint-1.json"):
+    # iter_originals never lists them, so the photo gc leaves them alone.
+
+    def document_key(self, name: str) -> str:
+        if not name or name.startswith("/") or name.startswith(("originals/", "derived/")):
+            raise ValueError(f"bad document name {name!r}")
+        return f"{self.prefix}{name}"
+
+    def document_url(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.document_key(name)}"
+
+    def put_document(self, name: str, source: IO[bytes], content_type: str) -> str:
+        """Upload a readable file (multipart when large) under the name; its s3:// URL."""
+        key = self.document_key(name)
+        self.client.upload_fileobj(source, self._bucket(), key,
+                                   ExtraArgs={"ContentType": content_type})
+        return self.document_url(name)
+
+    def delete_document(self, name: str) -> None:
+        self.client.delete_object(Bucket=self._bucket(), Key=self.document_key(name))
+
+    def forget_document(self, name: str) -> bool:
+        """Delete it if the store answers (an undo after a failure: the store may be why);
+        False when it could not be asked."""
+        try:
+            self.delete_document(name)
+        except (ClientError, BotoCoreError):
+            return False
+        return True
 
     def iter_originals(self) -> Iterator[BlobInfo]:
         for item in self._objects(f"{self.prefix}originals/"):
