@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from app.api import (
     accounts,
     board,
+    checks,
     criteria,
     hazards,
     onboarding,
@@ -40,7 +41,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board):
+                   board, checks):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
