@@ -1,10 +1,13 @@
 """The 排查 side over HTTP (docs/api.md v1.1): risk register, check tasks, sweeps."""
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.services.checks.tasks import generate_tasks
 from tests.api.helpers import Auth
+from tests.samples import photo
 
 MEASURE = {"content": "每班检查除尘系统压差与泄爆口",
            "check_item": "除尘器压差是否正常、泄爆口无遮挡",
@@ -86,3 +89,98 @@ def test_register_input_is_bounded(client, auth) -> None:
                 {"measures": [{**MEASURE, "id": 1}]}, {"extra": 1}):
         response = add_point(client, auth, expect=422, **bad)
         assert response["detail"], bad
+
+
+def scheduled(client: TestClient, auth: Auth, db, clock, username: str = "ent_a",
+              **fields: Any) -> dict[str, Any]:
+    """A risk point of `username`'s enterprise and its task of today, made by the worker's
+    generation."""
+    point = add_point(client, auth, username, **fields)
+    generate_tasks(db, clock)
+    listed = client.get("/api/v1/check-tasks", params={"state": "due"}, headers=auth(username))
+    assert listed.status_code == 200, listed.text
+    mine = [t for t in listed.json()["items"] if t["risk_point_id"] == point["id"]]
+    assert len(mine) == 1
+    return mine[0]
+
+
+def answer(client: TestClient, auth: Auth, task_id: int, results: list[dict[str, Any]],
+           username: str = "ent_a", url: str = "/api/v1/check-tasks/{id}/results",
+           **kwargs: Any) -> Any:
+    data, files = {}, []
+    for index, result in enumerate(results):
+        for key in ("item_id", "outcome", "note"):
+            if key in result:
+                data[f"results[{index}].{key}"] = str(result[key])
+        for _ in range(result.get("photos", 0)):
+            files.append((f"results[{index}].photos", photo()[1]))
+    return client.post(url.format(id=task_id), data=data, files=files or None,
+                       headers=auth(username), **kwargs)
+
+
+def test_a_task_is_done_item_by_item_and_a_hazard_is_reported(client, auth, db, clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    assert task["state"] == "due" and task["due_on"] == "2026-11-23"
+    assert len(task["items"]) == 1 and task["items"][0]["content"] == MEASURE["check_item"]
+    item = task["items"][0]["id"]
+    missing_photo = answer(client, auth, task["id"], [{"item_id": item, "outcome": "hazard"}])
+    assert missing_photo.status_code == 422
+    assert "photos" in missing_photo.json()["detail"][0]["loc"][1]
+    done = answer(client, auth, task["id"], [{"item_id": item, "outcome": "hazard",
+                                              "note": "泄爆口被杂物遮挡", "photos": 1}])
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["state"] == "done" and body["items"][0]["outcome"] == "hazard"
+    hazard_id = body["items"][0]["hazard_id"]
+    hazard = client.get(f"/api/v1/hazards/{hazard_id}", headers=auth("insp_dept")).json()
+    assert hazard["state"] == "reported" and hazard["enterprise_id"] == task["enterprise_id"]
+    assert len(hazard["photos"]) == 1
+    events = client.get(f"/api/v1/hazards/{hazard_id}/events", headers=auth("ent_a")).json()
+    assert [e["action"] for e in events] == ["report"]
+    # Recorded once: a second answer is refused.
+    again = answer(client, auth, task["id"], [{"item_id": item, "outcome": "ok"}])
+    assert again.status_code == 409
+    listed = client.get("/api/v1/check-tasks", params={"state": "done"}, headers=auth("ent_a"))
+    assert task["id"] in [t["id"] for t in listed.json()["items"]]
+
+
+def test_nothing_found_is_a_record_and_overdue_is_counted(client, auth, db, clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    clock.advance(timedelta(days=1))
+    overdue = client.get("/api/v1/check-tasks", params={"state": "overdue"},
+                         headers=auth("anweiban")).json()["items"]
+    assert task["id"] in [t["id"] for t in overdue]
+    response = answer(client, auth, task["id"],
+                      [{"item_id": task["items"][0]["id"], "outcome": "ok"}])
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "done" and response.json()["items"][0]["hazard_id"] is None
+
+
+def test_only_the_enterprise_answers_its_own_tasks(client, auth, db, clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    item = task["items"][0]["id"]
+    assert answer(client, auth, task["id"], [{"item_id": item, "outcome": "ok"}],
+                  "ent_b").status_code == 404
+    assert answer(client, auth, task["id"], [{"item_id": item, "outcome": "ok"}],
+                  "insp_dept").status_code == 403
+    listed = client.get("/api/v1/check-tasks", headers=auth("ent_b")).json()["items"]
+    assert task["id"] not in [t["id"] for t in listed]
+    b_task = scheduled(client, auth, db, clock, "ent_b")
+    # An item of another enterprise's task: 404, as if it did not exist.
+    foreign = answer(client, auth, task["id"],
+                     [{"item_id": b_task["items"][0]["id"], "outcome": "ok"}])
+    assert foreign.status_code == 404
+    assert client.get("/api/v1/check-tasks", params={"enterprise_id": b_task["enterprise_id"]},
+                      headers=auth("ent_a")).json()["items"] == []
+
+
+def test_results_are_validated(client, auth, db, clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    item = task["items"][0]["id"]
+    for bad in ([], [{"item_id": item}], [{"item_id": item, "outcome": "maybe"}],
+                [{"item_id": "x", "outcome": "ok"}],
+                [{"item_id": item, "outcome": "ok", "note": "字" * 2001}],
+                [{"item_id": item, "outcome": "ok"}, {"item_id": item, "outcome": "ok"}]):
+        response = answer(client, auth, task["id"], bad)
+        assert response.status_code == 422, (bad, response.text)
+    assert answer(client, auth, 10**15, [{"item_id": item, "outcome": "ok"}]).status_code == 404
