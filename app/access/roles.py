@@ -46,7 +46,7 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     # 排查任务 and 举一反三 answers: the enterprise records its own checks.
     "check_answer": frozenset({Role.enterprise}),
     # 举一反三: the committee or a supervising department launches a sweep from a hazard.
-    "sweep_launch": frozenset({Role.committee, Role.inspector}),
+    "sweep": frozenset({Role.committee, Role.inspector}),
 }
 
 

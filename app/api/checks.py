@@ -10,7 +10,7 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
 from app.http.openapi import READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import register, tasks
+from app.services.checks import register, sweeps, tasks
 from app.services.checks.schemas import (
     MAX_PAGE,
     CheckTaskOut,
@@ -19,6 +19,8 @@ from app.services.checks.schemas import (
     RiskPointOut,
     RiskPointPage,
     RiskPointPatch,
+    SweepIn,
+    SweepOut,
 )
 
 router = APIRouter(tags=["checks"])
@@ -109,6 +111,40 @@ async def record_check_results(task_id: int, actor: ActorDep, form: ActionFormDe
     def work() -> CheckTaskOut:
         task = tasks.answer_task(session, actor, task_id,
                                  tasks.ResultsForm(form.fields, form.files), clock)
+        return tasks.tasks_out(session, [task], local_today(clock))[0]
+
+    return await once.json(work, form=form)
+
+
+@router.post("/hazards/{hazard_id:int}/sweeps", response_model=SweepOut, status_code=201,
+             tags=["sweeps"], responses=errors(*WRITE))
+def launch_sweep(hazard_id: int, body: SweepIn, actor: ActorDep, session: SessionDep,
+                 clock: ClockDep) -> SweepOut:
+    """举一反三 (committee, inspector): the items go to every enterprise of the industry in the
+    region subtree that the caller supervises, each a check task due by `deadline`."""
+    sweep = sweeps.launch_sweep(session, actor, hazard_id, body, clock)
+    return sweeps.sweep_out(session, actor, sweep, local_today(clock))
+
+
+@router.get("/sweeps/{sweep_id:int}", response_model=SweepOut, tags=["sweeps"],
+            responses=errors(*READ_ONE))
+def get_sweep(sweep_id: int, actor: ActorDep, session: SessionDep,
+              clock: ClockDep) -> SweepOut:
+    """The sweep and its figures, over the enterprises the caller may see."""
+    sweep = sweeps.visible_sweep(session, actor, sweep_id)
+    return sweeps.sweep_out(session, actor, sweep, local_today(clock))
+
+
+@router.post("/sweeps/{sweep_id:int}/answers", response_model=CheckTaskOut, tags=["sweeps"],
+             openapi_extra=RESULTS_BODY, responses=errors(*UPLOAD))
+async def answer_sweep(sweep_id: int, actor: ActorDep, form: ActionFormDep,
+                       session: SessionDep, clock: ClockDep,
+                       once: IdempotencyDep) -> CheckTaskOut:
+    """The enterprise answers the sweep's items, like a check task's results → its task."""
+
+    def work() -> CheckTaskOut:
+        task = sweeps.answer_sweep(session, actor, sweep_id,
+                                   tasks.ResultsForm(form.fields, form.files), clock)
         return tasks.tasks_out(session, [task], local_today(clock))[0]
 
     return await once.json(work, form=form)

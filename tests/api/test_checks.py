@@ -4,9 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from app.models import Hazard, Industry, Region
 from app.services.checks.tasks import generate_tasks
-from tests.api.helpers import Auth
+from tests.api.helpers import Auth, in_days, report
 from tests.samples import photo
 
 MEASURE = {"content": "每班检查除尘系统压差与泄爆口",
@@ -184,3 +186,107 @@ def test_results_are_validated(client, auth, db, clock) -> None:
         response = answer(client, auth, task["id"], bad)
         assert response.status_code == 422, (bad, response.text)
     assert answer(client, auth, 10**15, [{"item_id": item, "outcome": "ok"}]).status_code == 404
+
+
+def sweep_body(db, **fields: Any) -> dict[str, Any]:
+    county = db.scalars(select(Region).where(Region.level == "county")).first()
+    jixie = db.scalars(select(Industry).where(Industry.code == "jixie")).one()
+    return {"region_id": county.id, "industry_id": jixie.id, "deadline": in_days(10),
+            "items": ["冲压设备双手按钮与光电保护是否有效", "设备防护罩是否完好"], **fields}
+
+
+def launch(client: TestClient, auth: Auth, hazard_id: int, body: dict[str, Any],
+           username: str = "anweiban", expect: int = 201) -> dict[str, Any]:
+    response = client.post(f"/api/v1/hazards/{hazard_id}/sweeps", json=body,
+                           headers=auth(username))
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def sweep_task(client: TestClient, auth: Auth, username: str, sweep_id: int) -> dict[str, Any]:
+    listed = client.get("/api/v1/check-tasks", headers=auth(username)).json()["items"]
+    return next(t for t in listed if t["sweep_id"] == sweep_id)
+
+
+def test_a_sweep_reaches_the_industry_and_counts_answers(client, auth, db, clock) -> None:
+    hazard = report(client, auth, "ent_a")
+    sweep = launch(client, auth, hazard["id"], sweep_body(db))
+    assert (sweep["enterprises"], sweep["answered"], sweep["hazards_found"],
+            sweep["overdue"]) == (2, 0, 0, 0)
+    events = client.get(f"/api/v1/hazards/{hazard['id']}/events",
+                        headers=auth("anweiban")).json()
+    assert events[-1]["action"] == "sweep"
+    assert events[-1]["from_state"] == events[-1]["to_state"] == "reported"
+    task = sweep_task(client, auth, "ent_b", sweep["id"])
+    assert [i["content"] for i in task["items"]] == sweep["items"]
+    assert task["due_on"] == in_days(10) and task["kind"] == "sweep"
+    first, second = (i["id"] for i in task["items"])
+    url = "/api/v1/sweeps/{id}/answers"
+    done = answer(client, auth, sweep["id"], [
+        {"item_id": first, "outcome": "ok"},
+        {"item_id": second, "outcome": "hazard", "note": "3号冲床防护罩缺失", "photos": 1}],
+        "ent_b", url)
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "done"
+    found = done.json()["items"][1]["hazard_id"]
+    shown = client.get(f"/api/v1/sweeps/{sweep['id']}", headers=auth("anweiban")).json()
+    assert (shown["enterprises"], shown["answered"], shown["hazards_found"],
+            shown["hazard_ids"]) == (2, 1, 1, [found])
+    # ent_b sees only its own figures; it cannot see ent_a's hazard the sweep came from.
+    own = client.get(f"/api/v1/sweeps/{sweep['id']}", headers=auth("ent_b")).json()
+    assert (own["enterprises"], own["answered"]) == (1, 1)
+    clock.advance(timedelta(days=11))
+    late = client.get(f"/api/v1/sweeps/{sweep['id']}", headers=auth("anweiban")).json()
+    assert late["overdue"] == 1
+    again = answer(client, auth, sweep["id"], [{"item_id": first, "outcome": "ok"}], "ent_b",
+                   url)
+    assert again.status_code == 409
+
+
+def test_a_sweep_stays_within_the_launchers_reach(client, auth, db) -> None:
+    hazard = report(client, auth, "ent_a")
+    launch(client, auth, hazard["id"], sweep_body(db), "insp_town", expect=422)
+    town1 = db.scalars(select(Region).where(Region.code == "339901100000")).one()
+    sweep = launch(client, auth, hazard["id"], sweep_body(db, region_id=town1.id), "insp_town")
+    assert sweep["enterprises"] == 1
+    task = sweep_task(client, auth, "ent_a", sweep["id"])
+    outsider = answer(client, auth, sweep["id"],
+                      [{"item_id": task["items"][0]["id"], "outcome": "ok"}], "ent_b",
+                      "/api/v1/sweeps/{id}/answers")
+    assert outsider.status_code == 404
+    assert client.get(f"/api/v1/sweeps/{sweep['id']}", headers=auth("ent_b")).status_code == 404
+    launch(client, auth, hazard["id"], sweep_body(db), "ent_a", expect=403)
+    launch(client, auth, hazard["id"], sweep_body(db), "ent_b", expect=404)
+    assert client.get("/api/v1/sweeps/999999", headers=auth("anweiban")).status_code == 404
+
+
+def test_a_sweep_to_nobody_or_out_of_bounds_is_refused(client, auth, db) -> None:
+    hazard = report(client, auth, "ent_a")
+    other = db.scalars(select(Industry).where(Industry.code != "jixie")).first()
+    empty = launch(client, auth, hazard["id"], sweep_body(db, industry_id=other.id),
+                   expect=422)
+    assert "没有" in empty["detail"][0]["msg"]
+    for bad in ({"deadline": in_days(-1)}, {"deadline": in_days(3 * 366 + 1)}, {"items": []},
+                {"items": ["项"] * 51}, {"items": ["项" * 501]}, {"region_id": 0},
+                {"region_id": 2**31}, {"industry_id": 10**6}, {"deadline": "soon"}):
+        launch(client, auth, hazard["id"], sweep_body(db, **bad), expect=422)
+
+
+def test_hazards_of_one_answer_are_reported_together_or_not_at_all(client, auth, db,
+                                                                   clock) -> None:
+    hazard = report(client, auth, "ent_a")
+    sweep = launch(client, auth, hazard["id"], sweep_body(db))
+    task = sweep_task(client, auth, "ent_b", sweep["id"])
+    before = db.scalar(select(func.count()).select_from(Hazard))
+    data = {}
+    for index, item in enumerate(task["items"]):
+        data |= {f"results[{index}].item_id": str(item["id"]),
+                 f"results[{index}].outcome": "hazard", f"results[{index}].note": "问题"}
+    files = [("results[0].photos", photo()[1]),
+             ("results[1].photos", ("x.jpg", b"not an image", "image/jpeg"))]
+    response = client.post(f"/api/v1/sweeps/{sweep['id']}/answers", data=data, files=files,
+                           headers=auth("ent_b"))
+    assert response.status_code == 415, response.text
+    assert db.scalar(select(func.count()).select_from(Hazard)) == before
+    assert all(i["outcome"] is None for i in sweep_task(client, auth, "ent_b",
+                                                       sweep["id"])["items"])
