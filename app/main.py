@@ -23,6 +23,7 @@ from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
 from app.web import board as board_pages
+from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
 from app.web import home as pages
 from app.web import pwa
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
     app.include_router(supervision_pages.router)
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
+    app.include_router(check_pages.router)
     app.include_router(pwa.router)
     openapi.install(app)
     app.add_middleware(Observability)

@@ -2,15 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from app.core.clock import local_today
 from app.core.schemas import NO_NUL
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
-from app.http.openapi import READ, READ_ONE, UPLOAD, WRITE, errors
+from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import register, sweeps, tasks
+from app.services.checks import register, safety_code, sweeps, tasks
 from app.services.checks.schemas import (
     MAX_PAGE,
     CheckTaskOut,
@@ -148,3 +148,16 @@ async def answer_sweep(sweep_id: int, actor: ActorDep, form: ActionFormDep,
         return tasks.tasks_out(session, [task], local_today(clock))[0]
 
     return await once.json(work, form=form)
+
+
+@router.get("/enterprises/{enterprise_id:int}/safety-code", response_class=Response,
+            tags=["safety-code"],
+            responses={200: {"description": "安全码: PNG QR code of the signed public page",
+                             "content": {"image/png": BINARY}}, **errors(*READ_ONE)})
+def get_safety_code(enterprise_id: int, request: Request, actor: ActorDep,
+                    session: SessionDep) -> Response:
+    """The enterprise's QR code: the signed address of its public page (name and colour)."""
+    register.visible_enterprise(session, actor, enterprise_id)
+    url = str(request.base_url).rstrip("/") + safety_code.public_path(enterprise_id)
+    return Response(safety_code.qr_png(url), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})

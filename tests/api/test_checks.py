@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.models import Hazard, Industry, Region
+from app.services.checks import safety_code
 from app.services.checks.tasks import generate_tasks
 from tests.api.helpers import Auth, in_days, report
 from tests.samples import photo
@@ -290,3 +291,24 @@ def test_hazards_of_one_answer_are_reported_together_or_not_at_all(client, auth,
     assert db.scalar(select(func.count()).select_from(Hazard)) == before
     assert all(i["outcome"] is None for i in sweep_task(client, auth, "ent_b",
                                                        sweep["id"])["items"])
+
+
+def test_the_safety_code_leads_to_a_signed_page_with_name_and_colour(client, auth) -> None:
+    eid = enterprise_id(client, auth, "ent_a")
+    response = client.get(f"/api/v1/enterprises/{eid}/safety-code", headers=auth("ent_a"))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
+    assert client.get(f"/api/v1/enterprises/{eid}/safety-code",
+                      headers=auth("ent_b")).status_code == 404
+    assert client.get(f"/api/v1/enterprises/{eid}/safety-code").status_code == 401
+    path = safety_code.public_path(eid)
+    page = client.get(path)  # no login
+    assert page.status_code == 200 and "演示机械制造有限公司" in page.text
+    assert "蓝色" in page.text  # no risk point yet
+    add_point(client, auth, level="high")
+    assert "橙色" in client.get(path).text
+    report(client, auth, "ent_a", level="major", major_clause="第三条（一）")
+    assert "红色" in client.get(path).text
+    assert client.get(f"/safety/{eid}?s=forged").status_code == 404
+    other = enterprise_id(client, auth, "ent_b")
+    assert client.get(f"/safety/{other}?s={path.split('=')[1]}").status_code == 404

@@ -99,8 +99,9 @@ def generate_tasks(session: Session, clock: Clock) -> int:
                    literal(now, UTCDateTime()))
             # SQLite parses `SELECT … FROM t ON CONFLICT` as a join without a WHERE here.
             .where(true()),
-        ).on_conflict_do_nothing()
-        made += session.execute(tasks).rowcount or 0
+        ).on_conflict_do_nothing().returning(CheckTask.id)
+        # Counted from RETURNING: psycopg reports no rowcount for INSERT … SELECT.
+        made += len(session.execute(tasks).all())
         items = _insert(session, CheckItem).from_select(
             ["task_id", "position", "content"],
             select(CheckTask.id, literal(0), ControlMeasure.check_item)
