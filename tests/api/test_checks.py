@@ -117,8 +117,8 @@ def answer(client: TestClient, auth: Auth, task_id: int, results: list[dict[str,
                 data[f"results[{index}].{key}"] = str(result[key])
         for _ in range(result.get("photos", 0)):
             files.append((f"results[{index}].photos", photo()[1]))
-    return client.post(url.format(id=task_id), data=data, files=files or None,
-                       headers=auth(username), **kwargs)
+    kwargs.setdefault("headers", auth(username))
+    return client.post(url.format(id=task_id), data=data, files=files or None, **kwargs)
 
 
 def test_a_task_is_done_item_by_item_and_a_hazard_is_reported(client, auth, db, clock) -> None:
@@ -312,3 +312,19 @@ def test_the_safety_code_leads_to_a_signed_page_with_name_and_colour(client, aut
     assert client.get(f"/safety/{eid}?s=forged").status_code == 404
     other = enterprise_id(client, auth, "ent_b")
     assert client.get(f"/safety/{other}?s={path.split('=')[1]}").status_code == 404
+
+
+def test_a_retried_answer_records_once(client, auth, db, clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    before = db.scalar(select(func.count()).select_from(Hazard))
+    data = {"results[0].item_id": str(task["items"][0]["id"]), "results[0].outcome": "hazard",
+            "results[0].note": "泄爆口遮挡"}
+    files = [("results[0].photos", photo()[1])]  # the same bytes, sent twice
+    headers = {**auth("ent_a"), "Idempotency-Key": "6f1c2a8e-check-retry"}
+    url = f"/api/v1/check-tasks/{task['id']}/results"
+    first = client.post(url, data=data, files=files, headers=headers)
+    retry = client.post(url, data=data, files=files, headers=headers)
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json() == first.json()
+    assert db.scalar(select(func.count()).select_from(Hazard)) == before + 1
