@@ -181,7 +181,8 @@ def test_results_are_validated(client, auth, db, clock) -> None:
     task = scheduled(client, auth, db, clock)
     item = task["items"][0]["id"]
     for bad in ([], [{"item_id": item}], [{"item_id": item, "outcome": "maybe"}],
-                [{"item_id": "x", "outcome": "ok"}],
+                [{"item_id": "x", "outcome": "ok"}], [{"item_id": "①", "outcome": "ok"}],
+                [{"item_id": str(2**31), "outcome": "ok"}],
                 [{"item_id": item, "outcome": "ok", "note": "字" * 2001}],
                 [{"item_id": item, "outcome": "ok"}, {"item_id": item, "outcome": "ok"}]):
         response = answer(client, auth, task["id"], bad)

@@ -218,7 +218,7 @@ def parse_results(form: ResultsForm) -> list[Result]:
             continue
         result, value = entry(index), value.strip()
         if key == "item_id":
-            result.item_id = int(value) if value.isdigit() and valid_id(int(value)) else None
+            result.item_id = _row_id(value)
             if result.item_id is None:
                 problems.append(_problem(name, "应为排查项的 id"))
         elif key == "outcome":
@@ -256,6 +256,15 @@ def parse_results(form: ResultsForm) -> list[Result]:
     if problems:
         raise Unprocessable(problems)
     return sorted(found.values(), key=lambda r: r.index)
+
+
+def _row_id(text: str) -> int | None:
+    """An id as typed: ASCII digits within the primary keys' range ("①" is a digit to
+    str.isdigit, not to int)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if valid_id(value) else None
 
 
 def _problem(name: str, message: str, kind: str = "value_error") -> dict[str, Any]:
@@ -302,7 +311,7 @@ def _structure_after_lookup(form: ResultsForm, items: dict[int, CheckItem],
     the form is judged (422)."""
     raw_ids = [value for name, value in form.fields.items()
                if (m := _FIELD.match(name)) and m.group(2) == "item_id"]
-    wanted = {int(v) for v in (r.strip() for r in raw_ids) if v.isdigit() and valid_id(int(v))}
+    wanted = {i for i in (_row_id(r.strip()) for r in raw_ids) if i is not None}
     if any(item_id not in items for item_id in wanted):
         raise NotFound("排查项不存在")
     if task.state == TaskState.done:
