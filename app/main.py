@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from app.api import (
     accounts,
     board,
+    checks,
     criteria,
     hazards,
     onboarding,
@@ -22,6 +23,7 @@ from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
 from app.web import board as board_pages
+from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
 from app.web import home as pages
 from app.web import pwa
@@ -40,7 +42,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board):
+                   board, checks):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
@@ -49,6 +51,7 @@ def create_app() -> FastAPI:
     app.include_router(supervision_pages.router)
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
+    app.include_router(check_pages.router)
     app.include_router(pwa.router)
     openapi.install(app)
     app.add_middleware(Observability)

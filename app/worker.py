@@ -14,6 +14,7 @@ from app.core.jobs import Job
 from app.http import jobs as http_jobs
 from app.services.accounts import jobs as account_jobs
 from app.services.board import jobs as board_jobs
+from app.services.checks import jobs as check_jobs
 from app.services.integrity import jobs as integrity_jobs
 from app.services.operations.metrics import WORKER_STEPS
 from app.services.outbox import jobs as outbox_jobs
@@ -24,6 +25,7 @@ JOBS: tuple[Job, ...] = (
     *supervision_jobs.JOBS,
     *outbox_jobs.JOBS,
     *board_jobs.JOBS,
+    *check_jobs.JOBS,
     *http_jobs.JOBS,
     *account_jobs.JOBS,
     *integrity_jobs.JOBS,

@@ -40,6 +40,13 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "ranking": frozenset({Role.committee, Role.admin}),  # 亮晒排名
     # 督办单: recipients list theirs, a committee or admin its region's.
     "notices": frozenset({Role.enterprise, Role.inspector, Role.committee, Role.admin}),
+    # 风险分级管控: an enterprise keeps its own register; its supervising units and the
+    # committee read it (visibility: scopes.check_enterprises).
+    "risk_register_edit": frozenset({Role.enterprise}),
+    # 排查任务 and 举一反三 answers: the enterprise records its own checks.
+    "check_answer": frozenset({Role.enterprise}),
+    # 举一反三: the committee or a supervising department launches a sweep from a hazard.
+    "sweep": frozenset({Role.committee, Role.inspector}),
 }
 
 

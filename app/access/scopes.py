@@ -85,6 +85,13 @@ def statistics_enterprises(actor: Actor) -> Select[int]:
     return select(Enterprise.id).where(false())
 
 
+def check_enterprises(actor: Actor) -> Select[int]:
+    """Enterprises whose risk register, check tasks and sweep answers the actor may see: an
+    enterprise user its own, an inspector those its unit supervises, a committee or admin its
+    region subtree's (the same reach as the quarterly statistics)."""
+    return statistics_enterprises(actor)
+
+
 def statistics_units(actor: Actor) -> Select[int]:
     """Units whose quarterly statistics the actor may see: an inspector its own unit, a
     committee or admin the units belonging to its region subtree; an enterprise user none."""

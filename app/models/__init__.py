@@ -2,6 +2,7 @@
 
 from app.models.accounts import LoginAttempt, RevokedSession, User
 from app.models.board import RankingMonth
+from app.models.checks import CheckItem, CheckTask, ControlMeasure, RiskPoint, Sweep
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
@@ -23,6 +24,9 @@ __all__ = [
     "Assignment",
     "AuditCheckpoint",
     "AuditCheckpointHead",
+    "CheckItem",
+    "CheckTask",
+    "ControlMeasure",
     "CriteriaDocument",
     "Criterion",
     "Enterprise",
@@ -44,8 +48,10 @@ __all__ = [
     "RankingMonth",
     "Region",
     "RevokedSession",
+    "RiskPoint",
     "SpotCheckPolicy",
     "SupervisionStep",
+    "Sweep",
     "Unit",
     "User",
     "Webhook",

@@ -105,6 +105,9 @@ ACTION_LABELS: dict[str, str] = {
     "evaluate": "整改评估",
     "review_overdue": "复核超期",
     "deadline_recomputed": "期限重算",
+    "risk_register_edit": "编辑风险点",
+    "check_answer": "记录排查结果",
+    "sweep": "举一反三",
 }
 
 STATE_LABELS: dict[S, str] = {

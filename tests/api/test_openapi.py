@@ -44,6 +44,8 @@ FORM_ROUTES = {
     ("post", "/api/v1/hazards/{hazard_id}/delisting"): ("DelistingForm", False),
     ("post", "/api/v1/hazards/{hazard_id}/evaluations"): ("EvaluationForm", False),
     ("post", "/api/v1/statistics/quarterly/filings"): ("QuarterlyFilingForm", False),
+    ("post", "/api/v1/check-tasks/{task_id}/results"): ("CheckResultsForm", False),
+    ("post", "/api/v1/sweeps/{sweep_id}/answers"): ("CheckResultsForm", False),
 }
 
 

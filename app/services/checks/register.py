@@ -1,0 +1,169 @@
+"""风险分级管控: each enterprise's risk points and their control measures.
+
+The enterprise edits its own register; its supervising units and the committee read it. An
+enterprise (or risk point) the caller may not see answers 404, whatever the role.
+"""
+
+import base64
+import binascii
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.access.actor import Actor
+from app.access.roles import require_role
+from app.access.scopes import check_enterprises
+from app.core.clock import Clock
+from app.core.db import valid_id
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.models import ControlMeasure, Enterprise, RiskPoint
+from app.models.checks import RiskLevel
+from app.services.checks.schemas import (
+    MeasureIn,
+    MeasureOut,
+    RiskPointIn,
+    RiskPointOut,
+    RiskPointPatch,
+)
+
+COLOURS = {RiskLevel.major: "red", RiskLevel.high: "orange", RiskLevel.medium: "yellow",
+           RiskLevel.low: "blue"}
+
+
+def visible_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
+    """The enterprise if its register is in the actor's reach; 404 otherwise."""
+    enterprise = None
+    if valid_id(enterprise_id):
+        enterprise = session.scalars(select(Enterprise).where(
+            Enterprise.id == enterprise_id, Enterprise.id.in_(check_enterprises(actor)))).first()
+    if enterprise is None:
+        raise NotFound("企业不存在")
+    return enterprise
+
+
+def encode_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(str(row_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The id a page continues below; 422 for a cursor this server did not hand out."""
+    if cursor is None:
+        return None
+    try:
+        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = 0
+    if not valid_id(value):
+        raise Unprocessable([{"loc": ["query", "cursor"], "msg": "无效的分页游标",
+                              "type": "value_error"}])
+    return value
+
+
+def list_risk_points(session: Session, actor: Actor, enterprise_id: int, *, limit: int,
+                     cursor: str | None) -> tuple[list[RiskPoint], str | None]:
+    visible_enterprise(session, actor, enterprise_id)
+    before = decode_cursor(cursor)
+    query = (select(RiskPoint).where(RiskPoint.enterprise_id == enterprise_id)
+             .options(selectinload(RiskPoint.measures))
+             .order_by(RiskPoint.id.desc()).limit(limit + 1))
+    if before is not None:
+        query = query.where(RiskPoint.id < before)
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more else None
+
+
+def _measure(measure: ControlMeasure, data: MeasureIn) -> ControlMeasure:
+    measure.content, measure.check_item = data.content, data.check_item
+    measure.frequency, measure.owner = data.frequency, data.owner
+    return measure
+
+
+def create_risk_point(session: Session, actor: Actor, enterprise_id: int, body: RiskPointIn,
+                      clock: Clock) -> RiskPoint:
+    visible_enterprise(session, actor, enterprise_id)
+    require_role(actor, "risk_register_edit")
+    now = clock.now()
+    point = RiskPoint(enterprise_id=enterprise_id, name=body.name, place=body.place,
+                      level=body.level, hazard_factors=body.hazard_factors or None, version=1,
+                      created_by_id=actor.id, created_at=now, updated_at=now)
+    for index, data in enumerate(body.measures):
+        if data.id is not None:
+            raise Unprocessable([{"loc": ["body", "measures", index, "id"], "type": "value_error",
+                                  "msg": "新建风险点的管控措施不能带 id"}])
+        point.measures.append(_measure(ControlMeasure(active=True), data))
+    session.add(point)
+    session.flush()
+    return point
+
+
+def visible_risk_point(session: Session, actor: Actor, risk_point_id: int, *,
+                       for_update: bool = False) -> RiskPoint:
+    point = None
+    if valid_id(risk_point_id):
+        query = select(RiskPoint).where(RiskPoint.id == risk_point_id,
+                                        RiskPoint.enterprise_id.in_(check_enterprises(actor)))
+        if for_update:
+            query = query.with_for_update(of=RiskPoint)
+        point = session.scalars(query.options(selectinload(RiskPoint.measures))).first()
+    if point is None:
+        raise NotFound("风险点不存在")
+    return point
+
+
+def update_risk_point(session: Session, actor: Actor, risk_point_id: int, patch: RiskPointPatch,
+                      clock: Clock) -> RiskPoint:
+    point = visible_risk_point(session, actor, risk_point_id, for_update=True)
+    require_role(actor, "risk_register_edit")
+    if patch.expected_version is not None and patch.expected_version != point.version:
+        raise Conflict("风险点已被他人修改，请刷新后重试")
+    sent = patch.model_fields_set
+    for name in ("name", "place", "level"):
+        if name in sent:
+            value = getattr(patch, name)
+            if value is None:
+                raise Unprocessable([{"loc": ["body", name], "msg": "不能为空",
+                                      "type": "missing"}])
+            setattr(point, name, value)
+    if "hazard_factors" in sent:
+        point.hazard_factors = patch.hazard_factors or None
+    if "measures" in sent:
+        if patch.measures is None:
+            raise Unprocessable([{"loc": ["body", "measures"], "msg": "至少一项管控措施",
+                                  "type": "missing"}])
+        _replace_measures(point, patch.measures)
+    point.version += 1
+    point.updated_at = clock.now()
+    session.flush()
+    return point
+
+
+def _replace_measures(point: RiskPoint, measures: list[MeasureIn]) -> None:
+    """Measures named by id are updated, new ones added, the rest retired (kept inactive:
+    their tasks still name them)."""
+    current = {m.id: m for m in point.measures if m.active}
+    kept: set[int] = set()
+    for index, data in enumerate(measures):
+        if data.id is None:
+            point.measures.append(_measure(ControlMeasure(active=True), data))
+            continue
+        if data.id not in current or data.id in kept:
+            raise Unprocessable([{"loc": ["body", "measures", index, "id"],
+                                  "type": "value_error", "msg": "不是该风险点的现有管控措施"}])
+        kept.add(data.id)
+        _measure(current[data.id], data)
+    for measure_id, measure in current.items():
+        if measure_id not in kept:
+            measure.active = False
+
+
+def risk_point_out(point: RiskPoint) -> RiskPointOut:
+    return RiskPointOut(
+        id=point.id, enterprise_id=point.enterprise_id, name=point.name, place=point.place,
+        level=point.level, colour=COLOURS[RiskLevel(point.level)],
+        hazard_factors=point.hazard_factors,
+        measures=[MeasureOut(id=m.id, content=m.content, check_item=m.check_item,
+                             frequency=m.frequency, owner=m.owner)
+                  for m in point.measures if m.active],
+        version=point.version, created_at=point.created_at, updated_at=point.updated_at)

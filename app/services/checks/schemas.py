@@ -1,0 +1,144 @@
+"""Request and response models of the 排查 side (docs/api.md v1.1, "The 排查 side")."""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.schemas import LocalDateTime, RowId
+from app.models.checks import Frequency, Outcome, RiskLevel, TaskKind, TaskState
+
+MAX_MEASURES = 50  # per risk point
+MAX_SWEEP_ITEMS = 50
+MAX_PAGE = 200
+
+
+def _text(max_length: int) -> type[str]:
+    return Annotated[str, StringConstraints(  # type: ignore[return-value]
+        strip_whitespace=True, min_length=1, max_length=max_length, pattern=r"^[^\x00]*$")]
+
+
+Name = _text(200)
+Place = _text(300)
+CheckItemText = _text(500)
+Owner = _text(100)
+Content = _text(2000)
+Factors = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=2000,
+                                                  pattern=r"^[^\x00]*$")]
+
+
+class MeasureIn(BaseModel):
+    """A control measure (管控措施). With `id` (PATCH only), the measure kept and updated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RowId | None = Field(None, description="PATCH: an existing measure of this risk point")
+    content: Content = Field(title="管控措施")
+    check_item: CheckItemText = Field(title="排查内容")
+    frequency: Frequency = Field(title="排查频次")
+    owner: Owner = Field(title="责任人")
+
+
+class RiskPointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(title="风险点名称")
+    place: Place = Field(title="所在位置")
+    level: RiskLevel = Field(title="风险等级", description="major 重大(红) · high 较大(橙) · "
+                                                        "medium 一般(黄) · low 低(蓝)")
+    hazard_factors: Factors = Field(None, title="危险有害因素")
+    measures: list[MeasureIn] = Field(min_length=1, max_length=MAX_MEASURES)
+
+
+class RiskPointPatch(BaseModel):
+    """Only the fields sent change; `measures`, when sent, is the whole new list (measures
+    left out are retired, kept on record for the tasks that name them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    place: Place | None = None
+    level: RiskLevel | None = None
+    hazard_factors: Factors = None
+    measures: list[MeasureIn] | None = Field(None, min_length=1, max_length=MAX_MEASURES)
+    expected_version: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class MeasureOut(BaseModel):
+    id: int
+    content: str
+    check_item: str
+    frequency: Frequency
+    owner: str
+
+
+class RiskPointOut(BaseModel):
+    id: int
+    enterprise_id: int
+    name: str
+    place: str
+    level: RiskLevel
+    colour: str = Field(description="red · orange · yellow · blue")
+    hazard_factors: str | None
+    measures: list[MeasureOut]
+    version: int
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
+
+
+class RiskPointPage(BaseModel):
+    items: list[RiskPointOut]
+    next_cursor: str | None
+
+
+class CheckItemOut(BaseModel):
+    id: int
+    content: str
+    outcome: Outcome | None
+    note: str | None
+    hazard_id: int | None
+    answered_at: LocalDateTime | None
+
+
+class CheckTaskOut(BaseModel):
+    id: int
+    enterprise_id: int
+    kind: TaskKind
+    measure_id: int | None
+    risk_point_id: int | None
+    sweep_id: int | None
+    period_start: date
+    due_on: date
+    state: TaskState
+    done_at: LocalDateTime | None
+    items: list[CheckItemOut]
+
+
+class CheckTaskPage(BaseModel):
+    items: list[CheckTaskOut]
+    next_cursor: str | None
+
+
+class SweepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_id: RowId = Field(title="排查范围（地区）")
+    industry_id: RowId = Field(title="行业")
+    deadline: date = Field(title="完成期限")
+    items: list[CheckItemText] = Field(min_length=1, max_length=MAX_SWEEP_ITEMS,
+                                       title="排查内容")
+
+
+class SweepOut(BaseModel):
+    id: int
+    hazard_id: int
+    region_id: int
+    industry_id: int
+    deadline: date
+    items: list[str]
+    created_at: LocalDateTime
+    enterprises: int = Field(description="enterprises the sweep went to")
+    answered: int = Field(description="enterprises that answered every item")
+    hazards_found: int
+    overdue: int = Field(description="enterprises past the deadline with items unanswered")
+    hazard_ids: list[int] = Field(description="the hazards the sweep found")
