@@ -13,6 +13,7 @@ from app.api import (
     operations,
     statistics,
     supervision,
+    tips,
     webhooks,
 )
 from app.core.errors import DomainError
@@ -40,7 +41,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board):
+                   board, tips):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics

@@ -40,6 +40,10 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "ranking": frozenset({Role.committee, Role.admin}),  # 亮晒排名
     # 督办单: recipients list theirs, a committee or admin its region's.
     "notices": frozenset({Role.enterprise, Role.inspector, Role.committee, Role.admin}),
+    # 群众举报: the county's committee handles tips, an inspector those routed to its unit
+    # (visibility: scopes.tip_visibility); the committee alone decides rewards.
+    "tip_triage": frozenset({Role.committee, Role.inspector}),
+    "tip_reward": frozenset({Role.committee}),
 }
 
 
