@@ -10,6 +10,7 @@ from app.api import (
     criteria,
     hazards,
     onboarding,
+    open311,
     operations,
     statistics,
     supervision,
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
+    app.include_router(open311.router)  # /open311/v2 (GeoReport v2 over public tips)
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(supervision_pages.router)

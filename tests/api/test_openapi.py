@@ -187,7 +187,8 @@ def test_downloads_declare_their_media_types() -> None:
 def test_every_id_in_a_path_is_typed_as_an_integer() -> None:
     """With `{hazard_id:int}`, `/hazards/ledger` can never be taken for a hazard id, whatever
     the order of the routers; only names of things (an action, a template kind) are text."""
-    text_parameters = {"action", "kind", "receipt"}  # a receipt is a random code
+    # A receipt (and an Open311 request id, which is one) is a random code.
+    text_parameters = {"action", "kind", "receipt", "request_id"}
     checked = 0
     for route in ROUTES:
         for name, convertor in route.param_convertors.items():
