@@ -47,9 +47,15 @@ def public_status(session: Session, tip: Tip) -> tuple[TipStatus, str]:
 def tip_status(session: Session, receipt: str) -> TipPublicStatus:
     tip = find_by_receipt(session, receipt)
     status, outcome = public_status(session, tip)
+    updated_at = tip.updated_at
+    if tip.hazard_id is not None:  # the hazard's progress is the tip's too (已办结)
+        hazard_updated = session.scalar(select(Hazard.updated_at)
+                                        .where(Hazard.id == tip.hazard_id))
+        if hazard_updated is not None and hazard_updated > updated_at:
+            updated_at = hazard_updated
     reward = None
     if tip.reward_amount is not None and tip.reward_claim_by is not None:
         reward = RewardNotice(amount=tip.reward_amount, claim_by=tip.reward_claim_by,
                               paid=tip.reward_paid_at is not None)
-    return TipPublicStatus(status=status, outcome=outcome, updated_at=tip.updated_at,
+    return TipPublicStatus(status=status, outcome=outcome, updated_at=updated_at,
                            reward=reward)
