@@ -28,6 +28,7 @@ from app.web import hazards as hazard_pages
 from app.web import home as pages
 from app.web import pwa
 from app.web import supervision as supervision_pages
+from app.web import tips as tip_pages
 from app.web.responses import error_response, is_page
 
 
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
     app.include_router(pwa.router)
+    app.include_router(tip_pages.router)  # /tip: public, no account
     openapi.install(app)
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
