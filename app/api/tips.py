@@ -3,11 +3,14 @@ receipt, and the staff's triage and rewards."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
+from app.core.errors import NotFound
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
-from app.http.openapi import READ, READ_ONE, WRITE, errors, form_body
+from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
 from app.services.hazards.photos import Upload
+from app.services.media.imaging.process import PhotoVariant
+from app.services.media.storage import get_storage
 from app.services.tips import receipts, rewards, triage
 from app.services.tips import report as tip_report
 from app.services.tips.schemas import (
@@ -72,6 +75,27 @@ def get_tip(tip_id: int, actor: ActorDep, session: SessionDep) -> TipOut:
     """One tip with the phone and its own hash-chained timeline (handling staff only)."""
     tip = triage.visible_tip(session, actor, tip_id)
     return TipOut.of(tip, tip_events(session, tip.id))
+
+
+@router.get(
+    "/tips/{tip_id:int}/photos/{photo_id:int}",
+    response_class=Response,
+    responses={200: {"description": "The original, or an upright JPEG without EXIF",
+                     "content": {"image/*": BINARY}}, **errors(*READ_ONE)},
+)
+def tip_photo(tip_id: int, photo_id: int, actor: ActorDep, session: SessionDep,
+              variant: PhotoVariant | None = None) -> Response:
+    """A tip's photo, for the handling staff (the original keeps its EXIF, GPS included)."""
+    photo = triage.visible_tip_photo(session, actor, tip_id, photo_id)
+    storage = get_storage()
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if variant:
+        data = storage.get_derived(photo.sha256, variant)
+        if data is None:
+            raise NotFound("照片不存在")
+        return Response(data, media_type="image/jpeg", headers=headers)
+    with storage.open(photo.sha256) as blob:
+        return Response(blob.read(), media_type=photo.content_type, headers=headers)
 
 
 @router.post("/tips/{tip_id:int}/actions/{action}", response_model=TipActionOut,

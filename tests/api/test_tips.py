@@ -1,6 +1,7 @@
 """Public tips over HTTP (docs/api.md v1.1 "Public tips"): a tip without an account, the
 receipt that tells nothing more, the rate limit, routing, triage and rewards."""
 
+import hashlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -264,3 +265,18 @@ def test_reward_decided_told_and_paid(client, auth, db) -> None:
     assert status_of(client, receipt)["reward"]["paid"] is True
     assert client.post(f"/api/v1/tips/{tid}/reward/paid",
                        headers=auth("anweiban")).status_code == 409
+
+
+def test_the_handling_staff_see_a_tips_photos_and_nobody_else(client, auth, db) -> None:
+    tid = tip_id_of(db, tip(client, **NEAR_A)["receipt"])
+    [shown] = ok(client.get(f"/api/v1/tips/{tid}", headers=auth("anweiban")))["photos"]
+    path = f"/api/v1/tips/{tid}/photos/{shown['id']}"
+    original = client.get(path, headers=auth("insp_town"))
+    assert original.status_code == 200 and original.headers["content-type"] == "image/jpeg"
+    assert hashlib.sha256(original.content).hexdigest() == shown["sha256"]
+    thumb = client.get(path, params={"variant": "thumb"}, headers=auth("anweiban"))
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+    assert client.get(path, headers=auth("ent_a")).status_code == 404
+    assert client.get(path).status_code == 401
+    assert client.get(f"/api/v1/tips/{tid}/photos/999999",
+                      headers=auth("anweiban")).status_code == 404

@@ -139,3 +139,12 @@ def _merge(session: Session, actor: Actor, tip: Tip, form: dict[str, Any]) -> No
         raise Unprocessable([{"loc": ["body", "hazard_id"], "type": "value_error",
                               "msg": "隐患不存在或不在您的范围内"}]) from None
     tip.status, tip.hazard_id = TipStatus.merged, hazard.id
+
+
+def visible_tip_photo(session: Session, actor: Actor, tip_id: int, photo_id: int) -> TipPhoto:
+    """A photo of a tip the actor handles; 404 otherwise."""
+    tip = visible_tip(session, actor, tip_id)
+    photo = next((p for p in tip.photos if p.id == photo_id), None)
+    if photo is None:
+        raise NotFound("照片不存在")
+    return photo
