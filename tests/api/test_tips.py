@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Enterprise, Region, Tip, TipEvent
+from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent
 from app.models.enums import HazardLevel
 from app.services.tips.rewards import compute_reward
 from app.services.tips.timeline import broken_links
@@ -162,7 +162,16 @@ def test_convert_makes_a_public_hazard_the_enterprise_sees_without_the_tipster(
     assert hazard["state"] == "reported" and len(hazard["photos"]) == 1
     assert hazard["location"] == "工业园区一号门东侧"
     events = ok(client.get(f"/api/v1/hazards/{hid}/events", headers=auth("ent_a")))
-    everything = json.dumps([hazard, events], ensure_ascii=False)
+    listed = ok(client.get("/api/v1/hazards", headers=auth("ent_a")))
+    ledger = client.get("/api/v1/hazards/ledger", params={"format": "csv"},
+                        headers=auth("ent_a"))
+    assert ledger.status_code == 200
+    # Webhook payloads (to enterprises' systems too) come from the hazard's events.
+    payloads = [m.payload for m in db.scalars(select(OutboxMessage)
+                                              .where(OutboxMessage.hazard_id == hid))]
+    assert payloads
+    everything = json.dumps([hazard, events, listed, payloads], ensure_ascii=False)
+    everything += ledger.content.decode("utf-8-sig")
     assert PHONE not in everything and receipt not in everything
     # Once triaged, a second action is a conflict.
     again = client.post(f"/api/v1/tips/{tid}/actions/reject", data={"reason": "重复"},
