@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from app.core.clock import local_today
 from app.core.errors import NotFound
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
@@ -64,17 +65,18 @@ def tip_by_receipt(receipt: str, session: SessionDep) -> TipPublicStatus:
 
 
 @router.get("/tips", response_model=list[TipOut], responses=errors(*READ, 403))
-def list_tips(actor: ActorDep, session: SessionDep,
+def list_tips(actor: ActorDep, session: SessionDep, clock: ClockDep,
               status: TipStatus | None = None) -> list[TipOut]:
     """The tips the caller handles, newest first (at most 200)."""
-    return [TipOut.of(t) for t in triage.list_tips(session, actor, status)]
+    today = local_today(clock)
+    return [TipOut.of(t, today) for t in triage.list_tips(session, actor, status)]
 
 
 @router.get("/tips/{tip_id:int}", response_model=TipOut, responses=errors(*READ_ONE))
-def get_tip(tip_id: int, actor: ActorDep, session: SessionDep) -> TipOut:
+def get_tip(tip_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> TipOut:
     """One tip with the phone and its own hash-chained timeline (handling staff only)."""
     tip = triage.visible_tip(session, actor, tip_id)
-    return TipOut.of(tip, tip_events(session, tip.id))
+    return TipOut.of(tip, local_today(clock), tip_events(session, tip.id))
 
 
 @router.get(

@@ -191,6 +191,18 @@ def test_convert_makes_a_public_hazard_the_enterprise_sees_without_the_tipster(
     assert closed["status"] == "closed" and "已办结" in closed["outcome"]
 
 
+def test_an_untriaged_tip_is_overdue_after_60_days(client, auth, db, clock) -> None:
+    tid = tip_id_of(db, tip(client, **NEAR_A)["receipt"])
+    shown = ok(client.get(f"/api/v1/tips/{tid}", headers=auth("anweiban")))
+    assert shown["due_on"] == (TODAY + timedelta(days=60)).isoformat()
+    assert shown["overdue"] is False
+    clock.advance(timedelta(days=61))
+    assert ok(client.get(f"/api/v1/tips/{tid}", headers=auth("anweiban")))["overdue"] is True
+    listed = ok(client.get("/api/v1/tips", params={"status": "received"},
+                           headers=auth("anweiban")))
+    assert tid in {t["id"] for t in listed if t["overdue"]}
+
+
 def test_merge_and_reject(client, auth, db) -> None:
     hid = report(client, auth, "ent_a")["id"]
     merged = tip_id_of(db, tip(client, **NEAR_A)["receipt"])

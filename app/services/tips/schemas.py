@@ -114,15 +114,17 @@ class TipOut(BaseModel):
     received_at: LocalDateTime
     updated_at: LocalDateTime
     due_on: date
+    overdue: bool  # still untriaged after its due date (60 days from receipt)
     reward: TipRewardOut | None
     photos: list[TipPhotoOut]
     events: list[TipEventOut] = []
 
     @classmethod
-    def of(cls, tip: Tip, events: list[TipEvent] | None = None) -> "TipOut":
+    def of(cls, tip: Tip, today: date, events: list[TipEvent] | None = None) -> "TipOut":
         plain = {name: getattr(tip, name) for name in cls.model_fields
-                 if name not in {"reward", "photos", "events"}}
+                 if name not in {"reward", "photos", "events", "overdue"}}
         return cls(**plain, reward=reward_of(tip),
+                   overdue=tip.status == TipStatus.received and tip.due_on < today,
                    photos=[TipPhotoOut.of(p) for p in tip.photos],
                    events=[TipEventOut.of(e) for e in events or []])
 
