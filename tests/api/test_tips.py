@@ -111,6 +111,18 @@ def test_tips_are_rate_limited_per_source_address(client, settings, clock) -> No
                       files=[photo()]).status_code == 201
 
 
+def test_tips_are_rate_limited_per_phone_number_too(client, settings) -> None:
+    settings.tip_rate_limit = 2
+    tip(client, phone=PHONE)
+    other = TestClient(client.app, client=("203.0.113.10", 5000))
+    tip(other, phone="138-1234 5678")  # the same number, typed otherwise
+    third = TestClient(client.app, client=("203.0.113.11", 5000))
+    refused = third.post("/api/v1/tips", data={"description": "换个地址", "location": "某处",
+                                               "phone": PHONE}, files=[photo()])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    tip(third, phone="13900000000")
+
+
 def test_routing_by_gps_named_enterprise_or_township(client, auth, db) -> None:
     ent_a = db.scalars(select(Enterprise).where(Enterprise.name == "演示机械制造有限公司")).one()
     ent_b = db.scalars(select(Enterprise).where(Enterprise.name == "清溪精密机械有限公司")).one()

@@ -57,7 +57,24 @@ def check_rate(session: Session, address: str, clock: Clock) -> None:
     count, oldest = session.execute(
         select(func.count(), func.min(TipSubmission.at))
         .where(TipSubmission.address == address, TipSubmission.at > now - window)).one()
-    if count >= settings.tip_rate_limit:
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+
+
+def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
+    """The same allowance per phone number, whatever address it sends from."""
+    if not phone:
+        return
+    settings = get_settings()
+    now = clock.now()
+    window = timedelta(minutes=settings.tip_rate_window_minutes)
+    count, oldest = session.execute(
+        select(func.count(), func.min(Tip.received_at))
+        .where(Tip.phone == phone, Tip.received_at > now - window)).one()
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+
+
+def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int) -> None:
+    if count >= limit:
         retry = max(1, ceil((oldest + window - now).total_seconds()))
         raise TooManyRequests("举报过于频繁，请稍后再试",
                               headers={"Retry-After": str(retry)})
@@ -77,6 +94,9 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     if errors:
         raise Unprocessable(errors)
     assert isinstance(parsed, TipFields)
+    # One number however it was typed (spaces, dashes), for the limit and the staff alike.
+    phone = parsed.phone.replace(" ", "").replace("-", "") if parsed.phone else None
+    check_phone_rate(session, phone, clock)
     checked, upload_error = photo_service.inspect_uploads(uploads)
     if upload_error is not None:
         raise upload_error
@@ -85,7 +105,7 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     tip = Tip(
         receipt=new_receipt(), status=TipStatus.received, description=parsed.description,
         location=parsed.location, lat=parsed.lat, lon=parsed.lon,
-        enterprise_name=parsed.enterprise_name, phone=parsed.phone, category=parsed.category,
+        enterprise_name=parsed.enterprise_name, phone=phone, category=parsed.category,
         region_id=route.region_id, enterprise_id=route.enterprise_id, county_id=route.county_id,
         received_at=now, updated_at=now,
         due_on=local_today(clock) + timedelta(days=get_settings().tip_due_days),
