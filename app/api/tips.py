@@ -76,7 +76,9 @@ def list_tips(actor: ActorDep, session: SessionDep, clock: ClockDep,
 def get_tip(tip_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> TipOut:
     """One tip with the phone and its own hash-chained timeline (handling staff only)."""
     tip = triage.visible_tip(session, actor, tip_id)
-    return TipOut.of(tip, local_today(clock), tip_events(session, tip.id))
+    out = TipOut.of(tip, local_today(clock), tip_events(session, tip.id))
+    out.similar_hazard_ids, out.similar_tip_ids = triage.duplicate_hints(session, actor, tip)
+    return out
 
 
 @router.get(

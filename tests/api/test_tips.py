@@ -215,6 +215,19 @@ def test_an_untriaged_tip_is_overdue_after_60_days(client, auth, db, clock) -> N
     assert tid in {t["id"] for t in listed if t["overdue"]}
 
 
+def test_duplicate_hints_name_open_hazards_and_tips_nearby(client, auth, db) -> None:
+    hid = report(client, auth, "ent_a", lat=29.8021, lon=119.6912)["id"]
+    elsewhere = report(client, auth, "ent_b")["id"]
+    first = tip_id_of(db, tip(client, **NEAR_A)["receipt"])
+    second = tip_id_of(db, tip(client, lat="29.8022", lon="119.6913")["receipt"])
+    far = tip_id_of(db, tip(client, lat="29.7000", lon="119.9000")["receipt"])
+    shown = ok(client.get(f"/api/v1/tips/{second}", headers=auth("anweiban")))
+    assert hid in shown["similar_hazard_ids"] and elsewhere not in shown["similar_hazard_ids"]
+    assert first in shown["similar_tip_ids"] and far not in shown["similar_tip_ids"]
+    alone = ok(client.get(f"/api/v1/tips/{far}", headers=auth("anweiban")))
+    assert alone["similar_hazard_ids"] == [] and alone["similar_tip_ids"] == []
+
+
 def test_merge_and_reject(client, auth, db) -> None:
     hid = report(client, auth, "ent_a")["id"]
     merged = tip_id_of(db, tip(client, **NEAR_A)["receipt"])

@@ -118,11 +118,16 @@ class TipOut(BaseModel):
     reward: TipRewardOut | None
     photos: list[TipPhotoOut]
     events: list[TipEventOut] = []
+    # Duplicate hints (GET /tips/{id}): open hazards and untriaged tips of the same enterprise,
+    # or within 200 m and 7 days.
+    similar_hazard_ids: list[int] = []
+    similar_tip_ids: list[int] = []
 
     @classmethod
     def of(cls, tip: Tip, today: date, events: list[TipEvent] | None = None) -> "TipOut":
         plain = {name: getattr(tip, name) for name in cls.model_fields
-                 if name not in {"reward", "photos", "events", "overdue"}}
+                 if name not in {"reward", "photos", "events", "overdue",
+                                 "similar_hazard_ids", "similar_tip_ids"}}
         return cls(**plain, reward=reward_of(tip),
                    overdue=tip.status == TipStatus.received and tip.due_on < today,
                    photos=[TipPhotoOut.of(p) for p in tip.photos],

@@ -6,14 +6,15 @@ sees; reject: with the reason the tipster reads. Each step is on the tip's own c
 hazard's timeline never carries the phone or the receipt.
 """
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.access.actor import Actor
 from app.access.roles import check_may_report, require_role
-from app.access.scopes import tip_visibility
+from app.access.scopes import hazard_visibility, tip_visibility
 from app.core.clock import Clock, local_today
 from app.core.db import valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -21,11 +22,12 @@ from app.models import Hazard, Photo, Tip, TipPhoto
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.report import create_reported, reporting_enterprise
 from app.services.hazards.timeline import append_event
+from app.services.tips.routing import distance_m
 from app.services.tips.schemas import TipStatus
 from app.services.tips.timeline import append_tip_event
 from app.workflow.fields import ReportFields, parse_fields
 from app.workflow.machine import Attempt, check_report
-from app.workflow.states import HazardState
+from app.workflow.states import ENDED_STATES, HazardState
 from app.workflow.table import Relation
 
 TIP_ACTIONS = ("convert", "merge", "reject")
@@ -148,3 +150,44 @@ def visible_tip_photo(session: Session, actor: Actor, tip_id: int, photo_id: int
     if photo is None:
         raise NotFound("照片不存在")
     return photo
+
+
+DUPLICATE_M = 200.0
+DUPLICATE_DAYS = 7
+
+
+def duplicate_hints(session: Session, actor: Actor, tip: Tip) -> tuple[list[int], list[int]]:
+    """Open hazards (that the actor sees) and untriaged tips that may be the same problem:
+    of the same enterprise, or within 200 m and 7 days. (Hazard ids, tip ids.)"""
+    since = tip.received_at - timedelta(days=DUPLICATE_DAYS)
+    near_box = 0.002  # ≈ 200 m of latitude; the exact distance is checked below
+    hazard_match = [Hazard.enterprise_id == tip.enterprise_id] if tip.enterprise_id else []
+    tip_match = [Tip.enterprise_id == tip.enterprise_id] if tip.enterprise_id else []
+    if tip.lat is not None and tip.lon is not None:
+        hazard_match.append(and_(Hazard.reported_at >= since,
+                                 Hazard.lat.between(tip.lat - near_box, tip.lat + near_box),
+                                 Hazard.lon.between(tip.lon - near_box * 1.3,
+                                                    tip.lon + near_box * 1.3)))
+        tip_match.append(and_(Tip.lat.between(tip.lat - near_box, tip.lat + near_box),
+                              Tip.lon.between(tip.lon - near_box * 1.3,
+                                              tip.lon + near_box * 1.3)))
+    if not hazard_match:
+        return [], []
+    hazards = session.execute(
+        select(Hazard.id, Hazard.enterprise_id, Hazard.lat, Hazard.lon)
+        .where(or_(*hazard_match), Hazard.state.not_in(ENDED_STATES), hazard_visibility(actor))
+        .order_by(Hazard.id.desc()).limit(20)).all()
+    tips = session.execute(
+        select(Tip.id, Tip.enterprise_id, Tip.lat, Tip.lon)
+        .where(or_(*tip_match), Tip.id != tip.id, Tip.status == TipStatus.received,
+               Tip.received_at >= since, tip_visibility(actor))
+        .order_by(Tip.id.desc()).limit(20)).all()
+
+    def close(row: Any) -> bool:
+        if tip.enterprise_id is not None and row.enterprise_id == tip.enterprise_id:
+            return True
+        return (tip.lat is not None and tip.lon is not None and row.lat is not None
+                and row.lon is not None
+                and distance_m(tip.lat, tip.lon, row.lat, row.lon) <= DUPLICATE_M)
+
+    return [r.id for r in hazards if close(r)], [r.id for r in tips if close(r)]
