@@ -11,9 +11,11 @@ from app.api import (
     criteria,
     hazards,
     onboarding,
+    open311,
     operations,
     statistics,
     supervision,
+    tips,
     webhooks,
 )
 from app.core.errors import DomainError
@@ -28,6 +30,7 @@ from app.web import hazards as hazard_pages
 from app.web import home as pages
 from app.web import pwa
 from app.web import supervision as supervision_pages
+from app.web import tips as tip_pages
 from app.web.responses import error_response, is_page
 
 
@@ -42,10 +45,11 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board, checks):
+                   board, checks, tips):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
+    app.include_router(open311.router)  # /open311/v2 (GeoReport v2 over public tips)
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(supervision_pages.router)
@@ -53,6 +57,7 @@ def create_app() -> FastAPI:
     app.include_router(board_pages.router)
     app.include_router(check_pages.router)
     app.include_router(pwa.router)
+    app.include_router(tip_pages.router)  # /tip: public, no account
     openapi.install(app)
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -47,6 +47,10 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "check_answer": frozenset({Role.enterprise}),
     # 举一反三: the committee or a supervising department launches a sweep from a hazard.
     "sweep": frozenset({Role.committee, Role.inspector}),
+    # 群众举报: the county's committee handles tips, an inspector those routed to its unit
+    # (visibility: scopes.tip_visibility); the committee alone decides rewards.
+    "tip_triage": frozenset({Role.committee, Role.inspector}),
+    "tip_reward": frozenset({Role.committee}),
 }
 
 

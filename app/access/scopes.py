@@ -18,6 +18,7 @@ from app.models import (
     Hazard,
     QuarterlyFiling,
     Region,
+    Tip,
     Unit,
     unit_industry,
     unit_region,
@@ -209,3 +210,24 @@ def enterprise_in_scope(session: Session, actor: Actor, enterprise: Enterprise) 
     if actor.role == Role.committee and actor.region_path:
         return enterprise.region.path.startswith(actor.region_path)
     return False
+
+
+def tip_visibility(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Tip: the tips the actor handles (docs/tips.md).
+
+    A committee: tips placed in its subtree (by township or county), and tips no routing
+    could place (someone must read them). An inspector: tips whose matched enterprise its
+    unit supervises, and for a township office tips placed in its township. Nobody else.
+    """
+    if actor.role == Role.committee and actor.region_path:
+        in_region = select(Region.id).where(
+            Region.path.startswith(actor.region_path, autoescape=True))
+        return or_(Tip.county_id.in_(in_region), Tip.region_id.in_(in_region),
+                   and_(Tip.county_id.is_(None), Tip.region_id.is_(None)))
+    if actor.role == Role.inspector and actor.unit_id is not None:
+        clauses = [Tip.enterprise_id.in_(supervised_enterprises(actor))]
+        if actor.unit_kind == UnitKind.township:
+            townships = select(Region.id).where(in_subtree(Region.path, actor.unit_region_paths))
+            clauses.append(Tip.region_id.in_(townships))
+        return or_(*clauses)
+    return false()

@@ -104,6 +104,19 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
+    # Public tips (群众举报, docs/tips.md): tips accepted per source address in a sliding
+    # window (429 with Retry-After beyond), handling due this many days after receipt.
+    tip_rate_limit: int = Field(5, alias="TIP_RATE_LIMIT", gt=0)
+    tip_rate_window_minutes: int = Field(60, alias="TIP_RATE_WINDOW_MINUTES", gt=0)
+    tip_due_days: int = Field(60, alias="TIP_DUE_DAYS", gt=0)
+    # 举报奖励 (2018 national measures; local tiers configurable): a major hazard or violation
+    # earns this share of the fine within [min, max] 元; a general hazard a fixed amount; the
+    # tipster claims within the window.
+    tip_reward_major_rate: float = Field(0.15, alias="TIP_REWARD_MAJOR_RATE", ge=0, le=1)
+    tip_reward_major_min: int = Field(3000, alias="TIP_REWARD_MAJOR_MIN", ge=0)
+    tip_reward_major_max: int = Field(300_000, alias="TIP_REWARD_MAJOR_MAX", ge=0)
+    tip_reward_general: int = Field(500, alias="TIP_REWARD_GENERAL", ge=0)
+    tip_reward_claim_days: int = Field(60, alias="TIP_REWARD_CLAIM_DAYS", gt=0)
 
     secret_key_generated: bool = False
 

@@ -39,6 +39,11 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "评估方式",
     "summary": "评估结论",
     "evaluator": "评估机构",
+    "phone": "联系电话",
+    "enterprise_name": "企业名称",
+    "region_id": "所在乡镇（街道）",
+    "lat": "纬度",
+    "lon": "经度",
     "username": "用户名",
     "password": "密码",
 }

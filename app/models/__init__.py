@@ -19,6 +19,7 @@ from app.models.org import (
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
 from app.models.statistics import QuarterlyFiling, QuarterlyTally, QuarterlyTallyCell
 from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
+from app.models.tips import Tip, TipEvent, TipPhoto, TipSubmission
 
 __all__ = [
     "Assignment",
@@ -52,6 +53,10 @@ __all__ = [
     "SpotCheckPolicy",
     "SupervisionStep",
     "Sweep",
+    "Tip",
+    "TipEvent",
+    "TipPhoto",
+    "TipSubmission",
     "Unit",
     "User",
     "Webhook",

@@ -94,6 +94,11 @@ class Hazard(Base):
     was_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
     # 挂牌督办: {"level", "authority", "document_number", "listed_on"} while listed.
     listing: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Where the hazard came from: "report" (an account's report) or "public" (a converted
+    # tip, tip_id naming it; services/tips/triage.py).
+    source: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
+    # Not a foreign key: tip.hazard_id points the other way (a cycle SQLite cannot alter in).
+    tip_id: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The head of the hazard's timeline chain: its last event's seq and hash, written by
     # services/hazards/timeline.append_event with that event, in the same transaction (without

@@ -1,5 +1,6 @@
 """上报: a hazard created in `reported` with its scene photos and first timeline event."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ def _next_code(session: Session, county: Region, year: int) -> str:
     return f"YH-{county_code}-{year}-{next_number(session, HazardCounter, county_code, year):05d}"
 
 
-def _reporting_enterprise(
+def reporting_enterprise(
     session: Session, actor: Actor, enterprise_id: Any, field_errors: list[dict[str, Any]]
 ) -> Enterprise | None:
     """The enterprise reported for, when the actor may report for it.
@@ -72,7 +73,7 @@ def report_hazard(
     check_may_report(actor.role)
     now = clock.now()
     parsed, field_errors = parse_fields(ReportFields, form, today=local_today(clock))
-    enterprise = _reporting_enterprise(session, actor, form.get("enterprise_id"), field_errors)
+    enterprise = reporting_enterprise(session, actor, form.get("enterprise_id"), field_errors)
     # An enterprise out of reach is a field error above (422), like one that does not exist.
     relations = frozenset({Relation.reporter})
     photos, upload_error = photo_service.inspect_uploads(uploads)
@@ -86,6 +87,34 @@ def report_hazard(
         )
     )
     assert isinstance(parsed, ReportFields) and enterprise is not None
+    hazard = create_reported(session, actor=actor, parsed=parsed, enterprise=enterprise,
+                             at=now)
+    rows = photo_service.store_photos(
+        session, hazard=hazard, action="report", photos=photos, uploaded_by_id=actor.id, at=now
+    )
+    append_event(
+        session,
+        hazard=hazard,
+        action="report",
+        from_state=None,
+        to_state=HazardState.reported,
+        actor=actor,
+        at=now,
+        note=parsed.description,
+        data={"level": parsed.level, "title": parsed.title, "location": parsed.location,
+              "major_clause": parsed.major_clause, "criterion_id": parsed.criterion_id,
+              **({"major_basis": parsed.major_basis} if parsed.major_basis else {}),
+              "enterprise_id": enterprise.id},
+        photos=rows,
+    )
+    return hazard
+
+
+def create_reported(session: Session, *, actor: Actor, parsed: ReportFields,
+                    enterprise: Enterprise, at: datetime, source: str = "report",
+                    tip_id: int | None = None) -> Hazard:
+    """The hazard row in `reported`, numbered in its county (a report, or a converted tip)."""
+    now = at
     if parsed.criterion_id is not None and get_active_criterion(session,
                                                                 parsed.criterion_id) is None:
         raise Unprocessable([{"loc": ["body", "criterion_id"], "type": "value_error",
@@ -111,25 +140,9 @@ def report_hazard(
         reporter_role=actor.role,
         reported_at=now,
         updated_at=now,
+        source=source,
+        tip_id=tip_id,
     )
     session.add(hazard)
     session.flush()
-    rows = photo_service.store_photos(
-        session, hazard=hazard, action="report", photos=photos, uploaded_by_id=actor.id, at=now
-    )
-    append_event(
-        session,
-        hazard=hazard,
-        action="report",
-        from_state=None,
-        to_state=HazardState.reported,
-        actor=actor,
-        at=now,
-        note=parsed.description,
-        data={"level": parsed.level, "title": parsed.title, "location": parsed.location,
-              "major_clause": parsed.major_clause, "criterion_id": parsed.criterion_id,
-              **({"major_basis": parsed.major_basis} if parsed.major_basis else {}),
-              "enterprise_id": enterprise.id},
-        photos=rows,
-    )
     return hazard

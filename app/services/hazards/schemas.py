@@ -115,6 +115,9 @@ class HazardOut(BaseModel):
     enterprise_id: int
     region_id: int
     reported_by_id: int
+    # "report" (an account's report) or "public" (a converted tip: tip_id).
+    source: str
+    tip_id: int | None
     reported_at: LocalDateTime
     updated_at: LocalDateTime
     deadline: date | None

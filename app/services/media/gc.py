@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Hazard, Photo
+from app.models import Hazard, Photo, TipPhoto
 from app.services.hazards.photos import lock_blob
 from app.services.media.storage import BlobInfo, BlobStorage
 
@@ -126,7 +126,11 @@ def _referenced(session: Session) -> set[str]:
     rows = session.scalars(
         select(Photo.sha256).distinct().execution_options(yield_per=STREAM_ROWS)
     )
-    return set(rows)
+    # A public tip's photos (models/tips.py) are blobs too, before and after a conversion.
+    tips = session.scalars(
+        select(TipPhoto.sha256).distinct().execution_options(yield_per=STREAM_ROWS)
+    )
+    return set(rows) | set(tips)
 
 
 def _delete_unreferenced(session: Session, storage: BlobStorage, blob: BlobInfo) -> bool:
@@ -139,6 +143,8 @@ def _delete_unreferenced(session: Session, storage: BlobStorage, blob: BlobInfo)
     try:
         lock_blob(session, blob.sha256)
         if session.scalar(select(Photo.id).where(Photo.sha256 == blob.sha256).limit(1)):
+            return False
+        if session.scalar(select(TipPhoto.id).where(TipPhoto.sha256 == blob.sha256).limit(1)):
             return False
         storage.delete(blob.sha256)
         return True

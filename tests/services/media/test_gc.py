@@ -29,6 +29,7 @@ from app.services.hazards import report as report_service
 from app.services.media.gc import GcReport, MissingBlob, collect_garbage
 from app.services.media.storage import BlobInfo, BlobStorage
 from app.services.media.storage.local import LocalStorage
+from app.services.tips import report as tip_report
 from tests.committed import actor_of, committed_report
 from tests.fixtures.clock import START
 from tests.fixtures.storage import Backend, digest
@@ -270,3 +271,22 @@ def test_the_command_removes_staging_files_a_killed_upload_left_after_an_hour(
     assert "1 staging file(s) older than 1 h left by interrupted uploads, 1 removed" \
         in result.output
     assert sorted(staging.iterdir()) == [recent]
+
+
+def test_a_public_tips_photos_are_referenced(
+    loaded: Engine, storage: BlobStorage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """A tip's photos (models/tips.py: TipPhoto) live in the same blobs: never orphans."""
+    monkeypatch.setattr(tip_report, "get_storage", lambda: storage)
+    with Session(loaded) as session, transaction(session) as tx:
+        tip = tip_report.submit_tip(
+            tx, form={"description": "消防通道堵塞", "location": "园区北门"},
+            uploads=[staged_jpeg(tmp_path)], address="198.51.100.7", clock=FixedClock(START))
+        sha = tip.photos[0].sha256
+    blob = next(b for b in storage.iter_originals() if b.sha256 == sha)
+
+    report = gc(loaded, storage, now=blob.modified_at + timedelta(days=3650), delete=True)
+
+    assert sha not in {b.sha256 for b in report.orphans}
+    assert report.deleted == []
+    assert storage.exists(sha)

@@ -1,0 +1,144 @@
+"""Public tips (docs/api.md v1.1 "Public tips"): a tip without an account, the tipster's
+receipt, and the staff's triage and rewards."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.core.clock import local_today
+from app.core.errors import NotFound
+from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
+from app.services.hazards.photos import Upload
+from app.services.media.imaging.process import PhotoVariant
+from app.services.media.storage import get_storage
+from app.services.tips import receipts, rewards, triage
+from app.services.tips import report as tip_report
+from app.services.tips.schemas import (
+    TipActionOut,
+    TipMergeFields,
+    TipOut,
+    TipPublicStatus,
+    TipReceipt,
+    TipRejectFields,
+    TipRewardFields,
+    TipRewardOut,
+    TipStatus,
+    reward_of,
+)
+from app.services.tips.timeline import tip_events
+from app.workflow.fields import ReportFields
+
+router = APIRouter(tags=["tips"])
+
+TipActionName = Annotated[str, Path(json_schema_extra={"enum": list(triage.TIP_ACTIONS)})]
+
+
+def source_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def submit(request: Request, fields: dict[str, str], photos: list[Upload], session: SessionDep,
+           clock: ClockDep) -> TipReceipt:
+    tip = tip_report.submit_tip(session, form=fields, uploads=photos,
+                                address=source_address(request), clock=clock)
+    return TipReceipt(receipt=tip.receipt, status=TipStatus(tip.status))
+
+
+@router.post("/tips", response_model=TipReceipt, status_code=201,
+             openapi_extra=form_body("TipForm", tip_report.TipFields, photos=True,
+                                     photos_required=True),
+             responses=errors(413, 415, 422, 429))
+def submit_tip(request: Request, form: ActionFormDep, session: SessionDep,
+               clock: ClockDep) -> TipReceipt:
+    """群众举报 (no account): what, where, optional phone, one or more `photos`. Answers the
+    receipt code (查询码) the tipster follows the outcome with."""
+    return submit(request, form.fields, form.photos, session, clock)
+
+
+@router.get("/tips/receipt/{receipt}", response_model=TipPublicStatus,
+            response_model_exclude_none=True,
+            responses=errors(404, 422))
+def tip_by_receipt(receipt: str, session: SessionDep) -> TipPublicStatus:
+    """The tipster's view: status, outcome and the reward notice; nothing else."""
+    return receipts.tip_status(session, receipt)
+
+
+@router.get("/tips", response_model=list[TipOut], responses=errors(*READ, 403))
+def list_tips(actor: ActorDep, session: SessionDep, clock: ClockDep,
+              status: TipStatus | None = None) -> list[TipOut]:
+    """The tips the caller handles, newest first (at most 200)."""
+    today = local_today(clock)
+    return [TipOut.of(t, today) for t in triage.list_tips(session, actor, status)]
+
+
+@router.get("/tips/{tip_id:int}", response_model=TipOut, responses=errors(*READ_ONE))
+def get_tip(tip_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> TipOut:
+    """One tip with the phone and its own hash-chained timeline (handling staff only)."""
+    tip = triage.visible_tip(session, actor, tip_id)
+    out = TipOut.of(tip, local_today(clock), tip_events(session, tip.id))
+    out.similar_hazard_ids, out.similar_tip_ids = triage.duplicate_hints(session, actor, tip)
+    return out
+
+
+@router.get(
+    "/tips/{tip_id:int}/photos/{photo_id:int}",
+    response_class=Response,
+    responses={200: {"description": "The original, or an upright JPEG without EXIF",
+                     "content": {"image/*": BINARY}}, **errors(*READ_ONE)},
+)
+def tip_photo(tip_id: int, photo_id: int, actor: ActorDep, session: SessionDep,
+              variant: PhotoVariant | None = None) -> Response:
+    """A tip's photo, for the handling staff (the original keeps its EXIF, GPS included)."""
+    photo = triage.visible_tip_photo(session, actor, tip_id, photo_id)
+    storage = get_storage()
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if variant:
+        data = storage.get_derived(photo.sha256, variant)
+        if data is None:
+            raise NotFound("照片不存在")
+        return Response(data, media_type="image/jpeg", headers=headers)
+    with storage.open(photo.sha256) as blob:
+        return Response(blob.read(), media_type=photo.content_type, headers=headers)
+
+
+@router.post("/tips/{tip_id:int}/actions/{action}", response_model=TipActionOut,
+             openapi_extra=form_body(
+                 "TipActionForm", ReportFields, TipMergeFields, TipRejectFields,
+                 fields_by={"convert": ReportFields, "merge": TipMergeFields,
+                            "reject": TipRejectFields},
+                 description="convert: the fields of a report (defaults from the tip); "
+                             "merge: hazard_id; reject: reason (the tipster reads it)."),
+             responses=errors(*WRITE))
+def tip_action(tip_id: int, action: TipActionName, actor: ActorDep, form: ActionFormDep,
+               session: SessionDep, clock: ClockDep) -> TipActionOut:
+    """转为隐患 (convert), 合并 (merge) or 不予受理 (reject)."""
+    tip = triage.perform_tip_action(session, actor=actor, tip_id=tip_id, action=action,
+                                    form=form.fields, clock=clock)
+    return TipActionOut(id=tip.id, status=TipStatus(tip.status), hazard_id=tip.hazard_id)
+
+
+@router.post("/tips/{tip_id:int}/reward", response_model=TipRewardOut,
+             openapi_extra=form_body("TipRewardForm", TipRewardFields),
+             responses=errors(*WRITE))
+def decide_reward(tip_id: int, actor: ActorDep, form: ActionFormDep, session: SessionDep,
+                  clock: ClockDep) -> TipRewardOut:
+    """举报奖励 (committee): the amount by the rule table, the rule, the claim deadline."""
+    tip = rewards.decide_reward(session, actor=actor, tip_id=tip_id, form=form.fields,
+                                clock=clock)
+    out = reward_of(tip)
+    assert out is not None
+    return out
+
+
+@router.post("/tips/{tip_id:int}/reward/paid", response_model=TipRewardOut,
+             responses=errors(*WRITE))
+def reward_paid(tip_id: int, actor: ActorDep, session: SessionDep,
+                clock: ClockDep) -> TipRewardOut:
+    """The reward paid (on record)."""
+    tip = rewards.mark_paid(session, actor=actor, tip_id=tip_id, clock=clock)
+    out = reward_of(tip)
+    assert out is not None
+    return out
+
+

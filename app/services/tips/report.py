@@ -1,0 +1,149 @@
+"""群众举报: a tip from anyone, without an account — photos, what, where, optional phone.
+
+Rate-limited per source address (a sliding window in the database, so every app host counts
+the same tips); photos go through the evidence pipeline of hazard photos (inspection,
+storage by SHA-256, derivatives) and are copied onto the hazard when the tip is converted.
+"""
+
+import secrets
+from datetime import timedelta
+from functools import partial
+from math import ceil
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.core.clock import Clock, local_today
+from app.core.config import get_settings
+from app.core.db import on_rollback
+from app.core.errors import TooManyRequests, Unprocessable
+from app.models import Tip, TipPhoto, TipSubmission
+from app.services.hazards import photos as photo_service
+from app.services.media.storage import get_storage
+from app.services.tips.routing import route_tip
+from app.services.tips.schemas import CATEGORIES, TipStatus
+from app.services.tips.timeline import append_tip_event
+from app.workflow.fields import ShortText, Text, parse_fields
+
+RECEIPT_BYTES = 16  # 128 bits: a receipt cannot be guessed (≥ 80 bits required)
+
+
+class TipFields(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    description: Text
+    location: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    enterprise_name: ShortText | None = None
+    region_id: str | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{4,30}$")] | None = None
+    category: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+def new_receipt() -> str:
+    return secrets.token_urlsafe(RECEIPT_BYTES)
+
+
+def check_rate(session: Session, address: str, clock: Clock) -> None:
+    """429 with Retry-After when this address sent its allowance within the window."""
+    settings = get_settings()
+    now = clock.now()
+    window = timedelta(minutes=settings.tip_rate_window_minutes)
+    # Old entries are of no use to any window: drop them as we go.
+    session.execute(delete(TipSubmission).where(TipSubmission.at <= now - window))
+    count, oldest = session.execute(
+        select(func.count(), func.min(TipSubmission.at))
+        .where(TipSubmission.address == address, TipSubmission.at > now - window)).one()
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+
+
+def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
+    """The same allowance per phone number, whatever address it sends from."""
+    if not phone:
+        return
+    settings = get_settings()
+    now = clock.now()
+    window = timedelta(minutes=settings.tip_rate_window_minutes)
+    count, oldest = session.execute(
+        select(func.count(), func.min(Tip.received_at))
+        .where(Tip.phone == phone, Tip.received_at > now - window)).one()
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+
+
+def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int) -> None:
+    if count >= limit:
+        retry = max(1, ceil((oldest + window - now).total_seconds()))
+        raise TooManyRequests("举报过于频繁，请稍后再试",
+                              headers={"Retry-After": str(retry)})
+
+
+def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
+               address: str, clock: Clock) -> Tip:
+    """Check the rate, the fields and the photos; store the tip, its photos, its first event."""
+    check_rate(session, address, clock)
+    now = clock.now()
+    parsed, errors = parse_fields(TipFields, form, today=local_today(clock))
+    if parsed is not None and parsed.category and parsed.category not in CATEGORIES:
+        errors.append({"loc": ["body", "category"], "type": "enum", "msg": "未知的隐患类别"})
+    if not uploads:
+        errors.append({"loc": ["body", "photos"], "type": "missing",
+                       "msg": "请至少拍摄或上传一张照片"})
+    if errors:
+        raise Unprocessable(errors)
+    assert isinstance(parsed, TipFields)
+    # One number however it was typed (spaces, dashes), for the limit and the staff alike.
+    phone = parsed.phone.replace(" ", "").replace("-", "") if parsed.phone else None
+    check_phone_rate(session, phone, clock)
+    checked, upload_error = photo_service.inspect_uploads(uploads)
+    if upload_error is not None:
+        raise upload_error
+    route = route_tip(session, region_id=parsed.region_id, lat=parsed.lat, lon=parsed.lon,
+                      enterprise_name=parsed.enterprise_name)
+    tip = Tip(
+        receipt=new_receipt(), status=TipStatus.received, description=parsed.description,
+        location=parsed.location, lat=parsed.lat, lon=parsed.lon,
+        enterprise_name=parsed.enterprise_name, phone=phone, category=parsed.category,
+        region_id=route.region_id, enterprise_id=route.enterprise_id, county_id=route.county_id,
+        received_at=now, updated_at=now,
+        due_on=local_today(clock) + timedelta(days=get_settings().tip_due_days),
+    )
+    session.add(tip)
+    session.add(TipSubmission(address=address, at=now))
+    session.flush()
+    _store_photos(session, tip, checked, now)
+    # The chain records what was told and where it went; the phone stays on the tip row.
+    append_tip_event(session, tip=tip, action="receive", actor=None, at=now,
+                     note=parsed.description,
+                     data={"location": parsed.location, "lat": parsed.lat, "lon": parsed.lon,
+                           "enterprise_name": parsed.enterprise_name,
+                           "region_id": route.region_id, "enterprise_id": route.enterprise_id,
+                           "county_id": route.county_id,
+                           "photos": [p.sha256 for p in tip.photos]})
+    return tip
+
+
+def _store_photos(session: Session, tip: Tip, checked: list[photo_service.CheckedPhoto],
+                  now: Any) -> None:
+    storage = get_storage()
+    for photo in checked:
+        sha = photo.upload.sha256
+        photo_service.lock_blob(session, sha)
+        with photo.upload.path.open("rb") as source:
+            created = storage.put(sha, source)
+        if created:
+            on_rollback(session, partial(storage.delete, sha))
+        for variant, data in photo.facts.derivatives.items():
+            storage.put_derived(sha, variant, data)
+        facts = photo.facts
+        tip.photos.append(TipPhoto(
+            sha256=sha, size_bytes=photo.upload.size, content_type=facts.content_type,
+            width=facts.width, height=facts.height, orientation=facts.orientation,
+            captured_at=facts.captured_at, captured_offset_known=facts.captured_offset_known,
+            gps_lat=facts.gps[0] if facts.gps else None,
+            gps_lon=facts.gps[1] if facts.gps else None,
+            camera_make=facts.make, camera_model=facts.model, phash=facts.phash,
+            original_name=photo.upload.filename[:255], uploaded_at=now))
+    session.flush()

@@ -1,0 +1,28 @@
+// The tip page (/tip): "use my location" fills lat/lon; the sent page copies the receipt.
+(function () {
+  "use strict";
+  var locate = document.querySelector("[data-use-location]");
+  if (locate && navigator.geolocation) {
+    locate.addEventListener("click", function () {
+      var status = document.getElementById("f-location-status");
+      status.textContent = "正在获取位置…";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        document.getElementById("f-lat").value = pos.coords.latitude.toFixed(6);
+        document.getElementById("f-lon").value = pos.coords.longitude.toFixed(6);
+        status.textContent = "已获取位置";
+      }, function () {
+        status.textContent = "无法获取位置，请在“在哪里”中填写";
+      }, {enableHighAccuracy: true, timeout: 15000});
+    });
+  } else if (locate) {
+    locate.hidden = true;
+  }
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = document.getElementById(button.getAttribute("data-copy")).textContent;
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(function () { button.textContent = "已复制"; });
+      }
+    });
+  });
+})();

@@ -1,0 +1,48 @@
+"""The public tip pages (no account, no cookie): /tip, and the status page of a receipt."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.core.errors import DomainError
+from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.services.tips import receipts
+from app.services.tips import report as tip_report
+from app.web.responses import page, redirect, reject, typed_values
+
+router = APIRouter(include_in_schema=False)
+
+STATUS_WORDS = {"received": "已受理，核查中", "converted": "已交办整改", "merged": "处理中",
+                "rejected": "不予受理", "closed": "已办结"}
+
+
+@router.get("/tip", response_class=HTMLResponse)
+def tip_form(request: Request) -> HTMLResponse:
+    return page(request, "tip.html", values={}, errors={})
+
+
+@router.post("/tip", response_class=HTMLResponse)
+def send_tip(request: Request, form: ActionFormDep, session: SessionDep,
+             clock: ClockDep) -> HTMLResponse:
+    address = request.client.host if request.client else "unknown"
+    try:
+        tip = tip_report.submit_tip(session, form=form.fields, uploads=form.photos,
+                                    address=address, clock=clock)
+    except DomainError as error:
+        raise reject(request, error, "tip.html", values=typed_values(form)) from error
+    return page(request, "tip_sent.html", status=201, receipt=tip.receipt)
+
+
+@router.get("/tip/status", response_class=HTMLResponse)
+def status_form(request: Request,
+                receipt: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    if receipt:
+        return redirect(request, f"/tip/status/{receipt.strip()}")
+    return page(request, "tip_status.html", tip_state=None, status_words=STATUS_WORDS)
+
+
+@router.get("/tip/status/{receipt}", response_class=HTMLResponse)
+def tip_status(request: Request, receipt: str, session: SessionDep) -> HTMLResponse:
+    status = receipts.tip_status(session, receipt)  # 404 page for an unknown receipt
+    return page(request, "tip_status.html", tip_state=status, status_words=STATUS_WORDS)

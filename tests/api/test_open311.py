@@ -1,0 +1,76 @@
+"""Open311 GeoReport v2 over public tips, with the request shapes of the spec's examples
+(https://wiki.open311.org/GeoReport_v2): every field a client sends, files as `media`."""
+
+from sqlalchemy import select
+
+from app.models import Tip
+from tests.api.helpers import ok
+from tests.samples import photo
+
+# The spec's POST example, field for field (media_url is not fetched: files are `media`).
+SPEC_EXAMPLE = {
+    "api_key": "xyz", "jurisdiction_id": "city.gov", "service_code": "fire",
+    "lat": "37.76524078", "long": "-122.4212043", "address_string": "1234 5th street",
+    "email": "smit333@sfgov.edu", "device_id": "tt222111", "account_id": "123456",
+    "first_name": "john", "last_name": "smith", "phone": "111111111",
+    "description": "A large sinkhole is destroying the street",
+    "media_url": "http://www.example.com/image.png",
+}
+
+
+def media() -> tuple[str, tuple[str, bytes, str]]:
+    name, part = photo()
+    assert name == "photos"
+    return ("media", part)
+
+
+def test_services_are_the_hazard_categories(client) -> None:
+    services = ok(client.get("/open311/v2/services.json"))
+    codes = {s["service_code"] for s in services}
+    assert {"fire", "electrical", "other"} <= codes
+    for service in services:
+        assert {"service_code", "service_name", "description", "metadata", "type",
+                "keywords", "group"} <= set(service)
+        assert service["metadata"] is False and service["type"] == "realtime"
+
+
+def test_a_request_is_a_tip_and_its_status_is_open_then_closed(client, auth, db) -> None:
+    response = client.post("/open311/v2/requests.json", data=SPEC_EXAMPLE, files=[media()])
+    assert response.status_code == 201, response.text
+    [created] = response.json()
+    assert {"service_request_id", "token"} <= set(created)
+    request_id = created["service_request_id"]
+    tip = db.scalars(select(Tip).where(Tip.receipt == request_id)).one()
+    assert (tip.category, tip.phone, tip.location) == ("fire", "111111111", "1234 5th street")
+    assert (tip.lat, tip.lon) == (37.76524078, -122.4212043)
+    assert len(tip.photos) == 1
+
+    [status] = ok(client.get(f"/open311/v2/requests/{request_id}.json"))
+    assert status["service_request_id"] == request_id
+    assert status["status"] == "open"
+    assert status["service_code"] == "fire"
+    assert {"status_notes", "requested_datetime", "updated_datetime"} <= set(status)
+    assert "111111111" not in str(status)
+
+    ok(client.post(f"/api/v1/tips/{tip.id}/actions/reject", data={"reason": "不在本县辖区"},
+                   headers=auth("anweiban")))
+    [status] = ok(client.get(f"/open311/v2/requests/{request_id}.json"))
+    assert status["status"] == "closed" and "不在本县辖区" in status["status_notes"]
+
+
+def test_a_request_by_coordinates_alone_and_bad_requests(client) -> None:
+    by_point = {"service_code": "electrical", "lat": "29.8021", "long": "119.6912",
+                "description": "电线裸露"}
+    response = client.post("/open311/v2/requests.json", data=by_point, files=[media()])
+    assert response.status_code == 201, response.text
+    unknown = client.post("/open311/v2/requests.json",
+                          data={**by_point, "service_code": "001"}, files=[media()])
+    assert unknown.status_code == 422
+    nowhere = client.post("/open311/v2/requests.json",
+                          data={"service_code": "fire", "description": "x"}, files=[media()])
+    assert nowhere.status_code == 422
+    no_media = client.post("/open311/v2/requests.json", data=by_point)
+    assert no_media.status_code == 422
+    # An id is a receipt: a sequential number or a guess finds nothing.
+    for wrong in ("1", "2", "x" * 22):
+        assert client.get(f"/open311/v2/requests/{wrong}.json").status_code == 404

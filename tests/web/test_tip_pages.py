@@ -1,0 +1,43 @@
+"""The public tip pages: no account, no cookie; the receipt page tells the outcome only."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.samples import photo
+
+DATA = {"description": "仓库安全出口被货物堵死", "location": "工业园区一号门东侧",
+        "phone": "13812345678", "enterprise_name": "演示机械制造"}
+
+
+def test_the_tip_page_sends_a_tip_and_shows_its_receipt(app) -> None:
+    browser = TestClient(app)
+    form = browser.get("/tip")
+    assert form.status_code == 200
+    for name in ("photos", "description", "location", "enterprise_name", "phone", "lat", "lon"):
+        assert f'name="{name}"' in form.text
+    assert 'capture="environment"' in form.text and "使用我的位置" in form.text
+    assert 'name="viewport" content="width=device-width' in form.text
+    assert "退出登录" not in form.text
+
+    sent = browser.post("/tip", data=DATA, files=[photo()])
+    assert sent.status_code == 201, sent.text
+    receipt = re.search(r'<output id="receipt">([\w-]+)</output>', sent.text).group(1)
+    assert len(receipt) >= 22
+    assert "set-cookie" not in sent.headers
+
+    status = browser.get(f"/tip/status/{receipt}")
+    assert status.status_code == 200
+    assert "已受理" in status.text
+    for secret in ("13812345678", "演示机械制造", "县安委办"):
+        assert secret not in status.text
+    assert browser.get("/tip/status/" + "x" * 22).status_code == 404
+    found = browser.get("/tip/status", params={"receipt": receipt}, follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"] == f"/tip/status/{receipt}"
+
+
+def test_a_refused_tip_keeps_what_was_typed(app) -> None:
+    refused = TestClient(app).post("/tip", data=DATA)
+    assert refused.status_code == 422
+    assert 'value="工业园区一号门东侧"' in refused.text
+    assert "请至少拍摄或上传一张照片" in refused.text
