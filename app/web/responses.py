@@ -33,9 +33,13 @@ class PageRejected(DomainError):
         self.keeps_transaction = cause.keeps_transaction
 
 
+# The JSON interfaces: the API, and Open311 for the clients that speak it.
+JSON_PREFIXES = ("/api/", "/open311/")
+
+
 def is_page(request: Request) -> bool:
-    """Requests for pages (not the JSON API) get their errors as pages."""
-    return not request.url.path.startswith("/api/")
+    """Requests for pages (not the JSON interfaces) get their errors as pages."""
+    return not request.url.path.startswith(JSON_PREFIXES)
 
 
 def page(request: Request, template: str, *, status: int = 200,

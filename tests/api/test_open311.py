@@ -74,3 +74,14 @@ def test_a_request_by_coordinates_alone_and_bad_requests(client) -> None:
     # An id is a receipt: a sequential number or a guess finds nothing.
     for wrong in ("1", "2", "x" * 22):
         assert client.get(f"/open311/v2/requests/{wrong}.json").status_code == 404
+
+
+def test_open311_errors_are_json_like_the_api(client) -> None:
+    """An Open311 client reads errors as JSON, never the pages' HTML error page."""
+    missing = client.get("/open311/v2/requests/" + "x" * 22 + ".json")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/json")
+    assert isinstance(missing.json()["detail"], str)
+    refused = client.post("/open311/v2/requests.json", data={"service_code": "x"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/json")
