@@ -19,5 +19,6 @@ def safety_page(enterprise_id: int, session: SessionDep,
     enterprise = safety_code.public_enterprise(session, enterprise_id, s)
     colour = safety_code.colour_of(session, enterprise.id)
     html = render("safety_code.html", name=enterprise.name, colour=colour,
-                  colour_label=safety_code.COLOUR_LABELS[colour])
+                  colour_label=safety_code.COLOUR_LABELS[colour],
+                  tip_url=f"/tip?enterprise={enterprise.id}&s={s}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.core.errors import DomainError
+from app.core.schemas import MAX_ID
 from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.services.checks import safety_code
 from app.services.tips import receipts
 from app.services.tips import report as tip_report
 from app.web.responses import page, redirect, reject, typed_values
@@ -18,8 +20,15 @@ STATUS_WORDS = {"received": "已受理，核查中", "converted": "已交办整�
 
 
 @router.get("/tip", response_class=HTMLResponse)
-def tip_form(request: Request) -> HTMLResponse:
-    return page(request, "tip.html", values={}, errors={})
+def tip_form(request: Request, session: SessionDep,
+             enterprise: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+             s: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
+    """The tip form; from an enterprise's 安全码 (`?enterprise=&s=`), about that enterprise."""
+    if enterprise is None:
+        return page(request, "tip.html", values={}, errors={})
+    named = safety_code.public_enterprise(session, enterprise, s)
+    return page(request, "tip.html", errors={}, about=named.name,
+                values={"enterprise_code": safety_code.tip_code(named.id)})
 
 
 @router.post("/tip", response_class=HTMLResponse)

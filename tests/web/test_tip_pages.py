@@ -41,3 +41,35 @@ def test_a_refused_tip_keeps_what_was_typed(app) -> None:
     assert refused.status_code == 422
     assert 'value="工业园区一号门东侧"' in refused.text
     assert "请至少拍摄或上传一张照片" in refused.text
+
+
+def test_the_safety_code_leads_to_a_tip_about_that_enterprise(app, db) -> None:
+    """Scanned at the factory gate: the 安全码 page offers the tip form, which names the
+    enterprise and sends its signed code, so the tip reaches that enterprise's supervisors
+    whatever the tipster types; a code this server did not sign is refused."""
+    from sqlalchemy import select
+
+    from app.models import Enterprise, Tip
+    from app.services.checks import safety_code
+
+    enterprise = db.scalars(select(Enterprise).order_by(Enterprise.id.desc())).first()
+    browser = TestClient(app)
+    gate = browser.get(safety_code.public_path(enterprise.id))
+    assert gate.status_code == 200
+    link = re.search(r'href="(/tip\?enterprise=\d+&amp;s=[\w-]+)"', gate.text).group(1)
+    form = browser.get(link.replace("&amp;", "&"))
+    assert form.status_code == 200
+    assert f"举报对象：<strong>{enterprise.name}</strong>" in form.text
+    assert 'name="enterprise_name"' not in form.text
+    code = re.search(r'name="enterprise_code" value="([\w.-]+)"', form.text).group(1)
+
+    fields = {"description": "配电房门口堆满纸箱", "location": "厂区东门", "enterprise_code": code}
+    assert browser.post("/tip", data=fields, files=[photo()]).status_code == 201
+    sent = db.scalars(select(Tip).order_by(Tip.id.desc())).first()
+    assert sent.enterprise_id == enterprise.id
+
+    forged = browser.post("/tip", data={**fields, "enterprise_code": f"{enterprise.id}.AAAA"},
+                          files=[photo()])
+    assert forged.status_code == 422
+    assert "安全码无效" in forged.text
+    assert browser.get(f"/tip?enterprise={enterprise.id}&s=AAAA").status_code == 404

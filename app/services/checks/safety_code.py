@@ -40,6 +40,17 @@ def public_path(enterprise_id: int) -> str:
     return f"/safety/{enterprise_id}?s={signature(enterprise_id)}"
 
 
+def tip_code(enterprise_id: int) -> str:
+    """What the 安全码's tip form sends: the enterprise's id with its signature."""
+    return f"{enterprise_id}.{signature(enterprise_id)}"
+
+
+def enterprise_of_tip_code(session: Session, code: str) -> Enterprise:
+    """The enterprise a tip code names; 404 for a code this server did not sign."""
+    number, _, sig = code.partition(".")
+    return public_enterprise(session, int(number) if number.isdigit() else 0, sig)
+
+
 def colour_of(session: Session, enterprise_id: int) -> str:
     open_major = session.scalar(select(Hazard.id).where(
         Hazard.enterprise_id == enterprise_id, Hazard.level == HazardLevel.major,

@@ -38,6 +38,8 @@ class TipFields(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     enterprise_name: ShortText | None = None
+    # From an enterprise's 安全码 (signed: checks.safety_code.tip_code): names it for sure.
+    enterprise_code: Annotated[str, StringConstraints(max_length=100)] | None = None
     region_id: str | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{4,30}$")] | None = None
     category: Annotated[str, StringConstraints(max_length=100)] | None = None
@@ -101,7 +103,8 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     if upload_error is not None:
         raise upload_error
     route = route_tip(session, region_id=parsed.region_id, lat=parsed.lat, lon=parsed.lon,
-                      enterprise_name=parsed.enterprise_name)
+                      enterprise_name=parsed.enterprise_name,
+                      enterprise_code=parsed.enterprise_code)
     tip = Tip(
         receipt=new_receipt(), status=TipStatus.received, description=parsed.description,
         location=parsed.location, lat=parsed.lat, lon=parsed.lon,

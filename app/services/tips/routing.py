@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.db import valid_id
-from app.core.errors import Unprocessable
+from app.core.errors import NotFound, Unprocessable
 from app.models import Enterprise, Region
 from app.models.enums import RegionLevel
+from app.services.checks import safety_code
 from app.services.org.regions import ancestor_at_level
 
 NEAREST_M = 2000.0
@@ -60,8 +61,18 @@ def nearest_enterprise(session: Session, lat: float, lon: float) -> Enterprise |
     return min(scored)[2] if scored else None
 
 
+def coded_enterprise(session: Session, code: str) -> Enterprise:
+    """The enterprise of a 安全码's tip form; a code this server did not sign is a 422 (the
+    field is wrong, not a resource missing)."""
+    try:
+        return safety_code.enterprise_of_tip_code(session, code)
+    except NotFound:
+        raise Unprocessable([{"loc": ["body", "enterprise_code"], "type": "value_error",
+                              "msg": "安全码无效：请重新扫码"}]) from None
+
+
 def route_tip(session: Session, *, region_id: str | None, lat: float | None, lon: float | None,
-              enterprise_name: str | None) -> Route:
+              enterprise_name: str | None, enterprise_code: str | None = None) -> Route:
     township: Region | None = None
     if region_id not in (None, ""):
         try:
@@ -72,7 +83,9 @@ def route_tip(session: Session, *, region_id: str | None, lat: float | None, lon
         if township is None or township.level != RegionLevel.township:
             raise Unprocessable([{"loc": ["body", "region_id"], "type": "value_error",
                                   "msg": "请选择所在乡镇（街道）"}])
-    enterprise = named_enterprise(session, enterprise_name)
+    enterprise = coded_enterprise(session, enterprise_code) if enterprise_code else None
+    if enterprise is None:
+        enterprise = named_enterprise(session, enterprise_name)
     if enterprise is None and lat is not None and lon is not None:
         enterprise = nearest_enterprise(session, lat, lon)
     if township is None and enterprise is not None:
