@@ -212,22 +212,16 @@ Index("ix_hazard_region_state_ranking", Hazard.region_id, Hazard.state,
       postgresql_include=["id", "reported_at", "reporter_role"])
 
 
-class Photo(Base):
-    """An evidence photo; the original bytes are stored by their SHA-256 and never modified."""
+class PhotoColumns:
+    """What a stored photo is, for a hazard's evidence photo and a tip's photo alike: its blob
+    (by SHA-256, never modified), size and type, and what its EXIF said."""
 
-    __tablename__ = "photo"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(64))
     width: Mapped[int]
     height: Mapped[int]
     original_name: Mapped[str] = mapped_column(String(255), default="")
-    # The action whose evidence this is (report, submit, verify, ...).
-    action: Mapped[str | None] = mapped_column(String(32))
     orientation: Mapped[int | None]
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     captured_offset_known: Mapped[bool | None]
@@ -236,10 +230,22 @@ class Photo(Base):
     camera_make: Mapped[str | None] = mapped_column(String(100))
     camera_model: Mapped[str | None] = mapped_column(String(100))
     phash: Mapped[str | None] = mapped_column(String(16))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Photo(PhotoColumns, Base):
+    """An evidence photo of a step of the loop."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
+    # The action whose evidence this is (report, submit, verify, ...).
+    action: Mapped[str | None] = mapped_column(String(32))
     # Authenticity flags raised at upload: [{"code", "message", "photo_id"?}]; warnings unless
     # a setting makes them refuse.
     flags: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     hazard: Mapped[Hazard] = relationship(back_populates="photos")

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
-from app.models.hazards import GENESIS_HASH
+from app.models.hazards import GENESIS_HASH, PhotoColumns
 
 
 class Tip(Base):
@@ -55,7 +55,7 @@ class Tip(Base):
     photos: Mapped[list["TipPhoto"]] = relationship(order_by="TipPhoto.id")
 
 
-class TipPhoto(Base):
+class TipPhoto(PhotoColumns, Base):
     """A tip's photo: the same facts as a hazard's Photo, stored by SHA-256 in the same blobs;
     copied onto the hazard's photos when the tip is converted."""
 
@@ -63,21 +63,6 @@ class TipPhoto(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tip_id: Mapped[int] = mapped_column(ForeignKey("tip.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size_bytes: Mapped[int]
-    content_type: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int]
-    height: Mapped[int]
-    original_name: Mapped[str] = mapped_column(String(255), default="")
-    orientation: Mapped[int | None]
-    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    captured_offset_known: Mapped[bool | None]
-    gps_lat: Mapped[float | None]
-    gps_lon: Mapped[float | None]
-    camera_make: Mapped[str | None] = mapped_column(String(100))
-    camera_model: Mapped[str | None] = mapped_column(String(100))
-    phash: Mapped[str | None] = mapped_column(String(16))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TipEvent(Base):

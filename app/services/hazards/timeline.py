@@ -43,11 +43,15 @@ def canonical_content(event: Event) -> dict[str, Any]:
     }
 
 
-def compute_hash(prev_hash: str, event: Event) -> str:
-    body = json.dumps(
-        canonical_content(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+def link_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    """One link of a chain: SHA-256 over the previous hash and the canonical JSON content
+    (every timeline hashes the same way: hazards', tips')."""
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def compute_hash(prev_hash: str, event: Event) -> str:
+    return link_hash(prev_hash, canonical_content(event))
 
 
 def append_event(
@@ -147,11 +151,16 @@ def verify_chains(session: Session, hazard_id: int | None = None) -> Iterator[Br
         expected_prev, expected_seq = event.hash, event.seq + 1
 
 
+# The append-only timelines, by their model: an ORM delete or edit of one raises before the
+# flush (the database's triggers refuse it too). Other domains add theirs (tips).
+APPEND_ONLY: dict[type, str] = {Event: "timeline events"}
+
+
 @sa_event.listens_for(Session, "before_flush")
-def _events_are_append_only(session: Session, _context: Any, _instances: Any) -> None:
+def _timelines_are_append_only(session: Session, _context: Any, _instances: Any) -> None:
     for obj in session.deleted:
-        if isinstance(obj, Event):
-            raise RuntimeError("timeline events are never deleted")
+        if kind := APPEND_ONLY.get(type(obj)):
+            raise RuntimeError(f"{kind} are never deleted")
     for obj in session.dirty:
-        if isinstance(obj, Event) and session.is_modified(obj):
-            raise RuntimeError("timeline events are never edited")
+        if (kind := APPEND_ONLY.get(type(obj))) and session.is_modified(obj):
+            raise RuntimeError(f"{kind} are never edited")

@@ -1,18 +1,17 @@
 """A tip's own timeline: append-only, hash-chained per tip like a hazard's
 (services/hazards/timeline.py): SHA-256 over the previous hash and the canonical content."""
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
 from app.models import Tip, TipEvent
 from app.models.hazards import GENESIS_HASH
+from app.services.hazards.timeline import APPEND_ONLY, link_hash
 
 PUBLIC = "public"  # the actor_role of the tipster's own events
 
@@ -31,9 +30,7 @@ def canonical_content(event: TipEvent) -> dict[str, Any]:
 
 
 def compute_hash(prev_hash: str, event: TipEvent) -> str:
-    body = json.dumps(canonical_content(event), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return link_hash(prev_hash, canonical_content(event))
 
 
 def append_tip_event(session: Session, *, tip: Tip, action: str, actor: Actor | None,
@@ -75,11 +72,4 @@ def broken_links(events: list[TipEvent]) -> list[int]:
     return broken
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _tip_events_are_append_only(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in session.deleted:
-        if isinstance(obj, TipEvent):
-            raise RuntimeError("tip timeline events are never deleted")
-    for obj in session.dirty:
-        if isinstance(obj, TipEvent) and session.is_modified(obj):
-            raise RuntimeError("tip timeline events are never edited")
+APPEND_ONLY[TipEvent] = "tip timeline events"
