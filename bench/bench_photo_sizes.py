@@ -1,6 +1,6 @@
 """Benchmark one photo upload at the sizes phones take: 12, 48, 108 and 200 MP.
 
-Not a test: it prints figures. The targets (issue 12): a 12 MP JPEG's upload peaks at
+Not a test: it prints figures. The targets (docs/domain.md): a 12 MP JPEG's upload peaks at
 <= 80 MB RSS, and up to 200 MP is accepted with memory bounded (a baseline JPEG is decoded at
 1/8 scale, app/services/media/imaging/process.py), so its peak stays near the 12 MP one.
 

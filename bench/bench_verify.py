@@ -1,6 +1,6 @@
 """Benchmark `bihuan audit checkpoint` and `bihuan audit verify` on a generated province.
 
-Not a test: it prints figures. Issue 12 asks for verify's time and memory on the generated
+Not a test: it prints figures: verify's time and memory on the generated
 province (1,000,000 hazards, 6.9M events); verify walks the hazards in keyset batches, so its
 memory must stay flat however many there are, and its time grow with the events.
 
@@ -10,7 +10,7 @@ an Ed25519 key in a temp dir; then, each as a `bihuan` subprocess reporting its 
 (VmHWM): `audit checkpoint` (signs every head, copies them to a temp dir) and `audit verify`
 (every chain, every row, against that checkpoint). The reference (floor) is reading every
 event row, ordered as verify reads them, with plain psycopg through a server-side cursor and
-nothing computed. The last lines extrapolate linearly in events to the issue's province.
+nothing computed. The last lines extrapolate linearly in events to a province of 1M hazards.
 
 Usage:  .venv/bin/python bench/bench_verify.py [--pg-url postgresql://postgres@127.0.0.1:5432/test]
             [--hazards 25000 100000] [--batch 2000]
@@ -37,7 +37,7 @@ from bench.lib.server import exit_on_signals
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-PROVINCE = (1_000_000, 6_900_000)  # the issue's generated province: hazards, events
+PROVINCE = (1_000_000, 6_900_000)  # the generated province (bihuan scale generate): hazards, events
 SMOKE_HAZARDS = [300]
 # Runs the command in this process and prints its peak RSS last, on stderr.
 CHILD = ("import atexit, sys\n"

@@ -1,4 +1,4 @@
-"""Inputs are bounded: dates an action sets, ids, months, search text (issue 12, section 3).
+"""Inputs are bounded: dates an action sets, ids, months, search text (docs/api.md).
 
 A value out of range answers 422 saying the range, never 500 and never a stalled worker.
 """

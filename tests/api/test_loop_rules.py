@@ -1,4 +1,4 @@
-"""The rules of the loop (issue 12, section 5): a listed hazard ends only once delisted (摘牌
+"""The rules of the loop (docs/domain.md): a listed hazard ends only once delisted (摘牌
 first, its own decision on record), the board never counts an ended hazard as listed, and a
 major hazard is reported with its basis: the clause it matches, or an assessment's."""
 

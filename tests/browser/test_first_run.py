@@ -1,4 +1,4 @@
-"""The first run as a newcomer sees it (issue: a living demo county): `bihuan demo` plays the
+"""The first run as a newcomer sees it (README: what the first run shows): `bihuan demo` plays the
 county's four-month story, then the board shows a figure in every box and each demo user's
 home has work waiting. Screenshots of each go to test-artifacts/ (first-run-*.png)."""
 

@@ -1,4 +1,4 @@
-"""Every field an action takes is bounded (issue 12, section 3): a new unbounded integer or
+"""Every field an action takes is bounded (docs/domain.md): a new unbounded integer or
 date field in app/workflow/fields.py fails here, before it reaches the database or the worker.
 """
 

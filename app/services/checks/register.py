@@ -6,6 +6,7 @@ enterprise (or risk point) the caller may not see answers 404, whatever the role
 
 import base64
 import binascii
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -16,7 +17,7 @@ from app.access.scopes import check_enterprises
 from app.core.clock import Clock
 from app.core.db import valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.models import ControlMeasure, Enterprise, RiskPoint
+from app.models import CheckTask, ControlMeasure, Enterprise, RiskPoint
 from app.models.checks import RiskLevel
 from app.services.checks.schemas import (
     MeasureIn,
@@ -28,6 +29,9 @@ from app.services.checks.schemas import (
 
 COLOURS = {RiskLevel.major: "red", RiskLevel.high: "orange", RiskLevel.medium: "yellow",
            RiskLevel.low: "blue"}
+
+# The rows that belong to one enterprise and are seen through it (of_visible_enterprise).
+Owned = TypeVar("Owned", RiskPoint, CheckTask)
 
 
 def visible_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
@@ -98,18 +102,26 @@ def create_risk_point(session: Session, actor: Actor, enterprise_id: int, body: 
     return point
 
 
+def of_visible_enterprise(session: Session, actor: Actor, model: type[Owned], row_id: int,
+                          children: Any, missing: str, *, for_update: bool = False) -> Owned:
+    """A row of an enterprise the caller may check (with its children loaded), or 404."""
+    row = None
+    if valid_id(row_id):
+        query = select(model).where(model.id == row_id,  # type: ignore[attr-defined]
+                                    model.enterprise_id.in_(  # type: ignore[attr-defined]
+                                        check_enterprises(actor)))
+        if for_update:
+            query = query.with_for_update(of=model)
+        row = session.scalars(query.options(selectinload(children))).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def visible_risk_point(session: Session, actor: Actor, risk_point_id: int, *,
                        for_update: bool = False) -> RiskPoint:
-    point = None
-    if valid_id(risk_point_id):
-        query = select(RiskPoint).where(RiskPoint.id == risk_point_id,
-                                        RiskPoint.enterprise_id.in_(check_enterprises(actor)))
-        if for_update:
-            query = query.with_for_update(of=RiskPoint)
-        point = session.scalars(query.options(selectinload(RiskPoint.measures))).first()
-    if point is None:
-        raise NotFound("风险点不存在")
-    return point
+    return of_visible_enterprise(session, actor, RiskPoint, risk_point_id, RiskPoint.measures,
+                                 "风险点不存在", for_update=for_update)
 
 
 def update_risk_point(session: Session, actor: Actor, risk_point_id: int, patch: RiskPointPatch,

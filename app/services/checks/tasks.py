@@ -20,7 +20,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.models import CheckItem, CheckTask, ControlMeasure, Enterprise, RiskPoint
 from app.models.checks import Frequency, Outcome, TaskKind, TaskState
 from app.models.enums import HazardLevel
-from app.services.checks.register import decode_cursor, encode_cursor
+from app.services.checks.register import decode_cursor, encode_cursor, of_visible_enterprise
 from app.services.checks.schemas import CheckItemOut, CheckTaskOut
 from app.services.hazards import report as report_service
 from app.services.media.imaging.staged import StagedFile
@@ -164,16 +164,8 @@ def tasks_out(session: Session, tasks: list[CheckTask], today: date) -> list[Che
 
 def visible_task(session: Session, actor: Actor, task_id: int, *,
                  for_update: bool = False) -> CheckTask:
-    task = None
-    if valid_id(task_id):
-        query = select(CheckTask).where(CheckTask.id == task_id,
-                                        CheckTask.enterprise_id.in_(check_enterprises(actor)))
-        if for_update:
-            query = query.with_for_update(of=CheckTask)
-        task = session.scalars(query.options(selectinload(CheckTask.items))).first()
-    if task is None:
-        raise NotFound("排查任务不存在")
-    return task
+    return of_visible_enterprise(session, actor, CheckTask, task_id, CheckTask.items,
+                                 "排查任务不存在", for_update=for_update)
 
 
 # --- Answering -----------------------------------------------------------------------------

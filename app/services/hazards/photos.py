@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from app.services.hazards import authenticity
 from app.services.hazards.schemas import FlagMatch
 from app.services.media.imaging.process import VARIANT_SIDES, PhotoFacts, process_photo
 from app.services.media.imaging.staged import StagedFile
-from app.services.media.storage import get_storage
+from app.services.media.storage import BlobStorage, get_storage
 from app.services.operations.metrics import PHOTO_INGEST
 
 Upload = StagedFile
@@ -72,15 +73,9 @@ def store_photos(
     storage = get_storage()
     rows = []
     for photo, photo_flags in zip(photos, flags, strict=True):
-        sha = photo.upload.sha256
-        lock_blob(session, sha)
-        with photo.upload.path.open("rb") as source:
-            created = storage.put(sha, source)
-        if created:
-            on_rollback(session, partial(storage.delete, sha))
-        for variant, data in photo.facts.derivatives.items():
-            storage.put_derived(sha, variant, data)
-        row = _row(hazard, action, photo, photo_flags, uploaded_by_id, at)
+        store_blob(session, storage, photo)
+        row = Photo(hazard=hazard, action=action, flags=[f.as_data() for f in photo_flags],
+                    uploaded_by_id=uploaded_by_id, uploaded_at=at, **photo_columns(photo))
         session.add(row)
         rows.append(row)
     session.flush()
@@ -100,30 +95,38 @@ def lock_blob(session: Session, sha256: str) -> None:
         session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-def _row(hazard: Hazard, action: str, photo: CheckedPhoto, flags: list[authenticity.Flag],
-         uploaded_by_id: int, at: datetime) -> Photo:
+def store_blob(session: Session, storage: BlobStorage, photo: CheckedPhoto) -> None:
+    """Write the original (once per SHA-256) and its derivatives; a rollback of the
+    transaction removes a blob this call created. Hazard photos and tip photos alike."""
+    sha = photo.upload.sha256
+    lock_blob(session, sha)
+    with photo.upload.path.open("rb") as source:
+        created = storage.put(sha, source)
+    if created:
+        on_rollback(session, partial(storage.delete, sha))
+    for variant, data in photo.facts.derivatives.items():
+        storage.put_derived(sha, variant, data)
+
+
+def photo_columns(photo: CheckedPhoto) -> dict[str, Any]:
+    """The stored facts of a checked upload (models.hazards.PhotoColumns, but the time)."""
     facts = photo.facts
-    return Photo(
-        hazard=hazard,
-        action=action,
-        sha256=photo.upload.sha256,
-        size_bytes=photo.upload.size,
-        content_type=facts.content_type,
-        width=facts.width,
-        height=facts.height,
-        orientation=facts.orientation,
-        captured_at=facts.captured_at,
-        captured_offset_known=facts.captured_offset_known,
-        gps_lat=facts.gps[0] if facts.gps else None,
-        gps_lon=facts.gps[1] if facts.gps else None,
-        camera_make=facts.make,
-        camera_model=facts.model,
-        phash=facts.phash,
-        flags=[f.as_data() for f in flags],
-        original_name=photo.upload.filename[:255],
-        uploaded_by_id=uploaded_by_id,
-        uploaded_at=at,
-    )
+    return {
+        "sha256": photo.upload.sha256,
+        "size_bytes": photo.upload.size,
+        "content_type": facts.content_type,
+        "width": facts.width,
+        "height": facts.height,
+        "orientation": facts.orientation,
+        "captured_at": facts.captured_at,
+        "captured_offset_known": facts.captured_offset_known,
+        "gps_lat": facts.gps[0] if facts.gps else None,
+        "gps_lon": facts.gps[1] if facts.gps else None,
+        "camera_make": facts.make,
+        "camera_model": facts.model,
+        "phash": facts.phash,
+        "original_name": photo.upload.filename[:255],
+    }
 
 
 def visible_matches(session: Session, actor: Actor,

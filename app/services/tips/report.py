@@ -7,7 +7,6 @@ storage by SHA-256, derivatives) and are copied onto the hazard when the tip is 
 
 import secrets
 from datetime import timedelta
-from functools import partial
 from math import ceil
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app.core.clock import Clock, local_today
 from app.core.config import get_settings
-from app.core.db import on_rollback
 from app.core.errors import TooManyRequests, Unprocessable
 from app.models import Tip, TipPhoto, TipSubmission
 from app.services.hazards import photos as photo_service
@@ -132,21 +130,6 @@ def _store_photos(session: Session, tip: Tip, checked: list[photo_service.Checke
                   now: Any) -> None:
     storage = get_storage()
     for photo in checked:
-        sha = photo.upload.sha256
-        photo_service.lock_blob(session, sha)
-        with photo.upload.path.open("rb") as source:
-            created = storage.put(sha, source)
-        if created:
-            on_rollback(session, partial(storage.delete, sha))
-        for variant, data in photo.facts.derivatives.items():
-            storage.put_derived(sha, variant, data)
-        facts = photo.facts
-        tip.photos.append(TipPhoto(
-            sha256=sha, size_bytes=photo.upload.size, content_type=facts.content_type,
-            width=facts.width, height=facts.height, orientation=facts.orientation,
-            captured_at=facts.captured_at, captured_offset_known=facts.captured_offset_known,
-            gps_lat=facts.gps[0] if facts.gps else None,
-            gps_lon=facts.gps[1] if facts.gps else None,
-            camera_make=facts.make, camera_model=facts.model, phash=facts.phash,
-            original_name=photo.upload.filename[:255], uploaded_at=now))
+        photo_service.store_blob(session, storage, photo)
+        tip.photos.append(TipPhoto(uploaded_at=now, **photo_service.photo_columns(photo)))
     session.flush()

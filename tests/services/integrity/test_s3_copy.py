@@ -1,4 +1,4 @@
-"""With photos in S3, each checkpoint is copied to the bucket too (issue 12 §1), and a copy
+"""With photos in S3, each checkpoint is copied to the bucket too (docs/integrity.md), and a copy
 downloaded from there is what `bihuan audit verify --checkpoint-file` checks the database
 against, even once every checkpoint is gone from it. S3 is a moto server (or the one CI names)."""
 

@@ -1,4 +1,4 @@
-"""`bihuan audit verify` names every tampering of someone with database access (issue 12):
+"""`bihuan audit verify` names every tampering of someone with database access (docs/integrity.md):
 the append-only triggers are dropped first, as an intruder would, on SQLite and PostgreSQL."""
 
 import json

@@ -1,4 +1,4 @@
-"""The worker's scan keeps its write transactions short (issue 12, section 3).
+"""The worker's scan keeps its write transactions short (docs/architecture.md).
 
 What is due is decided from a read-only snapshot, so a hazard with nothing due takes no write
 transaction, one with steps due takes one of its own for just those steps, and a write by
