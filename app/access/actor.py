@@ -23,6 +23,10 @@ class Actor:
     unit_kind: UnitKind | None
     unit_region_paths: tuple[str, ...]  # inspector: regions the unit supervises
     unit_industry_ids: frozenset[int]  # inspector (department): industries it supervises
+    # Account state the request gate reads (app/services/accounts/auth.py): a token of a user
+    # who must change the password, or must enrol a second factor, opens only /me.
+    password_change_required: bool = False
+    otp_enabled: bool = False
 
 
 def load_actor(session: Session, user: User, region_path: str | None = None) -> Actor:
@@ -50,4 +54,6 @@ def load_actor(session: Session, user: User, region_path: str | None = None) -> 
         unit_kind=unit_kind,
         unit_region_paths=paths,
         unit_industry_ids=industries,
+        password_change_required=bool(user.password_change_required),
+        otp_enabled=bool(user.otp_enabled),
     )

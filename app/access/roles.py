@@ -67,6 +67,8 @@ ROLE_SCOPES: dict[Role, Scope] = {
     Role.inspector: Scope.unit,
     Role.committee: Scope.region,
     Role.admin: Scope.region,
+    Role.security_admin: Scope.region,
+    Role.audit_admin: Scope.region,
 }
 
 

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # false, never; true, always (refused without STORAGE_BACKEND=s3).
     audit_checkpoint_s3: bool | None = Field(None, alias="AUDIT_CHECKPOINT_S3")
     audit_checkpoint_hours: float = Field(24, alias="AUDIT_CHECKPOINT_HOURS", gt=0)
+    # 国密 (密评): "gm" chains with SM3 and encrypts personal data with SM4 (app/core/crypto.py).
+    crypto_profile: Literal["default", "gm"] = Field("default", alias="CRYPTO_PROFILE")
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)

@@ -1,5 +1,6 @@
 """Database plumbing: declarative base, engine, and the one-transaction-per-request session."""
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+logger = logging.getLogger(__name__)
+# Session.info key of the writes that outlive their transaction (keep_write).
+KEPT_WRITES = "kept_writes"
 
 # Execution option marking a transaction that only reads (SQLite begins it without the lock).
 READ_ONLY = "bihuan_read_only"
@@ -188,7 +193,9 @@ def transaction(session: Session) -> Iterator[Session]:
     and the request's session dependency commit; services flush.
 
     Some refusals must still persist what led to them (a failed login counts toward the
-    lockout): those DomainErrors say so with ``keeps_transaction``.
+    lockout): those DomainErrors say so with ``keeps_transaction``. Writes registered with
+    `keep_write` (the audit log's record of a refusal) run once the transaction has ended,
+    committed or rolled back, in a transaction of their own.
     """
     try:
         yield session
@@ -197,13 +204,35 @@ def transaction(session: Session) -> Iterator[Session]:
             session.commit()
         else:
             rollback(session)
+        _run_kept_writes(session)
         raise
     except BaseException:
         rollback(session)
+        _run_kept_writes(session)
         raise
     else:
         session.commit()
         session.info.pop("on_rollback", None)
+        _run_kept_writes(session)
+
+
+def keep_write(session: Session, write: Callable[[Session], None]) -> None:
+    """Run `write` after the session's transaction ends, whatever its outcome, and commit it."""
+    session.info.setdefault(KEPT_WRITES, []).append(write)
+
+
+def _run_kept_writes(session: Session) -> None:
+    writes: list[Callable[[Session], None]] = session.info.pop(KEPT_WRITES, [])
+    if not writes:
+        return
+    try:
+        for write in writes:
+            write(session)
+        session.commit()
+    except Exception:
+        # The request's own outcome stands; the loss is logged, never turned into a 500.
+        logger.exception("a kept write (audit entry) failed after its request")
+        session.rollback()
 
 
 def rollback(session: Session) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 LogFormat = Literal["json", "text"]
 # The running request's id (set by app/http/observability.py).
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+# The running request's client address (after trusted proxies' headers), for the audit log.
+CLIENT_ADDRESS: ContextVar[str | None] = ContextVar("client_address", default=None)
 
 
 class RequestIdFilter(logging.Filter):

@@ -5,6 +5,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 from pwdlib import PasswordHash
@@ -26,18 +27,27 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher.verify(password, password_hash or _DUMMY_HASH) and password_hash is not None
 
 
-def issue_token(user_id: int, now: datetime) -> str:
+class Bearer(NamedTuple):
+    """What a valid token says: whose it is, and the user's token version it was issued
+    under (a later version, after a deactivation or reset, refuses it)."""
+
+    user_id: int
+    version: int
+
+
+def issue_token(user_id: int, now: datetime, version: int = 0) -> str:
     settings = get_settings()
     claims = {
         "sub": str(user_id),
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=settings.token_ttl_minutes)).timestamp()),
     }
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
-def read_token(token: str, now: datetime) -> int | None:
-    """The user id a valid, unexpired token names, else None."""
+def read_token(token: str, now: datetime) -> Bearer | None:
+    """The user a valid, unexpired token names, with its version, else None."""
     try:
         claims = jwt.decode(
             token,
@@ -48,8 +58,8 @@ def read_token(token: str, now: datetime) -> int | None:
         )
         if int(claims["exp"]) <= now.timestamp():
             return None
-        return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError):
+        return Bearer(int(claims["sub"]), int(claims.get("ver", 0)))
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
 
 
@@ -61,13 +71,14 @@ SESSION_AUDIENCE = "web"
 @dataclass(frozen=True)
 class WebSession:
     """What the session cookie carries: a random id (the CSRF token is bound to it), the
-    signed-in user (None before login), when the user signed in and when the cookie was last
-    issued (the idle timeout runs from there)."""
+    signed-in user (None before login), when the user signed in, when the cookie was last
+    issued (the idle timeout runs from there) and the user's token version at sign-in."""
 
     sid: str
     user_id: int | None
     started_at: int
     issued_at: int
+    version: int = 0
 
     @classmethod
     def anonymous(cls, now: datetime) -> "WebSession":
@@ -75,10 +86,10 @@ class WebSession:
         return cls(secrets.token_urlsafe(18), None, stamp, stamp)
 
     @classmethod
-    def signed_in(cls, user_id: int, now: datetime) -> "WebSession":
+    def signed_in(cls, user_id: int, now: datetime, version: int = 0) -> "WebSession":
         # A fresh id at login: a session id planted before login is worth nothing after it.
         stamp = int(now.timestamp())
-        return cls(secrets.token_urlsafe(18), user_id, stamp, stamp)
+        return cls(secrets.token_urlsafe(18), user_id, stamp, stamp, version)
 
     def expires_at(self) -> int:
         """The idle timeout from the last issue, capped by the absolute lifetime from login."""
@@ -87,7 +98,8 @@ class WebSession:
         return min(idle, self.started_at + settings.token_ttl_minutes * 60)
 
     def reissued(self, now: datetime) -> "WebSession":
-        return WebSession(self.sid, self.user_id, self.started_at, int(now.timestamp()))
+        return WebSession(self.sid, self.user_id, self.started_at, int(now.timestamp()),
+                          self.version)
 
     def csrf_token(self) -> str:
         key = get_settings().secret_key.encode()
@@ -104,6 +116,7 @@ def encode_session(web_session: WebSession) -> str:
         "sub": str(web_session.user_id) if web_session.user_id is not None else "",
         "iat": web_session.started_at,
         "act": web_session.issued_at,
+        "ver": web_session.version,
         "exp": web_session.expires_at(),
     }
     return jwt.encode(claims, get_settings().secret_key, algorithm=ALGORITHM)
@@ -120,7 +133,8 @@ def decode_session(cookie: str, now: datetime) -> WebSession | None:
         )
         web_session = WebSession(str(claims["sid"]),
                                  int(claims["sub"]) if claims.get("sub") else None,
-                                 int(claims["iat"]), int(claims["act"]))
+                                 int(claims["iat"]), int(claims["act"]),
+                                 int(claims.get("ver", 0)))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
     # Expiry is recomputed from the settings in force, against the injected clock.

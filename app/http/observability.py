@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.logs import REQUEST_ID
+from app.core.logs import CLIENT_ADDRESS, REQUEST_ID
 from app.services.operations.metrics import LATENCY, REQUESTS
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -47,6 +47,8 @@ class Observability:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        client = scope.get("client")
+        address_token = CLIENT_ADDRESS.set(client[0] if client else None)
         started = time.perf_counter()
         status = 500
 
@@ -64,6 +66,7 @@ class Observability:
             elapsed = time.perf_counter() - started
             self._record(scope, status, elapsed)
             REQUEST_ID.reset(token)
+            CLIENT_ADDRESS.reset(address_token)
 
     @staticmethod
     def _record(scope: Scope, status: int, elapsed: float) -> None:

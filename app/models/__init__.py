@@ -1,6 +1,13 @@
 """SQLAlchemy models. Importing this package registers every table on Base.metadata."""
 
-from app.models.accounts import LoginAttempt, RevokedSession, User
+from app.models.accounts import (
+    LoginAttempt,
+    PasswordHistory,
+    RecoveryCode,
+    RevokedSession,
+    User,
+)
+from app.models.audit import AuditChain, AuditEntry
 from app.models.board import RankingMonth
 from app.models.checks import CheckItem, CheckTask, ControlMeasure, RiskPoint, Sweep
 from app.models.criteria import CriteriaDocument, Criterion
@@ -23,8 +30,10 @@ from app.models.tips import Tip, TipEvent, TipPhoto, TipSubmission
 
 __all__ = [
     "Assignment",
+    "AuditChain",
     "AuditCheckpoint",
     "AuditCheckpointHead",
+    "AuditEntry",
     "CheckItem",
     "CheckTask",
     "ControlMeasure",
@@ -42,11 +51,13 @@ __all__ = [
     "Notice",
     "NoticeCounter",
     "OutboxMessage",
+    "PasswordHistory",
     "Photo",
     "QuarterlyFiling",
     "QuarterlyTally",
     "QuarterlyTallyCell",
     "RankingMonth",
+    "RecoveryCode",
     "Region",
     "RevokedSession",
     "RiskPoint",

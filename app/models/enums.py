@@ -7,7 +7,11 @@ class Role(StrEnum):
     enterprise = "enterprise"
     inspector = "inspector"
     committee = "committee"
-    admin = "admin"
+    admin = "admin"  # 系统管理员: regions, units, enterprises, users
+    # 三员分立 (等保三级): the security admin keeps roles, passwords, 2FA, locks and
+    # deactivation; the audit admin reads the security audit log. Neither takes hazard actions.
+    security_admin = "security_admin"  # 安全管理员
+    audit_admin = "audit_admin"  # 审计管理员
 
 
 class RegionLevel(StrEnum):

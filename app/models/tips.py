@@ -26,7 +26,8 @@ class Tip(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # SM4-encrypted under CRYPTO_PROFILE=gm (app/core/crypto.py), hence the width.
+    phone: Mapped[str | None] = mapped_column(String(128))
     # The Open311 service (a hazard category) when the tip came that way.
     category: Mapped[str | None] = mapped_column(String(100))
     # Routing: the township the tip lies in, the enterprise matched (named or nearest), and

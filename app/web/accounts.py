@@ -40,7 +40,7 @@ def login(request: Request, form: CsrfFormDep, session: SessionDep, clock: Clock
                                               clock=clock)
     except DomainError as error:
         raise reject(request, error, "login.html", next=target, username=username) from None
-    start_session(request, WebSession.signed_in(user.id, clock.now()))
+    start_session(request, WebSession.signed_in(user.id, clock.now(), user.token_version))
     return redirect(request, target)
 
 

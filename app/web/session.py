@@ -99,7 +99,7 @@ def apply_cookie(request: Request, response: Response) -> Response:
 def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
               clock: ClockDep) -> Actor:
     """The signed-in user; without one, a page redirects to the login page."""
-    actor = active_actor(session, web_session.user_id)
+    actor = active_actor(session, web_session.user_id, web_session.version)
     if actor is None or session_revoked(session, web_session.sid):
         if web_session.user_id is not None:
             # A logged-out or deactivated user's cookie: replace it with an anonymous one,

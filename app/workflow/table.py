@@ -125,7 +125,8 @@ STATE_LABELS: dict[S, str] = {
 # Who acted, and how grave: the words users see (the timeline's "system" is the worker).
 ROLE_LABELS: dict[str, str] = {
     Role.enterprise: "企业", Role.inspector: "监管人员", Role.committee: "安委办",
-    Role.admin: "管理员", "system": "系统",
+    Role.admin: "管理员", Role.security_admin: "安全管理员", Role.audit_admin: "审计管理员",
+    "system": "系统",
 }
 LEVEL_LABELS: dict[str, str] = {"general": "一般", "major": "重大"}
 

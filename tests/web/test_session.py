@@ -178,3 +178,21 @@ def test_a_script_may_send_the_token_as_a_header(app) -> None:
 def _jpeg() -> bytes:
     from tests.samples import jpeg_bytes
     return jpeg_bytes()
+
+
+def test_a_bumped_token_version_ends_tokens_and_sessions_at_once(app, client, db, clock,
+                                                                 auth) -> None:
+    """Deactivation, a reset or a role change bump the user's token version (docs/api.md):
+    a token or a page session issued before is refused on its next request."""
+    page_user = User(app, "ent_a")
+    assert client.get("/api/v1/me", headers=auth("ent_a")).status_code == 200
+    assert page_user.get("/").status_code == 200
+    user = db.scalars(select(DbUser).where(DbUser.username == "ent_a")).one()
+    user.token_version += 1
+    db.commit()  # the tests' savepoint: a refused request below rolls back only its own work
+    response = page_user.get("/")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert client.get("/api/v1/me", headers=auth("ent_a")).status_code == 401
+    fresh = issue_token(user.id, clock.now(), user.token_version)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert me.json()["username"] == "ent_a"

@@ -49,7 +49,7 @@ def _locked_for_seconds(session: Session, username: str, clock: Clock) -> int:
 def login(session: Session, *, username: str, password: str, clock: Clock) -> str:
     """A bearer token for valid credentials of an active, unlocked user."""
     user = check_credentials(session, username=username, password=password, clock=clock)
-    return issue_token(user.id, clock.now())
+    return issue_token(user.id, clock.now(), user.token_version)
 
 
 def check_credentials(session: Session, *, username: str, password: str, clock: Clock) -> User:
@@ -78,22 +78,24 @@ def check_credentials(session: Session, *, username: str, password: str, clock: 
 
 def authenticate(session: Session, *, token: str | None, clock: Clock) -> Actor:
     """The actor a bearer token stands for; 401 when missing, invalid, expired or inactive."""
-    user_id = read_token(token, clock.now()) if token else None
-    actor = active_actor(session, user_id)
+    bearer = read_token(token, clock.now()) if token else None
+    actor = active_actor(session, bearer.user_id, bearer.version) if bearer else None
     if actor is None:
         raise Unauthorized("未登录或登录已过期", headers={"WWW-Authenticate": "Bearer"})
     return actor
 
 
-def active_actor(session: Session, user_id: int | None) -> Actor | None:
-    """The actor for a user id read from a token or a session, if that user is still active."""
+def active_actor(session: Session, user_id: int | None, version: int) -> Actor | None:
+    """The actor for a user id read from a token or a session, if that user is still active
+    and the token was issued under the user's current token version (a deactivation, reset
+    or role change since ends it)."""
     if user_id is None:
         return None
     # The user and its region's path in one statement: every authenticated request runs it.
     row = session.execute(
         select(User, Region.path).outerjoin(Region, Region.id == User.region_id)
         .where(User.id == user_id)).first()
-    if row is None or not row[0].active:
+    if row is None or not row[0].active or row[0].token_version != version:
         return None
     user, region_path = row
     return load_actor(session, user, region_path)

@@ -45,6 +45,8 @@ def create_user(
         Role.inspector: ("unit_id", unit_id, Unit),
         Role.committee: ("region_id", region_id, Region),
         Role.admin: ("region_id", region_id, Region),
+        Role.security_admin: ("region_id", region_id, Region),
+        Role.audit_admin: ("region_id", region_id, Region),
     }[role]
     name, value, model = required
     given = {"enterprise_id": enterprise_id, "unit_id": unit_id, "region_id": region_id}

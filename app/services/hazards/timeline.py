@@ -1,11 +1,11 @@
 """The hazard timeline: append-only events, hash-chained per hazard.
 
-Each event's hash is SHA-256 over the previous event's hash and the event's canonical
-content (sorted-key compact JSON, UTC timestamps), so editing, deleting or inserting any
-event breaks the chain from that point; `bihuan audit verify` recomputes every chain.
+Each event's hash is SHA-256 (SM3 under CRYPTO_PROFILE=gm: app/core/crypto.py) over the
+previous event's hash and the event's canonical content (sorted-key compact JSON, UTC
+timestamps), so editing, deleting or inserting any event breaks the chain from that point;
+`bihuan audit verify` recomputes every chain.
 """
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.access.actor import Actor
+from app.core.crypto import link_hash
 from app.models import Event, Hazard, Photo
 from app.models.hazards import GENESIS_HASH
 from app.services.outbox import webhooks as outbox
@@ -41,13 +42,6 @@ def canonical_content(event: Event) -> dict[str, Any]:
         "data": event.data,
         "photos": event.photos,
     }
-
-
-def link_hash(prev_hash: str, content: dict[str, Any]) -> str:
-    """One link of a chain: SHA-256 over the previous hash and the canonical JSON content
-    (every timeline hashes the same way: hazards', tips')."""
-    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
 def compute_hash(prev_hash: str, event: Event) -> str:

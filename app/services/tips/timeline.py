@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
+from app.core.crypto import link_hash
 from app.models import Tip, TipEvent
 from app.models.hazards import GENESIS_HASH
-from app.services.hazards.timeline import APPEND_ONLY, link_hash
+from app.services.hazards.timeline import APPEND_ONLY
 
 PUBLIC = "public"  # the actor_role of the tipster's own events
 

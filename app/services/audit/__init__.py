@@ -1,0 +1,1 @@
+"""The security audit log (安全审计): docs/audit.md."""
