@@ -38,13 +38,17 @@ def search_criteria(
     include_superseded: Annotated[bool, Query(description="也列出已被新文本取代的条目")] = False,
     limit: Annotated[int, Query(ge=1, le=criteria_service.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str | None, Query(
+        max_length=64, pattern=NO_NUL, description="上一页的 next_cursor（按键集分页）")] = None,
 ) -> CriterionPage:
-    """查找判定标准条目 (in force unless `include_superseded`), in catalogue order."""
-    items, total = criteria_service.search_criteria(
+    """查找判定标准条目 (in force unless `include_superseded`), in catalogue order. `q`'s
+    words of Latin letters also match the text's pinyin initials (`fcbz` → 粉尘爆炸)."""
+    page = criteria_service.search_criteria(
         session, q=q, industries=industry or [], document=document,
-        include_superseded=include_superseded, limit=limit, offset=offset,
+        include_superseded=include_superseded, limit=limit, offset=offset, cursor=cursor,
     )
-    return CriterionPage(items=[CriterionOut.of(c) for c in items], total=total)
+    return CriterionPage(items=[CriterionOut.of(c) for c in page.items], total=page.total,
+                         next_cursor=page.next_cursor)
 
 
 @router.get("/documents", response_model=list[DocumentOut], responses=errors(401))

@@ -4,18 +4,25 @@ An import replaces a document's entries: after it, the document's active entries
 the file's rows. Replaced entries are never deleted but superseded (kept, hidden from search),
 because hazards cite entries by id and a citation must keep the text it cited. An entry whose
 article, item and text are unchanged keeps its row and id, so re-importing a file (or the
-official text confirming an entry) leaves existing citations on active entries.
+official text confirming an entry) leaves existing citations on active entries. A
+superseded entry names its successor (the entry of the same article and item in the later
+import), and a whole document can be marked as replaced by another (GB 35181-2017 by
+GB 35181-2025): its entries stay readable but are no longer offered for new citations.
+The file format is described in docs/criteria.md.
 """
 
+import base64
+import binascii
 import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,9 +36,17 @@ from app.services.media.imaging.staged import StagedFile
 
 COLUMNS = ("doc_code", "doc_title", "article", "item", "industry", "text", "source_url",
            "verification")
+# Columns a file may add (the shipped catalogue has them all); a file without them imports
+# as before, and a document keeps what it had for an absent column.
+OPTIONAL_COLUMNS = ("doc_number", "doc_year", "doc_superseded_by", "source_date")
+ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 REQUIRED = ("doc_code", "doc_title", "text")
 MAX_LENGTHS = {"doc_code": 32, "doc_title": 200, "article": 32, "item": 32, "industry": 50,
-               "text": 20000, "source_url": 500, "verification": 500}
+               "text": 20000, "source_url": 500, "verification": 500, "doc_number": 100,
+               "doc_year": 4, "doc_superseded_by": 32, "source_date": 10}
+# Per-document columns: every row of a document must give the same value.
+DOCUMENT_COLUMNS = ("doc_title", "doc_number", "doc_year", "doc_superseded_by")
+YEARS = (1949, 2100)
 DOC_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -51,7 +66,7 @@ MESSAGES = {
     "empty": "文件没有数据行",
     "too_many_rows": f"一次最多导入 {MAX_ROWS} 行",
     "missing_column": "缺少列 {column}",
-    "unknown_column": "未知的列 {column}（应为 " + ",".join(COLUMNS) + "）",
+    "unknown_column": "未知的列 {column}（应为 " + ",".join(ALL_COLUMNS) + "）",
     "duplicate_column": "列 {column} 重复",
     "field_count": "该行有 {got} 个字段，表头有 {want} 个",
     "required": "必填",
@@ -59,11 +74,18 @@ MESSAGES = {
     "control": "含有不允许的控制字符",
     "doc_code": "文件编号只能由字母、数字和 _ . - 组成",
     "title_differs": "同一文件中 {code} 的标题与第 {row} 行不一致",
+    "document_differs": "同一文件中 {code} 的 {column} 与第 {row} 行不一致",
+    "doc_year": f"年份应为 {YEARS[0]}–{YEARS[1]} 之间的四位数字",
+    "source_date": "日期应为 YYYY-MM-DD（1949-01-01 至 2100-12-31）",
+    "successor_unknown": "取代它的文件 {code} 不在目录中，也不在本文件中",
+    "successor_self": "文件不能被自身取代",
     "duplicate_entry": "与第 {row} 行的条、项重复（{code} {label}）",
-    "verification": "核对状态应为 two or more sources、verified[: 依据] 或 unverified[: 原因]",
+    "verification": ("核对状态应为 verified[: 依据]、single_source[: 出处]、unverified[: 原因]"
+                     " 或 two or more sources"),
     "completeness": "完整性应为 complete（完整）或 partial（不完整）",
     "more_errors": "另有 {count} 处错误未列出",
     "query": "搜索条件含有不允许的控制字符",
+    "cursor": "无效的分页游标",
     "new_document_note": "导入时未说明是否完整",
 }
 
@@ -72,9 +94,17 @@ MESSAGES = {
 class DocumentSummary:
     document: CriteriaDocument
     verified: int
+    single_source: int
     unverified: int
     superseded: int
     industries: list[str]
+
+
+@dataclass(frozen=True)
+class CriteriaPage:
+    items: list[Criterion]
+    total: int
+    next_cursor: str | None
 
 
 @dataclass
@@ -87,6 +117,7 @@ class ImportResult:
     kept: int = 0
     superseded: int = 0
     verified: int = 0
+    single_source: int = 0
     unverified: int = 0
 
 
@@ -101,6 +132,11 @@ class _Entry:
     source_url: str
     verification: Verification
     verification_note: str
+    # None: the column is absent from the file (the document keeps what it has).
+    doc_number: str | None = None
+    doc_year: int | None = None
+    doc_superseded_by: str | None = None
+    source_date: date | None = None
 
 
 @dataclass
@@ -131,16 +167,22 @@ def _file_error(msg: str, kind: str = "value_error") -> Unprocessable:
 # --- reading -------------------------------------------------------------------------------
 
 
-def get_active_criterion(session: Session, criterion_id: int) -> Criterion | None:
-    """The entry with this id if it is in force (not superseded), with its document loaded.
+def in_force() -> ColumnElement[bool]:
+    """An entry that may be newly cited: not superseded, in a document not replaced.
+    (For a query that joins Criterion.document.)"""
+    return and_(Criterion.superseded_at.is_(None), CriteriaDocument.superseded_by_id.is_(None))
 
-    For a hazard that names a criterion: only an active entry may be newly cited.
+
+def get_active_criterion(session: Session, criterion_id: int) -> Criterion | None:
+    """The entry with this id if it is in force, with its document loaded.
+
+    For a hazard that names a criterion: only an entry in force may be newly cited.
     """
     if not valid_id(criterion_id):
         return None
     return session.scalars(
-        select(Criterion).options(joinedload(Criterion.document))
-        .where(Criterion.id == criterion_id, Criterion.superseded_at.is_(None))
+        select(Criterion).join(Criterion.document).options(joinedload(Criterion.document))
+        .where(Criterion.id == criterion_id, in_force())
     ).first()
 
 
@@ -165,6 +207,60 @@ def _clean(value: str | None, name: str) -> str:
     return value
 
 
+INITIALS = re.compile(r"[A-Za-z]+")
+
+
+def initials_of(text: str) -> str:
+    """The pinyin initials of the Chinese characters of `text`, lower case (粉尘 → fc); other
+    characters are left out, so that typed initials match across punctuation."""
+    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def encode_cursor(criterion_id: int) -> str:
+    return base64.urlsafe_b64encode(f"c:{criterion_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "c" or not valid_id(int(value)):
+            raise ValueError(raw)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
+                              "type": "value_error"}]) from None
+
+
+def _after(session: Session, cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's row in catalogue order (document code, position, id)."""
+    last = session.execute(
+        select(CriteriaDocument.code, Criterion.position, Criterion.id)
+        .join(Criterion.document).where(Criterion.id == _decode_cursor(cursor))
+    ).first()
+    if last is None:  # a cursor for a row that does not exist was never handed out
+        raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
+                              "type": "value_error"}])
+    code, position, row_id = last
+    return or_(
+        CriteriaDocument.code > code,
+        and_(CriteriaDocument.code == code, or_(
+            Criterion.position > position,
+            and_(Criterion.position == position, Criterion.id > row_id),
+        )),
+    )
+
+
+def _term(term: str) -> ColumnElement[bool]:
+    """One search word: a substring of the text, article or item; a word of Latin letters
+    also matches the text's pinyin initials (fcbz finds 粉尘爆炸)."""
+    columns = [column.icontains(term, autoescape=True)
+               for column in (Criterion.text, Criterion.article, Criterion.item)]
+    if INITIALS.fullmatch(term):
+        columns.append(Criterion.initials.contains(term.lower(), autoescape=True))
+    return or_(*columns)
+
+
 def search_criteria(
     session: Session,
     *,
@@ -174,13 +270,15 @@ def search_criteria(
     include_superseded: bool = False,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Criterion], int]:
-    """Entries matching every word of `q` (case-insensitive substring of text, article or
-    item), of any of the industries and of the document code; active ones unless asked.
-    Returns one page in document and catalogue order, and the total count."""
-    query: Select[Criterion] = select(Criterion).join(Criterion.document)
+    cursor: str | None = None,
+) -> CriteriaPage:
+    """Entries matching every word of `q` (see _term), of any of the industries and of the
+    document code; only those in force unless asked. Returns one page in document and
+    catalogue order, the total count, and the keyset cursor of the next page (pass it back
+    as `cursor`; `offset` still works, for the clients that page by offset)."""
+    query: Select[tuple[Criterion]] = select(Criterion).join(Criterion.document)
     if not include_superseded:
-        query = query.where(Criterion.superseded_at.is_(None))
+        query = query.where(in_force())
     code = _clean(document, "document")
     if code:
         query = query.where(CriteriaDocument.code == code.upper())
@@ -188,17 +286,18 @@ def search_criteria(
     if wanted:
         query = query.where(Criterion.industry.in_(wanted))
     for term in _clean(q, "q").split():
-        query = query.where(or_(*(
-            column.icontains(term, autoescape=True)
-            for column in (Criterion.text, Criterion.article, Criterion.item)
-        )))
+        query = query.where(_term(term))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.scalars(
+    if cursor:
+        query = query.where(_after(session, cursor))
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.scalars(
         query.options(joinedload(Criterion.document))
         .order_by(CriteriaDocument.code, Criterion.position, Criterion.id)
-        .limit(max(1, min(limit, MAX_PAGE))).offset(max(0, offset))
-    )
-    return list(page), total
+        .limit(limit + 1).offset(max(0, offset))
+    ))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return CriteriaPage(items=rows[:limit], total=total, next_cursor=next_cursor)
 
 
 def list_documents(session: Session) -> list[DocumentSummary]:
@@ -227,11 +326,14 @@ def list_documents(session: Session) -> list[DocumentSummary]:
         DocumentSummary(
             document=document,
             verified=counts.get(document.id, {}).get(Verification.verified, 0),
+            single_source=counts.get(document.id, {}).get(Verification.single_source, 0),
             unverified=counts.get(document.id, {}).get(Verification.unverified, 0),
             superseded=counts.get(document.id, {}).get("superseded", 0),
             industries=industries.get(document.id, []),
         )
-        for document in session.scalars(select(CriteriaDocument).order_by(CriteriaDocument.code))
+        for document in session.scalars(
+            select(CriteriaDocument).options(joinedload(CriteriaDocument.superseded_by))
+            .order_by(CriteriaDocument.code))
     ]
 
 
@@ -277,7 +379,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     for name in sorted(set(header)):
         if header.count(name) > 1:
             errors.add(1, name, MESSAGES["duplicate_column"].format(column=name))
-        if name not in COLUMNS:
+        if name not in ALL_COLUMNS:
             errors.add(1, name, MESSAGES["unknown_column"].format(column=name))
     for name in COLUMNS:
         if name not in header:
@@ -309,24 +411,60 @@ def _verification(value: str) -> tuple[Verification, str] | None:
     word, note = word.strip().lower(), note.strip()
     if value.strip().lower() == VERIFIED_MARK:
         return Verification.verified, value.strip()
-    if word in ("verified", "unverified"):
+    if word in {v.value for v in Verification}:
         return Verification(word), note
     if not value.strip():
         return Verification.unverified, ""
     return None
 
 
+def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
+    """An optional column's value: None when the file has no such column."""
+    value = raw.get(name)
+    return None if value is None else value.strip()
+
+
+def _year(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) != 4 or not YEARS[0] <= int(value) <= YEARS[1]:
+        raise ValueError(value)
+    return int(value)
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    parsed = date.fromisoformat(value)  # ValueError when malformed
+    if len(value) != 10 or not date(YEARS[0], 1, 1) <= parsed <= date(YEARS[1], 12, 31):
+        raise ValueError(value)
+    return parsed
+
+
+def _document_values(row: Mapping[str, str], number: int, errors: _Errors,
+                     first: dict[tuple[str, str], tuple[str, int]]) -> None:
+    """Every row of a document gives the same title, number, year and successor."""
+    code = row["doc_code"].upper()
+    for name in DOCUMENT_COLUMNS:
+        value, row_number = first.setdefault((code, name), (row.get(name, ""), number))
+        if value != row.get(name, ""):
+            key = "title_differs" if name == "doc_title" else "document_differs"
+            errors.add(number, name, MESSAGES[key].format(code=code, column=name,
+                                                          row=row_number))
+
+
 def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
     errors = _Errors()
     entries: list[_Entry] = []
-    titles: dict[str, tuple[str, int]] = {}
+    first: dict[tuple[str, str], tuple[str, int]] = {}
     labels: dict[tuple[str, str, str], int] = {}
     for number, raw in enumerate(rows, start=2):
-        if _blank([raw.get(name) for name in COLUMNS]):
+        if _blank([raw.get(name) for name in ALL_COLUMNS]):
             continue  # an empty line, or a spreadsheet's empty row
-        row = {name: (raw.get(name) or "").strip() for name in COLUMNS}
+        present = [name for name in ALL_COLUMNS if name in COLUMNS or raw.get(name) is not None]
+        row = {name: (raw.get(name) or "").strip() for name in present}
         bad = False
-        for name in COLUMNS:
+        for name in present:
             if name in REQUIRED and not row[name]:
                 errors.add(number, name, MESSAGES["required"], "missing")
                 bad = True
@@ -336,19 +474,30 @@ def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
             elif _has_control(row[name]) or (name != "text" and "\n" in row[name]):
                 errors.add(number, name, MESSAGES["control"])
                 bad = True
-        if row["doc_code"] and not bad and not DOC_CODE.fullmatch(row["doc_code"]):
-            errors.add(number, "doc_code", MESSAGES["doc_code"])
-            bad = True
+        for name in ("doc_code", "doc_superseded_by"):
+            if row.get(name) and not bad and not DOC_CODE.fullmatch(row[name]):
+                errors.add(number, name, MESSAGES["doc_code"])
+                bad = True
         verification = _verification(row["verification"])
         if verification is None:
             errors.add(number, "verification", MESSAGES["verification"], "enum")
             bad = True
+        try:
+            year = _year(row.get("doc_year"))
+        except ValueError:
+            errors.add(number, "doc_year", MESSAGES["doc_year"])
+            bad = True
+        try:
+            source_date = _date(row.get("source_date"))
+        except ValueError:
+            errors.add(number, "source_date", MESSAGES["source_date"])
+            bad = True
         if bad or verification is None:
             continue
         code = row["doc_code"].upper()
-        title, first = titles.setdefault(code, (row["doc_title"], number))
-        if title != row["doc_title"]:
-            errors.add(number, "doc_title", MESSAGES["title_differs"].format(code=code, row=first))
+        _document_values(row, number, errors, first)
+        if row.get("doc_superseded_by", "").upper() == code:
+            errors.add(number, "doc_superseded_by", MESSAGES["successor_self"])
         label = (code, row["article"], row["item"])
         if label in labels:
             errors.add(number, "item", MESSAGES["duplicate_entry"].format(
@@ -358,7 +507,10 @@ def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
             doc_code=code, doc_title=row["doc_title"], article=row["article"],
             item=row["item"], industry=row["industry"], text=row["text"],
             source_url=row["source_url"], verification=verification[0],
-            verification_note=verification[1],
+            verification_note=verification[1], doc_number=_optional(raw, "doc_number"),
+            doc_year=year, source_date=source_date,
+            doc_superseded_by=(None if raw.get("doc_superseded_by") is None
+                               else row["doc_superseded_by"].upper()),
         ))
     errors.raise_if_any()
     if not entries:
@@ -387,11 +539,37 @@ def import_document(
     by_code: dict[str, list[_Entry]] = {}
     for entry in entries:
         by_code.setdefault(entry.doc_code, []).append(entry)
-    return [
+    _check_successors(session, by_code)
+    results = [
         _replace(session, code, group, now=now, completeness=completeness,
                  completeness_note=completeness_note, issuing_number=issuing_number)
         for code, group in by_code.items()
     ]
+    _link_successors(session, by_code, results)
+    return results
+
+
+def _check_successors(session: Session, by_code: Mapping[str, list[_Entry]]) -> None:
+    """A document marked as replaced names one in the catalogue or in the same file."""
+    known = set(by_code) | set(session.scalars(select(CriteriaDocument.code)))
+    unknown = sorted({successor for group in by_code.values()
+                      if (successor := group[0].doc_superseded_by) and successor not in known})
+    if unknown:
+        raise Unprocessable([
+            {"loc": ["body", "file", "doc_superseded_by"], "type": "value_error",
+             "msg": MESSAGES["successor_unknown"].format(code=code)} for code in unknown])
+
+
+def _link_successors(session: Session, by_code: Mapping[str, list[_Entry]],
+                     results: Sequence[ImportResult]) -> None:
+    for result in results:
+        successor = by_code[result.document.code][0].doc_superseded_by
+        if successor is None:
+            continue  # the file has no such column: the document keeps its mark
+        result.document.superseded_by_id = (session.scalars(
+            select(CriteriaDocument.id).where(CriteriaDocument.code == successor)).one()
+            if successor else None)
+    session.flush()
 
 
 def import_csv(
@@ -466,6 +644,10 @@ def _replace(
         document.completeness_note = completeness_note.strip()
     if issuing_number is not None and issuing_number.strip():
         document.issuing_number = issuing_number.strip()
+    elif entries[0].doc_number:
+        document.issuing_number = entries[0].doc_number
+    if entries[0].doc_year is not None:
+        document.year = entries[0].doc_year
     result = ImportResult(document=document, created=created)
 
     active = {
@@ -481,6 +663,7 @@ def _replace(
     for stale in active.values():
         stale.superseded_at = now
     result.superseded = len(active)
+    stale_by_label = {(c.article, c.item): c for c in active.values()}
     # The superseded rows leave the active-entry unique index before their successors enter.
     session.flush()
 
@@ -496,11 +679,18 @@ def _replace(
         criterion.position = position
         criterion.industry = entry.industry
         criterion.source_url = entry.source_url
+        criterion.source_date = entry.source_date
         criterion.verification = entry.verification
         criterion.verification_note = entry.verification_note
+        criterion.initials = initials_of(entry.text)
         if entry.verification == Verification.verified:
             result.verified += 1
+        elif entry.verification == Verification.single_source:
+            result.single_source += 1
         else:
             result.unverified += 1
+        replaced = stale_by_label.get((entry.article, entry.item))
+        if replaced is not None:
+            replaced.superseded_by = criterion
     session.flush()
     return result
