@@ -40,11 +40,15 @@ def search_criteria(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     cursor: Annotated[str | None, Query(
         max_length=64, pattern=NO_NUL, description="上一页的 next_cursor（按键集分页）")] = None,
+    enterprise_id: Annotated[int | None, Query(
+        description="只列适用于该企业行业的条目（须为您可上报的企业，否则 404）")] = None,
 ) -> CriterionPage:
     """查找判定标准条目 (in force unless `include_superseded`), in catalogue order. `q`'s
     words of Latin letters also match the text's pinyin initials (`fcbz` → 粉尘爆炸)."""
+    within = (criteria_service.enterprise_industries(session, actor, enterprise_id)
+              if enterprise_id is not None else None)
     page = criteria_service.search_criteria(
-        session, q=q, industries=industry or [], document=document,
+        session, q=q, industries=industry or [], within=within, document=document,
         include_superseded=include_superseded, limit=limit, offset=offset, cursor=cursor,
     )
     return CriterionPage(items=[CriterionOut.of(c) for c in page.items], total=page.total,

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.access.actor import Actor
 from app.access.roles import require_role
+from app.access.scopes import reportable_enterprises
 from app.core.db import valid_id
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable
-from app.models import CriteriaDocument, Criterion
+from app.models import CriteriaDocument, Criterion, Enterprise
 from app.models.criteria import Completeness, Verification
 from app.services.media.imaging.staged import StagedFile
 
@@ -86,6 +87,7 @@ MESSAGES = {
     "more_errors": "另有 {count} 处错误未列出",
     "query": "搜索条件含有不允许的控制字符",
     "cursor": "无效的分页游标",
+    "enterprise": "企业不存在或不在您的上报范围内",
     "new_document_note": "导入时未说明是否完整",
 }
 
@@ -162,6 +164,35 @@ class _Errors:
 
 def _file_error(msg: str, kind: str = "value_error") -> Unprocessable:
     return Unprocessable([{"loc": ["body", "file"], "msg": msg, "type": kind}])
+
+
+# Which of the catalogue's industries (fields) apply to an enterprise of an industry: the
+# names the catalogue uses for it, the 工贸 standard's cross-cutting articles for a 工贸
+# industry, and fire for everyone.
+INDUSTRY_ALIASES = {"化工": ("危险化学品",), "危化": ("危险化学品",)}
+GONGMAO = ("冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸")
+GONGMAO_CROSS_CUTTING = ("通用", "粉尘涉爆", "涉氨制冷", "有限空间")
+EVERY_ENTERPRISE = ("消防",)
+
+
+def industries_for(industry_name: str) -> list[str]:
+    """The catalogue industries a clause picker offers an enterprise of this industry."""
+    names = list(INDUSTRY_ALIASES.get(industry_name, (industry_name,)))
+    if industry_name in GONGMAO:
+        names += GONGMAO_CROSS_CUTTING
+    return names + [name for name in EVERY_ENTERPRISE if name not in names]
+
+
+def enterprise_industries(session: Session, actor: Actor, enterprise_id: int) -> list[str]:
+    """industries_for the enterprise's industry; 404 for an enterprise the caller may not
+    report for (the picker serves the report form)."""
+    enterprise = session.scalars(
+        reportable_enterprises(actor).options(joinedload(Enterprise.industry))
+        .where(Enterprise.id == enterprise_id)
+    ).first() if valid_id(enterprise_id) else None
+    if enterprise is None:
+        raise NotFound(MESSAGES["enterprise"])
+    return industries_for(enterprise.industry.name)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -266,14 +297,16 @@ def search_criteria(
     *,
     q: str | None = None,
     industries: Sequence[str] = (),
+    within: Sequence[str] | None = None,
     document: str | None = None,
     include_superseded: bool = False,
     limit: int = 50,
     offset: int = 0,
     cursor: str | None = None,
 ) -> CriteriaPage:
-    """Entries matching every word of `q` (see _term), of any of the industries and of the
-    document code; only those in force unless asked. Returns one page in document and
+    """Entries matching every word of `q` (see _term), of any of the industries, of one of
+    `within` when given (an enterprise's industries_for), and of the document code; only
+    those in force unless asked. Returns one page in document and
     catalogue order, the total count, and the keyset cursor of the next page (pass it back
     as `cursor`; `offset` still works, for the clients that page by offset)."""
     query: Select[tuple[Criterion]] = select(Criterion).join(Criterion.document)
@@ -285,6 +318,8 @@ def search_criteria(
     wanted = [name for name in (_clean(i, "industry") for i in industries) if name]
     if wanted:
         query = query.where(Criterion.industry.in_(wanted))
+    if within is not None:
+        query = query.where(Criterion.industry.in_(list(within)))
     for term in _clean(q, "q").split():
         query = query.where(_term(term))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
