@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CriteriaDocument, Criterion
-from app.services.criteria.catalogue import COLUMNS, get_active_criterion
-from tests.api.helpers import Auth
+from app.models import CriteriaDocument, Criterion, User
+from app.services.criteria.catalogue import ALL_COLUMNS, COLUMNS, get_active_criterion
+from tests.api.helpers import Auth, report
 
 URL = "/api/v1/criteria"
 # Per standard: its catalogue file, and the rows shipped and verified (the README's table).
@@ -417,3 +417,174 @@ def test_only_an_admin_may_import(client: TestClient, auth: Auth, db: Session,
     assert response.json()["detail"] == "您的角色不能进行「导入判定标准」操作"
     assert active_count(db, "HG2017") == 20
     assert superseded_count(db) == SHIPPED_SUPERSEDED
+
+
+# --- the clause picker: initials, enterprise, keyset pages ------------------------------------
+
+
+def enterprise_id(db: Session, username: str) -> int:
+    return db.scalars(select(User.enterprise_id).where(User.username == username)).one()
+
+
+def test_dust_finds_article_11_by_keyword_and_by_pinyin_initials(client: TestClient,
+                                                                   auth: Auth) -> None:
+    by_word = search(client, auth, q="粉尘", industry="粉尘涉爆")["items"]
+    assert {i["article"] for i in by_word} == {"第十一条"} and len(by_word) == 5
+    assert all("粉尘" in i["text"] for i in by_word)
+    # 「粉尘爆炸危险场所设置在非框架结构…」: typed as its initials, in any case.
+    [first] = search(client, auth, q="FCBZWXCSSZZFKJ")["items"]
+    assert (first["article"], first["item"]) == ("第十一条", "（一）")
+    assert search(client, auth, q="fcbz")["total"] >= 1
+    # Initials combine with Chinese words (every word must match).
+    assert [i["item"] for i in search(client, auth, q="fcbz 框架")["items"]] == ["（一）"]
+    special = search(client, auth, q="tzzyry")["items"]  # 特种作业人员
+    assert {(i["document"]["code"], i["item"]) for i in special} == {("GM2023", "（二）"),
+                                                                     ("HG2017", "2")}
+    assert search(client, auth, q="zzzzzzzz")["total"] == 0
+
+
+def test_the_picker_offers_what_applies_to_the_enterprise(client: TestClient, auth: Auth,
+                                                           db: Session) -> None:
+    ent_a = enterprise_id(db, "ent_a")
+    page = search(client, auth, enterprise_id=ent_a)  # 机械: its own and 工贸's cross-cutting
+    assert {i["industry"] for i in page["items"]} == {"机械", "通用", "粉尘涉爆", "涉氨制冷",
+                                                      "有限空间"}
+    assert page["total"] == 2 + 4 + 8 + 2 + 1
+    assert search(client, auth, enterprise_id=ent_a, q="粉尘")["total"] == 5
+    assert search(client, auth, enterprise_id=ent_a, industry="机械")["total"] == 2
+    assert search(client, auth, enterprise_id=ent_a, industry="煤矿")["total"] == 0
+    inspector = client.get(URL, params={"enterprise_id": ent_a}, headers=auth("insp_dept"))
+    assert inspector.status_code == 200 and inspector.json()["total"] == page["total"]
+    # An enterprise the caller may not report for is not there (404).
+    ent_b = enterprise_id(db, "ent_b")
+    for username, target in (("ent_a", ent_b), ("admin", ent_a), ("ent_a", 2**63)):
+        response = client.get(URL, params={"enterprise_id": target}, headers=auth(username))
+        assert response.status_code == 404, (username, response.text)
+
+
+def test_keyset_pages_cover_the_catalogue_once_in_order(client: TestClient, auth: Auth) -> None:
+    whole = search(client, auth)["items"]
+    assert len(whole) == TOTAL
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 10, **({"cursor": cursor} if cursor else {})}
+        response = client.get(URL, params=params, headers=auth("ent_a"))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == TOTAL
+        seen += [i["id"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [i["id"] for i in whole]
+    filtered = client.get(URL, params={"q": "粉尘", "limit": 3}, headers=auth("ent_a")).json()
+    after = client.get(URL, params={"q": "粉尘", "limit": 3, "cursor": filtered["next_cursor"]},
+                       headers=auth("ent_a")).json()
+    assert {i["id"] for i in filtered["items"]}.isdisjoint(i["id"] for i in after["items"])
+    assert all("粉尘" in i["text"] for i in after["items"])
+    for bad in ("x", "aDo6MQ", "Yzow", "Yzo5OTk5OTk5"):  # junk, a hazard's, id 0, no such row
+        response = client.get(URL, params={"cursor": bad}, headers=auth("ent_a"))
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+# --- the new columns, successors, citations ---------------------------------------------------
+
+
+def full_csv(rows: list[dict[str, str]]) -> bytes:
+    return csv_bytes(rows, columns=ALL_COLUMNS)
+
+
+def test_an_import_with_the_full_columns_sets_number_year_dates_and_statuses(
+        client: TestClient, auth: Auth) -> None:
+    rows = [dict(r, doc_number="测试〔2026〕2号", doc_year="2026", source_date="2026-12-01")
+            for r in csv_rows("mk2021.csv")[:2]]
+    rows[1]["verification"] = "single_source: 测试"
+    response = upload(client, auth, full_csv(rows))
+    assert response.status_code == 200, response.text
+    [result] = response.json()["documents"]
+    assert (result["issuing_number"], result["year"]) == ("测试〔2026〕2号", 2026)
+    assert (result["kept"], result["superseded"], result["verified"],
+            result["single_source"]) == (2, 13, 1, 1)
+    items = search(client, auth, document="MK2021")["items"]
+    assert [i["source_date"] for i in items] == ["2026-12-01", "2026-12-01"]
+
+
+@pytest.mark.parametrize(("change", "column"), [
+    ({"doc_year": "20x6"}, "doc_year"),
+    ({"doc_year": "1800"}, "doc_year"),
+    ({"source_date": "2026-13-01"}, "source_date"),
+    ({"source_date": "2026-1-1"}, "source_date"),
+    ({"doc_superseded_by": "MK 2021"}, "doc_superseded_by"),
+    ({"doc_superseded_by": "MK2021"}, "doc_superseded_by"),  # itself
+    ({"doc_number": "号" * 101}, "doc_number"),
+    ({"verification": "double_source: x"}, "verification"),
+])
+def test_bad_values_of_the_new_columns_are_refused(client: TestClient, auth: Auth, db: Session,
+                                                   change: dict[str, str], column: str) -> None:
+    rows = csv_rows("mk2021.csv")
+    rows[2] = dict(rows[2], **change)
+    response = upload(client, auth, full_csv(rows))
+    assert response.status_code == 422, response.text
+    assert {(e["row"], e["column"]) for e in response.json()["detail"]} == {(4, column)}
+    assert superseded_count(db) == SHIPPED_SUPERSEDED
+
+
+def test_a_document_differing_within_the_file_is_refused(client: TestClient, auth: Auth) -> None:
+    rows = csv_rows("mk2021.csv")
+    rows[5] = dict(rows[5], doc_year="2021")
+    response = upload(client, auth, full_csv(rows))
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["row"], error["column"]) == (7, "doc_year") and "第 2 行" in error["msg"]
+    unknown = [dict(r, doc_superseded_by="NOSUCH") for r in csv_rows("mk2021.csv")]
+    refused = upload(client, auth, full_csv(unknown))
+    assert refused.status_code == 422
+    assert "NOSUCH" in refused.json()["detail"][0]["msg"]
+
+
+def test_a_replaced_document_keeps_its_citations_but_is_not_offered(
+        client: TestClient, auth: Auth, db: Session) -> None:
+    [entry] = search(client, auth, q="特种作业人员未持证上岗")["items"]
+    hazard = report(client, auth, "ent_a", level="major", criterion_id=str(entry["id"]))
+    successor = [{"doc_code": "TEST02", "doc_title": "测试文件（取代化工判定标准）",
+                  "article": "", "item": "1", "industry": "危险化学品",
+                  "text": "测试条目（非标准原文）", "source_url": "", "verification": ""}]
+    assert upload(client, auth, csv_bytes(successor)).status_code == 200
+    replaced = [dict(r, doc_superseded_by="TEST02") for r in csv_rows("hg2017.csv")]
+    response = upload(client, auth, full_csv(replaced))
+    assert response.status_code == 200, response.text
+    assert response.json()["documents"][0]["superseded_by"] == "TEST02"
+    assert documents(client, auth)["HG2017"]["superseded_by"] == "TEST02"
+    # Not offered, not citable anew ...
+    assert search(client, auth, document="HG2017")["total"] == 0
+    report(client, auth, "ent_a", level="major", criterion_id=str(entry["id"]), expect=422)
+    # ... but readable, and the hazard that cited it keeps its citation and text.
+    again = client.get(f"{URL}/{entry['id']}", headers=auth("ent_a")).json()
+    assert (again["in_force"], again["superseded"], again["text"]) == (
+        False, False, entry["text"])
+    assert search(client, auth, document="HG2017", include_superseded=True)["total"] > 0
+    cited = client.get(f"/api/v1/hazards/{hazard['id']}", headers=auth("ent_a")).json()
+    assert cited["criterion_id"] == entry["id"]
+    dossier = client.get(f"/api/v1/hazards/{hazard['id']}/dossier",
+                         headers=auth("ent_a")).json()
+    assert dossier["criterion"]["entry"]["text"] == entry["text"]
+    # An import without the column leaves the mark; an empty value lifts it.
+    assert upload(client, auth, csv_bytes(csv_rows("hg2017.csv"))).status_code == 200
+    assert documents(client, auth)["HG2017"]["superseded_by"] == "TEST02"
+    lifted = [dict(r, doc_superseded_by="") for r in csv_rows("hg2017.csv")]
+    assert upload(client, auth, full_csv(lifted)).status_code == 200
+    assert search(client, auth, document="HG2017")["total"] == 20
+
+
+def test_the_fire_standard_2017_is_replaced_by_2025(client: TestClient, auth: Auth) -> None:
+    docs = documents(client, auth)
+    assert docs["GB35181-2017"]["superseded_by"] == "GB35181-2025"
+    assert docs["GB35181-2025"]["superseded_by"] is None
+    assert (docs["GB35181-2025"]["verified"], docs["GB35181-2025"]["single_source"]) == (0, 0)
+    assert search(client, auth, industry="消防")["total"] == 0
+    old = search(client, auth, industry="消防", include_superseded=True)["items"]
+    assert [i["item"] for i in old] == ["6.1", "6.2", "6.3", "6.4", "6.5"]
+    assert all(i["in_force"] is False and i["superseded"] is False for i in old)
+    assert old[0]["citation"] == "《重大火灾隐患判定方法》直接判定要素6.1"
