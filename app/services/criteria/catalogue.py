@@ -53,6 +53,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_ERRORS = 100
 MAX_PAGE = 200
+MAX_PICKER = 2000  # the report form's list: the whole catalogue in force, with room to grow
 
 # How the `verification` column reads (case-insensitive): the first word decides the status,
 # the rest (after a colon) is kept as the note. The data README's own mark for 2+ sources:
@@ -333,6 +334,18 @@ def search_criteria(
     ))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return CriteriaPage(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+def picker_entries(session: Session, industries: Sequence[str] | None = None) -> list[Criterion]:
+    """The entries a report may cite (in force), in catalogue order, with their documents;
+    only of these industries when given. For the report form's clause list."""
+    query = (select(Criterion).join(Criterion.document).options(joinedload(Criterion.document))
+             .where(in_force()))
+    if industries is not None:
+        query = query.where(Criterion.industry.in_(list(industries)))
+    return list(session.scalars(
+        query.order_by(CriteriaDocument.code, Criterion.position, Criterion.id)
+        .limit(MAX_PICKER)))
 
 
 def list_documents(session: Session) -> list[DocumentSummary]:
