@@ -8,7 +8,7 @@ official text confirming an entry) leaves existing citations on active entries. 
 superseded entry names its successor (the entry of the same article and item in the later
 import), and a whole document can be marked as replaced by another (GB 35181-2017 by
 GB 35181-2025): its entries stay readable but are no longer offered for new citations.
-The file format is described in docs/criteria.md.
+The file format and the picker's rules are described in docs/domain.md (criteria catalogue).
 """
 
 import base64
