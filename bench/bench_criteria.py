@@ -1,9 +1,10 @@
 """Benchmark the clause picker's list (GET /api/v1/criteria) beside its own SQL run raw.
 
-Not a test: it prints figures. The target (docs/domain.md, criteria catalogue): a keyword search over the whole
-catalogue answers in ≤ 50 ms. The catalogue shipped is small (under a hundred entries in
-force), so the bench adds --extra entries of test text (「测试条目」 rows built from the shipped
-texts' words, imported like an admin's file) to see how the search grows with the catalogue.
+Not a test: it prints figures. The target (docs/domain.md, criteria catalogue): a keyword
+search over the whole catalogue answers in ≤ 50 ms. The catalogue shipped is small (under a
+hundred entries in force), so the bench adds --extra entries of test text (「测试条目」 rows
+built from the shipped texts' words, imported like an admin's file) to see how the search
+grows with the catalogue.
 
 For each case: the statements one request sends are recorded in-process; the endpoint is
 then timed through the in-process ASGI client (token check, actor, query, JSON), and the

@@ -77,9 +77,10 @@ class Criterion(Base):
     source_date: Mapped[date | None]  # when the source was published (or, if undated, read)
     verification: Mapped[Verification] = mapped_column(String(16))
     verification_note: Mapped[str] = mapped_column(String(500), default="")
-    # The text's pinyin initials (粉尘 → fc), so that the picker finds a clause typed on a
-    # phone keyboard without switching to Chinese input. Derived at import.
-    initials: Mapped[str] = mapped_column(Text, default="")
+    # What search matches, derived at import: article, item and text in lower case, and the
+    # text's pinyin initials (粉尘 → fc), so that the picker finds a clause typed on a phone
+    # keyboard without Chinese input. One prepared column: one LIKE per word, no lower().
+    search_text: Mapped[str] = mapped_column(Text, default="")
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The entry that replaced this one (same article and item in the later import), if any.
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"))

@@ -1,8 +1,9 @@
-"""criteria catalogue: sources, successors and pinyin initials; load app/data/criteria/catalogue
+"""criteria catalogue: sources, successors, a search column; load app/data/criteria/catalogue
 
 Adds criteria_document.year and .superseded_by_id (a document replaced by another, e.g.
-GB 35181-2017 by GB 35181-2025), criterion.source_date, .initials (the text's pinyin
-initials, for the clause picker) and .superseded_by_id (the entry that replaced it).
+GB 35181-2017 by GB 35181-2025), criterion.source_date, .search_text (article, item and text
+in lower case and the text's pinyin initials, for the clause picker) and .superseded_by_id
+(the entry that replaced it).
 
 Then loads the catalogue files (app/data/criteria/catalogue/*.csv, described in the README
 beside them) the way an import does: an entry whose article, item and text are unchanged
@@ -10,7 +11,8 @@ keeps its row and id; an entry no longer in the files is superseded, never delet
 citing it keeps its citation), and names its successor of the same article and item; new
 entries are added. For the files shipped with this revision that means: 第一、二、十五条 of
 GM2023 (purpose, scope, commencement: not criteria) superseded; HG2017 item 8 superseded by
-its corrected text; MK2021 (煤矿, 第三条) added.
+its corrected text; MK2021 (煤矿, 第三条) and GB35181-2017 (6.1–6.5, marked as replaced by
+GB35181-2025, a document without entries yet) added.
 
 Downgrade drops the new columns only. The catalogue rows stay as they are: hazards may cite
 the new ones, and upgrading again finds every row unchanged.
@@ -110,13 +112,14 @@ def upgrade() -> None:
             'criteria_document', ['superseded_by_id'], ['id'])
     with op.batch_alter_table('criterion', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_date', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('initials', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=False,
+                                      server_default=''))
         batch_op.add_column(sa.Column('superseded_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_criterion_superseded_by_id_criterion'),
                                     'criterion', ['superseded_by_id'], ['id'])
     _load_catalogue()
     with op.batch_alter_table('criterion', schema=None) as batch_op:
-        batch_op.alter_column('initials', server_default=None)
+        batch_op.alter_column('search_text', server_default=None)
 
 
 def downgrade() -> None:
@@ -124,7 +127,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_criterion_superseded_by_id_criterion'),
                                  type_='foreignkey')
         batch_op.drop_column('superseded_by_id')
-        batch_op.drop_column('initials')
+        batch_op.drop_column('search_text')
         batch_op.drop_column('source_date')
     with op.batch_alter_table('criteria_document', schema=None) as batch_op:
         batch_op.drop_constraint(
@@ -149,13 +152,14 @@ _criterion = sa.table(
     sa.column('item', sa.String()), sa.column('industry', sa.String()),
     sa.column('text', sa.Text()), sa.column('source_url', sa.String()),
     sa.column('source_date', sa.Date()), sa.column('verification', sa.String()),
-    sa.column('verification_note', sa.String()), sa.column('initials', sa.Text()),
+    sa.column('verification_note', sa.String()), sa.column('search_text', sa.Text()),
     sa.column('superseded_at', UTCDateTime()), sa.column('superseded_by_id', sa.Integer()),
 )
 
 
-def _initials(text: str) -> str:
-    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+def _search_text(article: str, item: str, text: str) -> str:
+    initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    return "\n".join([article.lower(), item.lower(), text.lower(), initials])
 
 
 def _load_catalogue() -> None:
@@ -173,12 +177,13 @@ def _load_catalogue() -> None:
         document_id = _document_row(bind, spec, rows[0], now)
         _replace(bind, document_id, rows, now)
     _link_successors(bind)
-    # Entries imported by an admin before this revision: their initials too.
-    for row_id, text in bind.execute(
-        sa.select(_criterion.c.id, _criterion.c.text).where(_criterion.c.initials == '')
+    # Entries imported by an admin before this revision, and superseded ones: searchable too.
+    for row_id, article, item, text in bind.execute(
+        sa.select(_criterion.c.id, _criterion.c.article, _criterion.c.item, _criterion.c.text)
+        .where(_criterion.c.search_text == '')
     ).all():
         bind.execute(_criterion.update().where(_criterion.c.id == row_id)
-                     .values(initials=_initials(text)))
+                     .values(search_text=_search_text(article, item, text)))
 
 
 def _document_row(bind: sa.Connection, spec: dict[str, Any], row: dict[str, str],
@@ -219,7 +224,8 @@ def _replace(bind: sa.Connection, document_id: int, rows: list[dict[str, str]],
                   "source_url": row["source_url"],
                   "source_date": date.fromisoformat(row["source_date"])
                   if row["source_date"] else None,
-                  "initials": _initials(row["text"]), **_verification(row["verification"])}
+                  "search_text": _search_text(row["article"], row["item"], row["text"]),
+                  **_verification(row["verification"])}
         if index in kept:
             bind.execute(_criterion.update().where(_criterion.c.id == kept[index])
                          .values(**values))

@@ -113,7 +113,8 @@ def test_the_migrations_loaded_exactly_the_catalogue_rows(db: Session, code: str
         assert (entry.verification, entry.verification_note) == (status, note.strip())
         assert note.strip(), "every row says on what its status rests"
         assert entry.source_url, "every shipped row cites its source"
-        assert entry.initials and entry.initials.isascii()
+        assert entry.search_text.split("\n")[2] == entry.text.lower()
+        assert entry.search_text.split("\n")[3].isascii()  # the pinyin initials
         assert str(entry.source_date or "") == row["source_date"]
 
 

@@ -239,13 +239,16 @@ def _clean(value: str | None, name: str) -> str:
     return value
 
 
-INITIALS = re.compile(r"[A-Za-z]+")
-
-
 def initials_of(text: str) -> str:
     """The pinyin initials of the Chinese characters of `text`, lower case (粉尘 → fc); other
     characters are left out, so that typed initials match across punctuation."""
     return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def search_text_of(article: str, item: str, text: str) -> str:
+    """The search column: the parts a word may match, each on a line of its own (a word has
+    no line break, so it never spans two parts); the initials last, matched by Latin words."""
+    return "\n".join([article.lower(), item.lower(), text.lower(), initials_of(text)])
 
 
 def encode_cursor(criterion_id: int) -> str:
@@ -284,13 +287,10 @@ def _after(session: Session, cursor: str) -> ColumnElement[bool]:
 
 
 def _term(term: str) -> ColumnElement[bool]:
-    """One search word: a substring of the text, article or item; a word of Latin letters
-    also matches the text's pinyin initials (fcbz finds 粉尘爆炸)."""
-    columns = [column.icontains(term, autoescape=True)
-               for column in (Criterion.text, Criterion.article, Criterion.item)]
-    if INITIALS.fullmatch(term):
-        columns.append(Criterion.initials.contains(term.lower(), autoescape=True))
-    return or_(*columns)
+    """One search word: a case-insensitive substring of the text, article or item; a word of
+    Latin letters also matches the text's pinyin initials (fcbz finds 粉尘爆炸). Only words of
+    Latin letters can occur in the initials' line, so others match the first three alone."""
+    return Criterion.search_text.contains(term.lower(), autoescape=True)
 
 
 def search_criteria(
@@ -730,7 +730,7 @@ def _replace(
         criterion.source_date = entry.source_date
         criterion.verification = entry.verification
         criterion.verification_note = entry.verification_note
-        criterion.initials = initials_of(entry.text)
+        criterion.search_text = search_text_of(entry.article, entry.item, entry.text)
         if entry.verification == Verification.verified:
             result.verified += 1
         elif entry.verification == Verification.single_source:
