@@ -2,9 +2,10 @@
 
 Not a test: it prints figures. The target (docs/domain.md, criteria catalogue): a keyword
 search over the whole catalogue answers in ≤ 50 ms. The catalogue shipped is small (under a
-hundred entries in force), so the bench adds --extra entries of test text (「测试条目」 rows
-built from the shipped texts' words, imported like an admin's file) to see how the search
-grows with the catalogue.
+hundred entries in force), so the bench grows it by --extra entries of test text (「测试条目」
+rows built from the shipped texts' words, imported like an admin's file) and measures at each
+size: about 1,000 entries is what every standard a county meets would add up to; 5,000 is
+a stress figure.
 
 For each case: the statements one request sends are recorded in-process; the endpoint is
 then timed through the in-process ASGI client (token check, actor, query, JSON), and the
@@ -12,7 +13,7 @@ same statements are replayed with the bare driver (sqlite3, or psycopg on --pg-u
 floor the endpoint can approach. GET /api/v1/me is the fixed cost of any signed-in request.
 
 Usage:  .venv/bin/python bench/bench_criteria.py [--pg-url postgresql://postgres@127.0.0.1:5432/test]
-            [--extra 5000] [--repeat 200]
+            [--extra 1000 5000] [--repeat 200]
             [--smoke]   (tiny: 50 extra entries, 5 repeats; its figures mean nothing)
 """
 
@@ -39,7 +40,7 @@ from bench.lib.server import production_settings
 from bench.lib.stats import percentile
 
 TARGET_MS = 50.0
-SMOKE = {"extra": 50, "repeat": 5}
+SMOKE = {"extra": [50], "repeat": 5}
 DOCUMENT_ROWS = 5000  # an import's limit per file (catalogue.MAX_ROWS)
 
 
@@ -47,8 +48,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg-url", help="PostgreSQL server to make a scratch database on "
                                          "(default: an SQLite file)")
-    parser.add_argument("--extra", type=int, default=5000,
-                        help="test entries added to the shipped catalogue")
+    parser.add_argument("--extra", type=int, nargs="+", default=[1000, 5000],
+                        help="catalogue sizes to measure at: test entries added to the "
+                             "shipped catalogue, each size on top of the previous")
     parser.add_argument("--repeat", type=int, default=200, help="timed runs per case")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, to check the bench runs (figures mean nothing)")
@@ -58,9 +60,9 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def add_test_entries(url: str, count: int) -> int:
-    """`count` entries of test text in documents BENCH01…, imported as an admin would; the
-    catalogue's size in force afterwards."""
+def add_test_entries(url: str, count: int, first: int = 0) -> int:
+    """`count` entries of test text in documents BENCH01…, imported as an admin would, the
+    first `first` being there already; the catalogue's size in force afterwards."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
@@ -73,8 +75,8 @@ def add_test_entries(url: str, count: int) -> int:
         words = [c for text in session.scalars(select(Criterion.text)) for c in text.split("，")]
         pool = random.Random(2026)
         industries = ["冶金", "机械", "建材", "危险化学品", "煤矿", "通用"]
-        for start in range(0, count, DOCUMENT_ROWS):
-            code = f"BENCH{start // DOCUMENT_ROWS + 1:02d}"
+        for start in range(first, count, DOCUMENT_ROWS):
+            code = f"BENCH{start:05d}"
             rows = [{"doc_code": code, "doc_title": f"测试文件{code}（非标准原文）",
                      "article": f"第{n // 10 + 1}条", "item": f"（{n % 10 + 1}）",
                      "industry": pool.choice(industries),
@@ -126,9 +128,12 @@ def main() -> None:
         log("migrating, loading the demo county")
         migrate(url)
         load_demo(url)
-        log(f"adding {args.extra} test entries")
-        size = add_test_entries(url, args.extra)
-        run_cases(url, size, args.repeat)
+        added = 0
+        for extra in sorted(args.extra):
+            log(f"growing the catalogue by {extra - added} test entries")
+            size = add_test_entries(url, extra, added)
+            added = extra
+            run_cases(url, size, args.repeat)
 
 
 def run_cases(url: str, size: int, repeat: int) -> None:
