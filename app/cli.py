@@ -311,8 +311,8 @@ def criteria_import(
     for r in results:
         typer.echo(f"{r.document.code} {r.document.title}: {'new, ' if r.created else ''}"
                    f"{r.added} added, {r.kept} unchanged, {r.superseded} superseded; "
-                   f"{r.verified} verified, {r.unverified} unverified; "
-                   f"completeness {r.document.completeness}")
+                   f"{r.verified} verified, {r.single_source} single source, "
+                   f"{r.unverified} unverified; completeness {r.document.completeness}")
 
 
 @criteria.command("documents")
@@ -323,9 +323,10 @@ def criteria_documents() -> None:
     with get_sessionmaker()() as session:
         for s in criteria_service.list_documents(session):
             d = s.document
+            replaced = f"; replaced by {d.superseded_by.code}" if d.superseded_by else ""
             typer.echo(f"{d.code} {d.title} ({d.issuing_number or '-'}): {d.completeness}; "
-                       f"{s.verified} verified, {s.unverified} unverified, "
-                       f"{s.superseded} superseded")
+                       f"{s.verified} verified, {s.single_source} single source, "
+                       f"{s.unverified} unverified, {s.superseded} superseded{replaced}")
 
 
 def _detail_lines(detail: object) -> list[str]:

@@ -10,8 +10,9 @@ from app.http.deps import ActorDep, ClockDep, SessionDep
 from app.http.openapi import errors
 from app.models.enums import HazardLevel
 from app.services.board import clearance as board_service
+from app.services.board import criteria as criteria_board
 from app.services.board import ranking as ranking_service
-from app.services.board.schemas import BoardOut, RankingOut
+from app.services.board.schemas import BoardOut, CriteriaBoardOut, RankingOut
 
 router = APIRouter(prefix="/board", tags=["board"])
 
@@ -50,7 +51,23 @@ def get_ranking(
         session, actor=actor, month=month, region_id=region_id, clock=clock)))
 
 
-def _json(body: BoardOut | RankingOut) -> Response:
+@router.get("/criteria", response_model=CriteriaBoardOut, response_model_by_alias=True,
+            responses=errors(401, 403, 404, 422))
+def get_board_criteria(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    from_: Annotated[date | None, Query(alias="from", description="默认：本月 1 日")] = None,
+    to: Annotated[date | None, Query(description="默认：今天")] = None,
+    region_id: Annotated[int | None, Query(description="只看该区域（含下级）")] = None,
+) -> Response:
+    """重大事故隐患按判定标准条款计数 (what a 举一反三 sweep starts from): the major hazards
+    reported in the period that the caller may see, by document and by the clause cited."""
+    return _json(CriteriaBoardOut.model_validate(criteria_board.by_criterion(
+        session, actor=actor, start=from_, end=to, region_id=region_id, clock=clock)))
+
+
+def _json(body: BoardOut | RankingOut | CriteriaBoardOut) -> Response:
     """The response validated once, serialised by pydantic: returning the model would have
     FastAPI dump, re-validate and re-encode it (response_model stays for the docs)."""
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")

@@ -1,6 +1,6 @@
 """The criteria catalogue (重大事故隐患判定标准): documents and their numbered criteria."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -19,7 +19,8 @@ class Verification(StrEnum):
     # The text agrees in two or more independent sources (or was imported from the official
     # text and said so); the basis is in verification_note.
     verified = "verified"
-    unverified = "unverified"  # one source only, or not a verbatim simplified-Chinese source
+    single_source = "single_source"  # read in one public reprint only
+    unverified = "unverified"  # not checked against a reprint (e.g. only seen in code files)
 
 
 class CriteriaDocument(Base):
@@ -31,6 +32,10 @@ class CriteriaDocument(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     issuing_number: Mapped[str | None] = mapped_column(String(100))  # 文号, e.g. 应急管理部令第10号
+    year: Mapped[int | None]  # the year it was issued
+    # The document that replaced it (GB 35181-2017 by GB 35181-2025): its entries stay for the
+    # hazards citing them but are no longer offered for new citations.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("criteria_document.id"))
     completeness: Mapped[Completeness] = mapped_column(String(16))
     completeness_note: Mapped[str] = mapped_column(Text, default="")
     # When the entries were last loaded (the migration, or an admin import).
@@ -39,6 +44,7 @@ class CriteriaDocument(Base):
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="document", order_by="Criterion.position"
     )
+    superseded_by: Mapped["CriteriaDocument | None"] = relationship(remote_side=[id])
 
 
 class Criterion(Base):
@@ -68,8 +74,16 @@ class Criterion(Base):
     industry: Mapped[str] = mapped_column(String(50), default="")
     text: Mapped[str] = mapped_column(Text)
     source_url: Mapped[str] = mapped_column(String(500), default="")
+    source_date: Mapped[date | None]  # when the source was published (or, if undated, read)
     verification: Mapped[Verification] = mapped_column(String(16))
     verification_note: Mapped[str] = mapped_column(String(500), default="")
+    # What search matches, derived at import: article, item and text in lower case, and the
+    # text's pinyin initials (粉尘 → fc), so that the picker finds a clause typed on a phone
+    # keyboard without Chinese input. One prepared column: one LIKE per word, no lower().
+    search_text: Mapped[str] = mapped_column(Text, default="")
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The entry that replaced this one (same article and item in the later import), if any.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"))
 
     document: Mapped[CriteriaDocument] = relationship(back_populates="criteria")
+    superseded_by: Mapped["Criterion | None"] = relationship(remote_side=[id])

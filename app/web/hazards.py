@@ -19,6 +19,7 @@ from app.http import labels
 from app.http.deps import ClockDep, SessionDep
 from app.http.downloads import dossier_page
 from app.models.enums import HazardLevel
+from app.services.criteria import catalogue as criteria_service
 from app.services.hazards import actions as action_service
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards import queries as hazard_service
@@ -41,7 +42,14 @@ router = APIRouter(include_in_schema=False)
 def _report_context(session: Session, actor: Actor) -> dict[str, Any]:
     enterprises = [] if is_enterprise_user(actor) else list(
         session.scalars(reportable_enterprises(actor)))
-    return {"enterprises": enterprises}
+    # The clause list: an enterprise user sees what applies to its own industry; others see
+    # the whole catalogue, narrowed by the page's script to the chosen enterprise's industry.
+    own = (criteria_service.enterprise_industries(session, actor, actor.enterprise_id or 0)
+           if is_enterprise_user(actor) else None)
+    return {"enterprises": enterprises,
+            "industries_of": {e.id: criteria_service.industries_for(e.industry.name)
+                              for e in enterprises},
+            "criteria": criteria_service.picker_entries(session, own)}
 
 
 @router.get("/hazards/new")

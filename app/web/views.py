@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.access.duties import relations_to
 from app.access.pages import HazardFacts, HazardFlags, hazard_flags
-from app.models import Enterprise, Event, Hazard, Photo, Region, Unit, User
+from app.models import Criterion, Enterprise, Event, Hazard, Photo, Region, Unit, User
 from app.models.enums import HazardLevel, PartyType
 from app.models.supervision import Extension, Notice
+from app.services.criteria.catalogue import get_criterion
+from app.services.criteria.schemas import citation
 from app.services.hazards import queries as hazard_service
 from app.services.hazards.photos import visible_matches
 from app.services.hazards.queues import hazard_notices
@@ -46,6 +48,9 @@ class HazardView:
     deadlines: list[DeadlineChange]
     flags: HazardFlags  # the buttons and links (app.access.pages)
     photo_flags: list[dict[str, Any]] = field(default_factory=list)  # authenticity findings
+    # The catalogue entry the report cited, as cited (also when since replaced).
+    criterion: Criterion | None = None
+    citation: str | None = None
 
 
 def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> HazardView:
@@ -80,7 +85,15 @@ def hazard_view(session: Session, actor: Actor, hazard_id: int, today: date) -> 
         deadlines=deadline_history(events),
         flags=flags,
         photo_flags=_photo_flags(session, actor, hazard),
+        **_cited(session, hazard),
     )
+
+
+def _cited(session: Session, hazard: Hazard) -> dict[str, Any]:
+    if hazard.criterion_id is None:
+        return {}
+    entry = get_criterion(session, hazard.criterion_id)
+    return {"criterion": entry, "citation": citation(entry.document, entry)}
 
 
 def _photo_flags(session: Session, actor: Actor, hazard: Hazard) -> list[dict[str, Any]]:

@@ -99,6 +99,14 @@ SMOKES: dict[str, Smoke] = {
          r"^ranking 2026-10 kept \(county\)\s+\d+\.\dms"),
         also=(r"^GET /api/v1/me \(no SQL: a request fixed cost\)\s+\d+\.\dms",),
         postgresql=True),
+    "bench_criteria": Smoke(
+        lambda w: w.pg(),
+        ("case", "endpoint p50 ms", "p95", "raw SQL p50 ms", "statements", "matches"),
+        (ms_row("keyword 粉尘, whole catalogue", 4) + r"\s+\d+\s+\d+$",
+         ms_row("initials fcbz", 4) + r"\s+\d+\s+\d+$",
+         ms_row("whole catalogue, 2nd page by cursor", 4) + r"\s+\d+\s+\d+$"),
+        also=(r"^catalogue in force: \d+ entries; (SQLite|PostgreSQL); 5 runs per case$",
+              rf"^keyword search over the whole catalogue: endpoint p95 {NUMBER} ms",)),
     "bench_ledger": Smoke(
         lambda w: w.pg(),
         ("rows", "variant", "wall s", "in txn s", "CPU s", "file MB", "base MB", "peak MB",

@@ -54,6 +54,9 @@ def test_the_wheel_carries_migrations_templates_static_files_and_data(wheel: Pat
     assert "app/web/templates/base.html" in names
     assert "app/web/static/css/app.css" in names
     assert any(n.startswith("app/data/criteria/") and n.endswith(".csv") for n in names)
+    # Migration 0025 reads the catalogue files: every one must be in the wheel.
+    assert {f"app/data/criteria/catalogue/{p.name}"
+            for p in (ROOT / "app/data/criteria/catalogue").glob("*.csv")} <= names
     if (ROOT / "app/web/static/vendor/echarts.min.js").is_file():  # built by `make install`
         assert "app/web/static/vendor/echarts.min.js" in names
 

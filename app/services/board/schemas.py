@@ -96,3 +96,37 @@ class RankingOut(BaseModel):
     formula: str
     labels: dict[str, str]
     townships: list[TownshipRank]
+
+
+# --- major hazards by the 判定标准 clause they cite (board/criteria.py) ---------------------
+
+
+class CriteriaDocumentCount(BaseModel):
+    code: str
+    title: str
+    count: int
+
+
+class CriterionCount(BaseModel):
+    criterion_id: int
+    document_code: str
+    document_title: str
+    article: str
+    item: str
+    citation: str
+    text: str
+    in_force: bool  # false: since replaced (counted under the text the hazards cited)
+    count: int
+
+
+class CriteriaBoardOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    region_id: int | None
+    as_of: LocalDateTime
+    total: int  # major hazards reported in the period, in the caller's scope
+    uncited: int  # of them, citing no catalogue entry (a clause as text, an assessment)
+    by_document: list[CriteriaDocumentCount]
+    by_clause: list[CriterionCount]

@@ -4,39 +4,56 @@ An import replaces a document's entries: after it, the document's active entries
 the file's rows. Replaced entries are never deleted but superseded (kept, hidden from search),
 because hazards cite entries by id and a citation must keep the text it cited. An entry whose
 article, item and text are unchanged keeps its row and id, so re-importing a file (or the
-official text confirming an entry) leaves existing citations on active entries.
+official text confirming an entry) leaves existing citations on active entries. A
+superseded entry names its successor (the entry of the same article and item in the later
+import), and a whole document can be marked as replaced by another (GB 35181-2017 by
+GB 35181-2025): its entries stay readable but are no longer offered for new citations.
+The file format and the picker's rules are described in docs/domain.md (criteria catalogue).
 """
 
+import base64
+import binascii
 import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from app.access.actor import Actor
 from app.access.roles import require_role
+from app.access.scopes import reportable_enterprises
 from app.core.db import valid_id
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable
-from app.models import CriteriaDocument, Criterion
+from app.models import CriteriaDocument, Criterion, Enterprise
 from app.models.criteria import Completeness, Verification
 from app.services.media.imaging.staged import StagedFile
 
 COLUMNS = ("doc_code", "doc_title", "article", "item", "industry", "text", "source_url",
            "verification")
+# Columns a file may add (the shipped catalogue has them all); a file without them imports
+# as before, and a document keeps what it had for an absent column.
+OPTIONAL_COLUMNS = ("doc_number", "doc_year", "doc_superseded_by", "source_date")
+ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 REQUIRED = ("doc_code", "doc_title", "text")
 MAX_LENGTHS = {"doc_code": 32, "doc_title": 200, "article": 32, "item": 32, "industry": 50,
-               "text": 20000, "source_url": 500, "verification": 500}
+               "text": 20000, "source_url": 500, "verification": 500, "doc_number": 100,
+               "doc_year": 4, "doc_superseded_by": 32, "source_date": 10}
+# Per-document columns: every row of a document must give the same value.
+DOCUMENT_COLUMNS = ("doc_title", "doc_number", "doc_year", "doc_superseded_by")
+YEARS = (1949, 2100)
 DOC_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_ERRORS = 100
 MAX_PAGE = 200
+MAX_PICKER = 2000  # the report form's list: the whole catalogue in force, with room to grow
 
 # How the `verification` column reads (case-insensitive): the first word decides the status,
 # the rest (after a colon) is kept as the note. The data README's own mark for 2+ sources:
@@ -51,7 +68,7 @@ MESSAGES = {
     "empty": "文件没有数据行",
     "too_many_rows": f"一次最多导入 {MAX_ROWS} 行",
     "missing_column": "缺少列 {column}",
-    "unknown_column": "未知的列 {column}（应为 " + ",".join(COLUMNS) + "）",
+    "unknown_column": "未知的列 {column}（应为 " + ",".join(ALL_COLUMNS) + "）",
     "duplicate_column": "列 {column} 重复",
     "field_count": "该行有 {got} 个字段，表头有 {want} 个",
     "required": "必填",
@@ -59,11 +76,19 @@ MESSAGES = {
     "control": "含有不允许的控制字符",
     "doc_code": "文件编号只能由字母、数字和 _ . - 组成",
     "title_differs": "同一文件中 {code} 的标题与第 {row} 行不一致",
+    "document_differs": "同一文件中 {code} 的 {column} 与第 {row} 行不一致",
+    "doc_year": f"年份应为 {YEARS[0]}–{YEARS[1]} 之间的四位数字",
+    "source_date": "日期应为 YYYY-MM-DD（1949-01-01 至 2100-12-31）",
+    "successor_unknown": "取代它的文件 {code} 不在目录中，也不在本文件中",
+    "successor_self": "文件不能被自身取代",
     "duplicate_entry": "与第 {row} 行的条、项重复（{code} {label}）",
-    "verification": "核对状态应为 two or more sources、verified[: 依据] 或 unverified[: 原因]",
+    "verification": ("核对状态应为 verified[: 依据]、single_source[: 出处]、unverified[: 原因]"
+                     " 或 two or more sources"),
     "completeness": "完整性应为 complete（完整）或 partial（不完整）",
     "more_errors": "另有 {count} 处错误未列出",
     "query": "搜索条件含有不允许的控制字符",
+    "cursor": "无效的分页游标",
+    "enterprise": "企业不存在或不在您的上报范围内",
     "new_document_note": "导入时未说明是否完整",
 }
 
@@ -72,9 +97,17 @@ MESSAGES = {
 class DocumentSummary:
     document: CriteriaDocument
     verified: int
+    single_source: int
     unverified: int
     superseded: int
     industries: list[str]
+
+
+@dataclass(frozen=True)
+class CriteriaPage:
+    items: list[Criterion]
+    total: int
+    next_cursor: str | None
 
 
 @dataclass
@@ -87,6 +120,7 @@ class ImportResult:
     kept: int = 0
     superseded: int = 0
     verified: int = 0
+    single_source: int = 0
     unverified: int = 0
 
 
@@ -101,6 +135,11 @@ class _Entry:
     source_url: str
     verification: Verification
     verification_note: str
+    # None: the column is absent from the file (the document keeps what it has).
+    doc_number: str | None = None
+    doc_year: int | None = None
+    doc_superseded_by: str | None = None
+    source_date: date | None = None
 
 
 @dataclass
@@ -128,19 +167,54 @@ def _file_error(msg: str, kind: str = "value_error") -> Unprocessable:
     return Unprocessable([{"loc": ["body", "file"], "msg": msg, "type": kind}])
 
 
+# Which of the catalogue's industries (fields) apply to an enterprise of an industry: the
+# names the catalogue uses for it, the 工贸 standard's cross-cutting articles for a 工贸
+# industry, and fire for everyone.
+INDUSTRY_ALIASES = {"化工": ("危险化学品",), "危化": ("危险化学品",)}
+GONGMAO = ("冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸")
+GONGMAO_CROSS_CUTTING = ("通用", "粉尘涉爆", "涉氨制冷", "有限空间")
+EVERY_ENTERPRISE = ("消防",)
+
+
+def industries_for(industry_name: str) -> list[str]:
+    """The catalogue industries a clause picker offers an enterprise of this industry."""
+    names = list(INDUSTRY_ALIASES.get(industry_name, (industry_name,)))
+    if industry_name in GONGMAO:
+        names += GONGMAO_CROSS_CUTTING
+    return names + [name for name in EVERY_ENTERPRISE if name not in names]
+
+
+def enterprise_industries(session: Session, actor: Actor, enterprise_id: int) -> list[str]:
+    """industries_for the enterprise's industry; 404 for an enterprise the caller may not
+    report for (the picker serves the report form)."""
+    enterprise = session.scalars(
+        reportable_enterprises(actor).options(joinedload(Enterprise.industry))
+        .where(Enterprise.id == enterprise_id)
+    ).first() if valid_id(enterprise_id) else None
+    if enterprise is None:
+        raise NotFound(MESSAGES["enterprise"])
+    return industries_for(enterprise.industry.name)
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
-def get_active_criterion(session: Session, criterion_id: int) -> Criterion | None:
-    """The entry with this id if it is in force (not superseded), with its document loaded.
+def in_force() -> ColumnElement[bool]:
+    """An entry that may be newly cited: not superseded, in a document not replaced.
+    (For a query that joins Criterion.document.)"""
+    return and_(Criterion.superseded_at.is_(None), CriteriaDocument.superseded_by_id.is_(None))
 
-    For a hazard that names a criterion: only an active entry may be newly cited.
+
+def get_active_criterion(session: Session, criterion_id: int) -> Criterion | None:
+    """The entry with this id if it is in force, with its document loaded.
+
+    For a hazard that names a criterion: only an entry in force may be newly cited.
     """
     if not valid_id(criterion_id):
         return None
     return session.scalars(
-        select(Criterion).options(joinedload(Criterion.document))
-        .where(Criterion.id == criterion_id, Criterion.superseded_at.is_(None))
+        select(Criterion).join(Criterion.document).options(joinedload(Criterion.document))
+        .where(Criterion.id == criterion_id, in_force())
     ).first()
 
 
@@ -165,40 +239,113 @@ def _clean(value: str | None, name: str) -> str:
     return value
 
 
+def initials_of(text: str) -> str:
+    """The pinyin initials of the Chinese characters of `text`, lower case (粉尘 → fc); other
+    characters are left out, so that typed initials match across punctuation."""
+    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def search_text_of(article: str, item: str, text: str) -> str:
+    """The search column: the parts a word may match, each on a line of its own (a word has
+    no line break, so it never spans two parts); the initials last, matched by Latin words."""
+    return "\n".join([article.lower(), item.lower(), text.lower(), initials_of(text)])
+
+
+def encode_cursor(criterion_id: int) -> str:
+    return base64.urlsafe_b64encode(f"c:{criterion_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "c" or not valid_id(int(value)):
+            raise ValueError(raw)
+        return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
+                              "type": "value_error"}]) from None
+
+
+def _after(session: Session, cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's row in catalogue order (document code, position, id)."""
+    last = session.execute(
+        select(CriteriaDocument.code, Criterion.position, Criterion.id)
+        .join(Criterion.document).where(Criterion.id == _decode_cursor(cursor))
+    ).first()
+    if last is None:  # a cursor for a row that does not exist was never handed out
+        raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
+                              "type": "value_error"}])
+    code, position, row_id = last
+    return or_(
+        CriteriaDocument.code > code,
+        and_(CriteriaDocument.code == code, or_(
+            Criterion.position > position,
+            and_(Criterion.position == position, Criterion.id > row_id),
+        )),
+    )
+
+
+def _term(term: str) -> ColumnElement[bool]:
+    """One search word: a case-insensitive substring of the text, article or item; a word of
+    Latin letters also matches the text's pinyin initials (fcbz finds 粉尘爆炸). Only words of
+    Latin letters can occur in the initials' line, so others match the first three alone."""
+    return Criterion.search_text.contains(term.lower(), autoescape=True)
+
+
 def search_criteria(
     session: Session,
     *,
     q: str | None = None,
     industries: Sequence[str] = (),
+    within: Sequence[str] | None = None,
     document: str | None = None,
     include_superseded: bool = False,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Criterion], int]:
-    """Entries matching every word of `q` (case-insensitive substring of text, article or
-    item), of any of the industries and of the document code; active ones unless asked.
-    Returns one page in document and catalogue order, and the total count."""
-    query: Select[Criterion] = select(Criterion).join(Criterion.document)
+    cursor: str | None = None,
+) -> CriteriaPage:
+    """Entries matching every word of `q` (see _term), of any of the industries, of one of
+    `within` when given (an enterprise's industries_for), and of the document code; only
+    those in force unless asked. Returns one page in document and
+    catalogue order, the total count, and the keyset cursor of the next page (pass it back
+    as `cursor`; `offset` still works, for the clients that page by offset)."""
+    query: Select[tuple[Criterion]] = select(Criterion).join(Criterion.document)
     if not include_superseded:
-        query = query.where(Criterion.superseded_at.is_(None))
+        query = query.where(in_force())
     code = _clean(document, "document")
     if code:
         query = query.where(CriteriaDocument.code == code.upper())
     wanted = [name for name in (_clean(i, "industry") for i in industries) if name]
     if wanted:
         query = query.where(Criterion.industry.in_(wanted))
+    if within is not None:
+        query = query.where(Criterion.industry.in_(list(within)))
     for term in _clean(q, "q").split():
-        query = query.where(or_(*(
-            column.icontains(term, autoescape=True)
-            for column in (Criterion.text, Criterion.article, Criterion.item)
-        )))
+        query = query.where(_term(term))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.scalars(
+    if cursor:
+        query = query.where(_after(session, cursor))
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.scalars(
         query.options(joinedload(Criterion.document))
         .order_by(CriteriaDocument.code, Criterion.position, Criterion.id)
-        .limit(max(1, min(limit, MAX_PAGE))).offset(max(0, offset))
-    )
-    return list(page), total
+        .limit(limit + 1).offset(max(0, offset))
+    ))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return CriteriaPage(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+def picker_entries(session: Session, industries: Sequence[str] | None = None) -> list[Criterion]:
+    """The entries a report may cite (in force), in catalogue order, with their documents;
+    only of these industries when given. For the report form's clause list."""
+    query = (select(Criterion).join(Criterion.document).options(joinedload(Criterion.document))
+             .where(in_force()))
+    if industries is not None:
+        query = query.where(Criterion.industry.in_(list(industries)))
+    return list(session.scalars(
+        query.order_by(CriteriaDocument.code, Criterion.position, Criterion.id)
+        .limit(MAX_PICKER)))
 
 
 def list_documents(session: Session) -> list[DocumentSummary]:
@@ -227,11 +374,14 @@ def list_documents(session: Session) -> list[DocumentSummary]:
         DocumentSummary(
             document=document,
             verified=counts.get(document.id, {}).get(Verification.verified, 0),
+            single_source=counts.get(document.id, {}).get(Verification.single_source, 0),
             unverified=counts.get(document.id, {}).get(Verification.unverified, 0),
             superseded=counts.get(document.id, {}).get("superseded", 0),
             industries=industries.get(document.id, []),
         )
-        for document in session.scalars(select(CriteriaDocument).order_by(CriteriaDocument.code))
+        for document in session.scalars(
+            select(CriteriaDocument).options(joinedload(CriteriaDocument.superseded_by))
+            .order_by(CriteriaDocument.code))
     ]
 
 
@@ -277,7 +427,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     for name in sorted(set(header)):
         if header.count(name) > 1:
             errors.add(1, name, MESSAGES["duplicate_column"].format(column=name))
-        if name not in COLUMNS:
+        if name not in ALL_COLUMNS:
             errors.add(1, name, MESSAGES["unknown_column"].format(column=name))
     for name in COLUMNS:
         if name not in header:
@@ -309,24 +459,60 @@ def _verification(value: str) -> tuple[Verification, str] | None:
     word, note = word.strip().lower(), note.strip()
     if value.strip().lower() == VERIFIED_MARK:
         return Verification.verified, value.strip()
-    if word in ("verified", "unverified"):
+    if word in {v.value for v in Verification}:
         return Verification(word), note
     if not value.strip():
         return Verification.unverified, ""
     return None
 
 
+def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
+    """An optional column's value: None when the file has no such column."""
+    value = raw.get(name)
+    return None if value is None else value.strip()
+
+
+def _year(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) != 4 or not YEARS[0] <= int(value) <= YEARS[1]:
+        raise ValueError(value)
+    return int(value)
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    parsed = date.fromisoformat(value)  # ValueError when malformed
+    if len(value) != 10 or not date(YEARS[0], 1, 1) <= parsed <= date(YEARS[1], 12, 31):
+        raise ValueError(value)
+    return parsed
+
+
+def _document_values(row: Mapping[str, str], number: int, errors: _Errors,
+                     first: dict[tuple[str, str], tuple[str, int]]) -> None:
+    """Every row of a document gives the same title, number, year and successor."""
+    code = row["doc_code"].upper()
+    for name in DOCUMENT_COLUMNS:
+        value, row_number = first.setdefault((code, name), (row.get(name, ""), number))
+        if value != row.get(name, ""):
+            key = "title_differs" if name == "doc_title" else "document_differs"
+            errors.add(number, name, MESSAGES[key].format(code=code, column=name,
+                                                          row=row_number))
+
+
 def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
     errors = _Errors()
     entries: list[_Entry] = []
-    titles: dict[str, tuple[str, int]] = {}
+    first: dict[tuple[str, str], tuple[str, int]] = {}
     labels: dict[tuple[str, str, str], int] = {}
     for number, raw in enumerate(rows, start=2):
-        if _blank([raw.get(name) for name in COLUMNS]):
+        if _blank([raw.get(name) for name in ALL_COLUMNS]):
             continue  # an empty line, or a spreadsheet's empty row
-        row = {name: (raw.get(name) or "").strip() for name in COLUMNS}
+        present = [name for name in ALL_COLUMNS if name in COLUMNS or raw.get(name) is not None]
+        row = {name: (raw.get(name) or "").strip() for name in present}
         bad = False
-        for name in COLUMNS:
+        for name in present:
             if name in REQUIRED and not row[name]:
                 errors.add(number, name, MESSAGES["required"], "missing")
                 bad = True
@@ -336,19 +522,30 @@ def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
             elif _has_control(row[name]) or (name != "text" and "\n" in row[name]):
                 errors.add(number, name, MESSAGES["control"])
                 bad = True
-        if row["doc_code"] and not bad and not DOC_CODE.fullmatch(row["doc_code"]):
-            errors.add(number, "doc_code", MESSAGES["doc_code"])
-            bad = True
+        for name in ("doc_code", "doc_superseded_by"):
+            if row.get(name) and not bad and not DOC_CODE.fullmatch(row[name]):
+                errors.add(number, name, MESSAGES["doc_code"])
+                bad = True
         verification = _verification(row["verification"])
         if verification is None:
             errors.add(number, "verification", MESSAGES["verification"], "enum")
             bad = True
+        try:
+            year = _year(row.get("doc_year"))
+        except ValueError:
+            errors.add(number, "doc_year", MESSAGES["doc_year"])
+            bad = True
+        try:
+            source_date = _date(row.get("source_date"))
+        except ValueError:
+            errors.add(number, "source_date", MESSAGES["source_date"])
+            bad = True
         if bad or verification is None:
             continue
         code = row["doc_code"].upper()
-        title, first = titles.setdefault(code, (row["doc_title"], number))
-        if title != row["doc_title"]:
-            errors.add(number, "doc_title", MESSAGES["title_differs"].format(code=code, row=first))
+        _document_values(row, number, errors, first)
+        if row.get("doc_superseded_by", "").upper() == code:
+            errors.add(number, "doc_superseded_by", MESSAGES["successor_self"])
         label = (code, row["article"], row["item"])
         if label in labels:
             errors.add(number, "item", MESSAGES["duplicate_entry"].format(
@@ -358,7 +555,10 @@ def _validate(rows: Sequence[Mapping[str, str | None]]) -> list[_Entry]:
             doc_code=code, doc_title=row["doc_title"], article=row["article"],
             item=row["item"], industry=row["industry"], text=row["text"],
             source_url=row["source_url"], verification=verification[0],
-            verification_note=verification[1],
+            verification_note=verification[1], doc_number=_optional(raw, "doc_number"),
+            doc_year=year, source_date=source_date,
+            doc_superseded_by=(None if raw.get("doc_superseded_by") is None
+                               else row["doc_superseded_by"].upper()),
         ))
     errors.raise_if_any()
     if not entries:
@@ -387,11 +587,37 @@ def import_document(
     by_code: dict[str, list[_Entry]] = {}
     for entry in entries:
         by_code.setdefault(entry.doc_code, []).append(entry)
-    return [
+    _check_successors(session, by_code)
+    results = [
         _replace(session, code, group, now=now, completeness=completeness,
                  completeness_note=completeness_note, issuing_number=issuing_number)
         for code, group in by_code.items()
     ]
+    _link_successors(session, by_code, results)
+    return results
+
+
+def _check_successors(session: Session, by_code: Mapping[str, list[_Entry]]) -> None:
+    """A document marked as replaced names one in the catalogue or in the same file."""
+    known = set(by_code) | set(session.scalars(select(CriteriaDocument.code)))
+    unknown = sorted({successor for group in by_code.values()
+                      if (successor := group[0].doc_superseded_by) and successor not in known})
+    if unknown:
+        raise Unprocessable([
+            {"loc": ["body", "file", "doc_superseded_by"], "type": "value_error",
+             "msg": MESSAGES["successor_unknown"].format(code=code)} for code in unknown])
+
+
+def _link_successors(session: Session, by_code: Mapping[str, list[_Entry]],
+                     results: Sequence[ImportResult]) -> None:
+    for result in results:
+        successor = by_code[result.document.code][0].doc_superseded_by
+        if successor is None:
+            continue  # the file has no such column: the document keeps its mark
+        result.document.superseded_by_id = (session.scalars(
+            select(CriteriaDocument.id).where(CriteriaDocument.code == successor)).one()
+            if successor else None)
+    session.flush()
 
 
 def import_csv(
@@ -466,6 +692,10 @@ def _replace(
         document.completeness_note = completeness_note.strip()
     if issuing_number is not None and issuing_number.strip():
         document.issuing_number = issuing_number.strip()
+    elif entries[0].doc_number:
+        document.issuing_number = entries[0].doc_number
+    if entries[0].doc_year is not None:
+        document.year = entries[0].doc_year
     result = ImportResult(document=document, created=created)
 
     active = {
@@ -481,6 +711,7 @@ def _replace(
     for stale in active.values():
         stale.superseded_at = now
     result.superseded = len(active)
+    stale_by_label = {(c.article, c.item): c for c in active.values()}
     # The superseded rows leave the active-entry unique index before their successors enter.
     session.flush()
 
@@ -496,11 +727,18 @@ def _replace(
         criterion.position = position
         criterion.industry = entry.industry
         criterion.source_url = entry.source_url
+        criterion.source_date = entry.source_date
         criterion.verification = entry.verification
         criterion.verification_note = entry.verification_note
+        criterion.search_text = search_text_of(entry.article, entry.item, entry.text)
         if entry.verification == Verification.verified:
             result.verified += 1
+        elif entry.verification == Verification.single_source:
+            result.single_source += 1
         else:
             result.unverified += 1
+        replaced = stale_by_label.get((entry.article, entry.item))
+        if replaced is not None:
+            replaced.superseded_by = criterion
     session.flush()
     return result

@@ -1,5 +1,6 @@
 """Response models of the criteria catalogue (重大事故隐患判定标准)."""
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ COMPLETENESS_LABELS = {
 # independent sources agree), not necessarily on the official text.
 VERIFICATION_LABELS = {
     Verification.verified: "已核实",
+    Verification.single_source: "仅一个来源，须对照官方文本",
     Verification.unverified: "未核实，须对照官方文本",
 }
 
@@ -27,17 +29,21 @@ class DocumentRef(BaseModel):
     code: str
     title: str
     issuing_number: str | None
+    year: int | None
     completeness: Completeness
     completeness_label: str
     completeness_note: str
+    superseded_by: str | None  # the code of the document that replaced it
 
     @classmethod
     def of(cls, document: CriteriaDocument) -> "DocumentRef":
         completeness = Completeness(document.completeness)
         return cls(
             code=document.code, title=document.title, issuing_number=document.issuing_number,
-            completeness=completeness, completeness_label=COMPLETENESS_LABELS[completeness],
+            year=document.year, completeness=completeness,
+            completeness_label=COMPLETENESS_LABELS[completeness],
             completeness_note=document.completeness_note,
+            superseded_by=document.superseded_by.code if document.superseded_by else None,
         )
 
 
@@ -59,8 +65,11 @@ class CriterionOut(BaseModel):
     verification_label: str
     verification_note: str
     source_url: str
+    source_date: date | None
     superseded: bool
     superseded_at: LocalDateTime | None
+    superseded_by_id: int | None  # the entry that replaced it
+    in_force: bool  # may be newly cited: not superseded, its document not replaced
 
     @classmethod
     def of(cls, criterion: Criterion) -> "CriterionOut":
@@ -71,18 +80,24 @@ class CriterionOut(BaseModel):
             text=criterion.text, citation=citation(criterion.document, criterion),
             verification=verification, verification_label=VERIFICATION_LABELS[verification],
             verification_note=criterion.verification_note, source_url=criterion.source_url,
+            source_date=criterion.source_date,
             superseded=criterion.superseded_at is not None, superseded_at=criterion.superseded_at,
+            superseded_by_id=criterion.superseded_by_id,
+            in_force=(criterion.superseded_at is None
+                      and criterion.document.superseded_by_id is None),
         )
 
 
 class CriterionPage(BaseModel):
     items: list[CriterionOut]
     total: int
+    next_cursor: str | None  # pass as `cursor` for the next page; null on the last
 
 
 class DocumentOut(DocumentRef):
     id: int
     verified: int  # active entries by status
+    single_source: int
     unverified: int
     superseded: int  # entries replaced by a later import, kept for the hazards citing them
     industries: list[str]
@@ -93,7 +108,8 @@ class DocumentOut(DocumentRef):
         document = summary.document
         return cls(
             **DocumentRef.of(document).model_dump(), id=document.id,
-            verified=summary.verified, unverified=summary.unverified,
+            verified=summary.verified, single_source=summary.single_source,
+            unverified=summary.unverified,
             superseded=summary.superseded, industries=summary.industries,
             updated_at=document.updated_at,
         )
@@ -105,6 +121,7 @@ class ImportedDocument(DocumentRef):
     kept: int  # entries whose article, item and text were unchanged (their ids stay)
     superseded: int  # entries no longer in the text: hidden from search, kept for citations
     verified: int
+    single_source: int
     unverified: int
 
     @classmethod
@@ -112,7 +129,8 @@ class ImportedDocument(DocumentRef):
         return cls(
             **DocumentRef.of(result.document).model_dump(), created=result.created,
             added=result.added, kept=result.kept, superseded=result.superseded,
-            verified=result.verified, unverified=result.unverified,
+            verified=result.verified, single_source=result.single_source,
+            unverified=result.unverified,
         )
 
 
