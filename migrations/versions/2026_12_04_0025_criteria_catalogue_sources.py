@@ -18,7 +18,7 @@ Downgrade drops the new columns only. The catalogue rows stay as they are: hazar
 the new ones, and upgrading again finds every row unchanged.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-04 21:20:00
 """
 
@@ -36,7 +36,7 @@ from pypinyin import Style, lazy_pinyin
 from app.db import UTCDateTime
 
 revision: str = '0025'
-down_revision: str | None = '0023'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
