@@ -64,6 +64,11 @@ def create_request(session: Session, *, form: dict[str, str], media: list[Upload
     if not where and not (lat and lon):
         raise Unprocessable([{"loc": ["body", "address_string"], "type": "missing",
                               "msg": "请提供 lat 与 long，或 address_string"}])
+    if not media and (form.get("media_url") or "").strip():
+        # Fetching a URL a stranger names would make the server a proxy (SSRF); the photo is
+        # evidence, so it comes as a file like any tip's.
+        raise Unprocessable([{"loc": ["body", "media"], "type": "missing",
+                              "msg": "不下载 media_url：请以 media 文件上传至少一张照片"}])
     fields: dict[str, Any] = {
         "category": code,
         "description": (form.get("description") or "").strip() or CATEGORIES[code],
