@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.http.deps import ClockDep, SessionDep, TipFormDep, client_address
 from app.http.openapi import errors
 from app.http.uploads import StagedForm
 from app.services.tips import open311
@@ -69,9 +69,8 @@ def _xml(root: str, item: str, rows: list[BaseModel], status: int = 200) -> Resp
 def _create(request: Request, form: StagedForm, session: SessionDep,
             clock: ClockDep) -> open311.RequestCreated:
     media = [f for f in form.files if f.field_name == "media" and (f.filename or f.size)]
-    address = request.client.host if request.client else "unknown"
-    return open311.create_request(session, form=form.fields, media=media, address=address,
-                                  clock=clock)
+    return open311.create_request(session, form=form.fields, media=media,
+                                  address=client_address(request), clock=clock)
 
 
 @router.get("/services.json", response_model=list[open311.Service])
@@ -88,7 +87,7 @@ def services_xml() -> Response:
 
 @router.post("/requests.json", response_model=list[open311.RequestCreated], status_code=201,
              responses=errors(413, 415, 422, 429))
-def create_request(request: Request, form: ActionFormDep, session: SessionDep,
+def create_request(request: Request, form: TipFormDep, session: SessionDep,
                    clock: ClockDep) -> list[open311.RequestCreated]:
     """A service request (a tip): `service_code`, `description`, `lat` and `long` or
     `address_string`, optional `phone`, one or more files `media`; `jurisdiction_id`,
@@ -99,7 +98,7 @@ def create_request(request: Request, form: ActionFormDep, session: SessionDep,
 
 @router.post("/requests.xml", response_class=Response, status_code=201,
              responses={201: XML_BODY, **errors(413, 415, 422, 429)})
-def create_request_xml(request: Request, form: ActionFormDep, session: SessionDep,
+def create_request_xml(request: Request, form: TipFormDep, session: SessionDep,
                        clock: ClockDep) -> Response:
     """The same, answering `<service_requests><request>…</request></service_requests>`;
     errors as GeoReport's `<errors>`."""

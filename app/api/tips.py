@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.core.clock import local_today
 from app.core.errors import NotFound
-from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
+from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep, TipFormDep, client_address
 from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
 from app.services.hazards.photos import Upload
 from app.services.media.imaging.process import PhotoVariant
@@ -34,14 +34,10 @@ router = APIRouter(tags=["tips"])
 TipActionName = Annotated[str, Path(json_schema_extra={"enum": list(triage.TIP_ACTIONS)})]
 
 
-def source_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def submit(request: Request, fields: dict[str, str], photos: list[Upload], session: SessionDep,
            clock: ClockDep) -> TipReceipt:
     tip = tip_report.submit_tip(session, form=fields, uploads=photos,
-                                address=source_address(request), clock=clock)
+                                address=client_address(request), clock=clock)
     return TipReceipt(receipt=tip.receipt, status=TipStatus(tip.status))
 
 
@@ -49,7 +45,7 @@ def submit(request: Request, fields: dict[str, str], photos: list[Upload], sessi
              openapi_extra=form_body("TipForm", tip_report.TipFields, photos=True,
                                      photos_required=True),
              responses=errors(413, 415, 422, 429))
-def submit_tip(request: Request, form: ActionFormDep, session: SessionDep,
+def submit_tip(request: Request, form: TipFormDep, session: SessionDep,
                clock: ClockDep) -> TipReceipt:
     """群众举报 (no account): what, where, optional phone, one or more `photos`. Answers the
     receipt code (查询码) the tipster follows the outcome with."""

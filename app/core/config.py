@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     tip_rate_limit: int = Field(5, alias="TIP_RATE_LIMIT", gt=0)
     tip_rate_window_minutes: int = Field(60, alias="TIP_RATE_WINDOW_MINUTES", gt=0)
     tip_due_days: int = Field(60, alias="TIP_DUE_DAYS", gt=0)
+    # The worker reminds the committee this many days before an untriaged tip falls due.
+    tip_remind_days: int = Field(7, alias="TIP_REMIND_DAYS", ge=0)
     # 举报奖励 (2018 national measures; local tiers configurable): a major hazard or violation
     # earns this share of the fine within [min, max] 元; a general hazard a fixed amount; the
     # tipster claims within the window.

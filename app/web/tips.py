@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.core.errors import DomainError
 from app.core.schemas import MAX_ID
-from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.http.deps import ClockDep, SessionDep, TipFormDep, client_address
 from app.services.checks import safety_code
 from app.services.tips import receipts
 from app.services.tips import report as tip_report
@@ -32,12 +32,12 @@ def tip_form(request: Request, session: SessionDep,
 
 
 @router.post("/tip", response_class=HTMLResponse)
-def send_tip(request: Request, form: ActionFormDep, session: SessionDep,
+def send_tip(request: Request, form: TipFormDep, session: SessionDep,
              clock: ClockDep) -> HTMLResponse:
-    address = request.client.host if request.client else "unknown"
     try:
         tip = tip_report.submit_tip(session, form=form.fields, uploads=form.photos,
-                                    address=address, clock=clock)
+                                    address=client_address(request), clock=clock,
+                                    channel="page")
     except DomainError as error:
         raise reject(request, error, "tip.html", values=typed_values(form)) from error
     return page(request, "tip_sent.html", status=201, receipt=tip.receipt)

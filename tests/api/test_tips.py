@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent
+from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent, TipRefusal
 from app.models.enums import HazardLevel
 from app.services.tips.rewards import compute_reward
 from app.services.tips.timeline import broken_links
@@ -326,3 +326,45 @@ def test_the_handling_staff_see_a_tips_photos_and_nobody_else(client, auth, db) 
     assert client.get(path).status_code == 401
     assert client.get(f"/api/v1/tips/{tid}/photos/999999",
                       headers=auth("anweiban")).status_code == 404
+
+
+def refusals(db: Session) -> list[tuple[str, int, str]]:
+    return [(r.channel, r.status, r.kind) for r in
+            db.scalars(select(TipRefusal).order_by(TipRefusal.id))]
+
+
+def test_every_refused_tip_is_recorded_without_the_phone_or_the_text(client, db,
+                                                                     settings) -> None:
+    settings.tip_rate_limit = 1
+    tip(client, phone=PHONE)
+    # Beyond the address's allowance (API), not a photo (the page), too many files
+    # (refused as the bytes arrive), bad fields (Open311).
+    assert client.post("/api/v1/tips", data={"description": "再来", "location": "某处",
+                                             "phone": PHONE},
+                       files=[photo()]).status_code == 429
+    other = TestClient(client.app, client=("203.0.113.20", 5000))
+    assert other.post("/tip", data={"description": "秘密内容", "location": "某处"},
+                      files=[photo("a.jpg", b"not an image", "image/jpeg")]).status_code == 415
+    third = TestClient(client.app, client=("203.0.113.21", 5000))
+    assert third.post("/api/v1/tips", data={"description": "x", "location": "y"},
+                      files=[photo() for _ in range(settings.max_photos_per_action + 1)]
+                      ).status_code == 413
+    fourth = TestClient(client.app, client=("203.0.113.22", 5000))
+    assert fourth.post("/open311/v2/requests.json", data={"service_code": "nope"},
+                       files=[("media", photo()[1])]).status_code == 422
+    assert refusals(db) == [("api", 429, "rate_address"), ("page", 415, "upload"),
+                            ("api", 413, "upload"), ("open311", 422, "fields")]
+    rows = db.scalars(select(TipRefusal).order_by(TipRefusal.id)).all()
+    assert [r.address for r in rows[1:]] == ["203.0.113.20", "203.0.113.21", "203.0.113.22"]
+    assert all(PHONE not in r.reason and "秘密内容" not in r.reason for r in rows)
+    # Nothing of a refused attempt is kept beside its record.
+    assert db.scalar(select(func.count()).select_from(Tip)) == 1
+
+
+def test_a_refusal_by_phone_is_recorded_as_such(client, db, settings) -> None:
+    settings.tip_rate_limit = 1
+    tip(client, phone=PHONE)
+    other = TestClient(client.app, client=("203.0.113.30", 5000))
+    assert other.post("/api/v1/tips", data={"description": "换地址", "location": "某处",
+                                            "phone": PHONE}, files=[photo()]).status_code == 429
+    assert refusals(db) == [("api", 429, "rate_phone")]

@@ -20,6 +20,7 @@ from app.core.errors import TooManyRequests, Unprocessable
 from app.models import Tip, TipPhoto, TipSubmission
 from app.services.hazards import photos as photo_service
 from app.services.media.storage import get_storage
+from app.services.tips.abuse import refusal_kind, refusals_recorded
 from app.services.tips.routing import route_tip
 from app.services.tips.schemas import CATEGORIES, TipStatus
 from app.services.tips.timeline import append_tip_event
@@ -57,7 +58,7 @@ def check_rate(session: Session, address: str, clock: Clock) -> None:
     count, oldest = session.execute(
         select(func.count(), func.min(TipSubmission.at))
         .where(TipSubmission.address == address, TipSubmission.at > now - window)).one()
-    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit, "rate_address")
 
 
 def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
@@ -70,19 +71,28 @@ def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
     count, oldest = session.execute(
         select(func.count(), func.min(Tip.received_at))
         .where(Tip.phone == phone, Tip.received_at > now - window)).one()
-    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit, "rate_phone")
 
 
-def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int) -> None:
+def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int,
+                   kind: str) -> None:
     if count >= limit:
         retry = max(1, ceil((oldest + window - now).total_seconds()))
-        raise TooManyRequests("举报过于频繁，请稍后再试",
-                              headers={"Retry-After": str(retry)})
+        raise refusal_kind(TooManyRequests("举报过于频繁，请稍后再试",
+                                           headers={"Retry-After": str(retry)}), kind)
 
 
 def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
+               address: str, clock: Clock, channel: str = "api") -> Tip:
+    """Check the rate, the fields and the photos; store the tip, its photos, its first event.
+    A refusal is recorded (services/tips/abuse.py)."""
+    with refusals_recorded(session, address=address, channel=channel, now=clock.now):
+        return accept_tip(session, form=form, uploads=uploads, address=address, clock=clock)
+
+
+def accept_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
                address: str, clock: Clock) -> Tip:
-    """Check the rate, the fields and the photos; store the tip, its photos, its first event."""
+    """submit_tip without the record of a refusal (a caller that records its own)."""
     check_rate(session, address, clock)
     now = clock.now()
     parsed, errors = parse_fields(TipFields, form, today=local_today(clock))
@@ -99,7 +109,7 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     check_phone_rate(session, phone, clock)
     checked, upload_error = photo_service.inspect_uploads(uploads)
     if upload_error is not None:
-        raise upload_error
+        raise refusal_kind(upload_error, "upload")
     route = route_tip(session, region_id=parsed.region_id, lat=parsed.lat, lon=parsed.lon,
                       enterprise_name=parsed.enterprise_name,
                       enterprise_code=parsed.enterprise_code)
