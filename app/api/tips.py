@@ -73,7 +73,8 @@ def get_tip(tip_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) 
     """One tip with the phone and its own hash-chained timeline (handling staff only)."""
     tip = triage.visible_tip(session, actor, tip_id)
     out = TipOut.of(tip, local_today(clock), tip_events(session, tip.id))
-    out.similar_hazard_ids, out.similar_tip_ids = triage.duplicate_hints(session, actor, tip)
+    out.similar_hazard_ids, out.similar_tip_ids, out.similar_photos = triage.duplicate_hints(
+        session, actor, tip)
     return out
 
 

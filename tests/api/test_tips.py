@@ -16,7 +16,7 @@ from app.models.enums import HazardLevel
 from app.services.tips.rewards import compute_reward
 from app.services.tips.timeline import broken_links
 from tests.api.helpers import TODAY, act, in_days, ok, report
-from tests.samples import photo
+from tests.samples import phone_jpeg, photo
 
 PHONE = "13812345678"
 NEAR_A = {"lat": "29.8021", "lon": "119.6912"}  # a few metres from 演示机械制造有限公司
@@ -368,3 +368,46 @@ def test_a_refusal_by_phone_is_recorded_as_such(client, db, settings) -> None:
     assert other.post("/api/v1/tips", data={"description": "换地址", "location": "某处",
                                             "phone": PHONE}, files=[photo()]).status_code == 429
     assert refusals(db) == [("api", 429, "rate_phone")]
+
+
+def scene_photo(seed: int) -> tuple[str, tuple[str, bytes, str]]:
+    return ("photos", (f"scene{seed}.jpg", phone_jpeg(seed=seed), "image/jpeg"))
+
+
+def test_duplicate_hints_by_a_similar_photo_anywhere_in_the_county(client, auth, db,
+                                                                    settings) -> None:
+    """The same scene sent again, far from the first and naming no enterprise, is hinted by
+    its photo's perceptual hash; another scene is not; a flat picture matches nothing."""
+    settings.tip_rate_limit = 50
+    def send(files: list[Any], **fields: str) -> int:
+        response = client.post("/api/v1/tips", data={
+            "description": "配电箱门敞开，电线裸露", "location": "某处", **fields}, files=files)
+        assert response.status_code == 201, response.text
+        return tip_id_of(db, response.json()["receipt"])
+
+    first = send([scene_photo(7)], lat="29.7000", lon="119.9000")
+    again = send([scene_photo(3), scene_photo(7)], lat="29.9000", lon="119.5000")
+    other = send([scene_photo(11)], lat="29.6000", lon="119.4000")
+    flat_a, flat_b = send([photo()]), send([photo()])
+    shown = ok(client.get(f"/api/v1/tips/{again}", headers=auth("anweiban")))
+    assert shown["similar_tip_ids"] == [first]
+    [match] = shown["similar_photos"]
+    assert match["tip_id"] == first and match["hazard_id"] is None
+    assert match["photo_id"] == shown["photos"][1]["id"] and match["bits"] <= 6
+    assert ok(client.get(f"/api/v1/tips/{other}",
+                         headers=auth("anweiban")))["similar_photos"] == []
+    assert ok(client.get(f"/api/v1/tips/{flat_b}",
+                         headers=auth("anweiban")))["similar_tip_ids"] == []
+    assert flat_a != flat_b
+    # Once converted, the tip's photos are the hazard's: a later tip of the scene names it.
+    hazard_id = ok(client.post(f"/api/v1/tips/{first}/actions/convert",
+                               data={"title": "配电箱电线裸露", "level": "general",
+                                     "enterprise_id": str(db.scalars(select(Enterprise.id)
+                                                          .limit(1)).one())},
+                               headers=auth("anweiban")))["hazard_id"]
+    later = send([scene_photo(7)], lat="29.5000", lon="119.3000")
+    shown = ok(client.get(f"/api/v1/tips/{later}", headers=auth("anweiban")))
+    assert hazard_id in shown["similar_hazard_ids"]
+    assert {m["hazard_id"] for m in shown["similar_photos"]} >= {hazard_id}
+    # An enterprise sees no tip at all.
+    assert client.get(f"/api/v1/tips/{later}", headers=auth("ent_a")).status_code == 404
