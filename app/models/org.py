@@ -25,7 +25,7 @@ class Region(Base):
     path: Mapped[str] = mapped_column(String(400), index=True)
     # A township's boundary, a GeoJSON Polygon or MultiPolygon geometry (lon, lat), when
     # loaded: tips are placed by the point in it (services/tips/routing.py).
-    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     parent: Mapped["Region | None"] = relationship(remote_side=[id])
 
