@@ -1,9 +1,12 @@
 """Public tips (docs/api.md v1.1 "Public tips"): a tip without an account, the tipster's
 receipt, and the staff's triage and rewards."""
 
+from dataclasses import asdict
+from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.core.clock import local_today
 from app.core.errors import NotFound
@@ -12,10 +15,13 @@ from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
 from app.services.hazards.photos import Upload
 from app.services.media.imaging.process import PhotoVariant
 from app.services.media.storage import get_storage
-from app.services.tips import receipts, rewards, triage
+from app.services.tips import figures, receipts, reward_list, rewards, triage
 from app.services.tips import report as tip_report
 from app.services.tips.schemas import (
     TipActionOut,
+    TipFigureRow,
+    TipFiguresOut,
+    TipFigureValues,
     TipMergeFields,
     TipOut,
     TipPublicStatus,
@@ -139,3 +145,43 @@ def reward_paid(tip_id: int, actor: ActorDep, session: SessionDep,
     return out
 
 
+
+
+@router.get("/tips/figures", response_model=TipFiguresOut, responses=errors(*READ, 403))
+def tip_figures(actor: ActorDep, session: SessionDep, clock: ClockDep,
+                from_: Annotated[date | None, Query(alias="from")] = None,
+                to: date | None = None) -> TipFiguresOut:
+    """群众举报的统计 by township and month (default: this month so far): received, converted,
+    merged, rejected, overdue, rewards decided and paid with their amounts."""
+    today = local_today(clock)
+    report = figures.tip_figures(session, actor=actor, start=from_ or today.replace(day=1),
+                                 end=to or today, clock=clock)
+
+    def row(cell: figures.Cell) -> TipFigureRow:
+        return TipFigureRow(region_id=cell.region_id, region_name=cell.region_name,
+                            month=cell.month, **asdict(cell.figures))
+
+    return TipFiguresOut(start=report.start, end=report.end, labels=figures.LABELS,
+                         rows=[row(c) for c in report.rows],
+                         by_township=[row(c) for c in report.by_township],
+                         total=TipFigureValues(**asdict(report.total)))
+
+
+@router.get("/tips/rewards.xlsx", response_class=Response,
+            responses={200: {"description": "举报奖励季度清单（XLSX）",
+                             "content": {reward_list.MEDIA_TYPE: BINARY}},
+                       **errors(*READ, 403)})
+def reward_list_xlsx(actor: ActorDep, session: SessionDep, clock: ClockDep,
+                     year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
+                     quarter: Annotated[int, Query(ge=1, le=4, description="季度 1–4")]
+                     ) -> Response:
+    """举报奖励季度清单 (committee): the rewards decided in the quarter, without the tipsters'
+    phones or receipts."""
+    rows = reward_list.reward_rows(session, actor=actor, year=year, quarter=quarter,
+                                   clock=clock)
+    name, ascii_name = reward_list.file_names(year, quarter)
+    return Response(reward_list.write_reward_xlsx(rows, year, quarter),
+                    media_type=reward_list.MEDIA_TYPE, headers={
+                        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                                               f"filename*=UTF-8''{quote(name, safe='')}",
+                        "Cache-Control": "no-store"})

@@ -175,3 +175,35 @@ class TipRejectFields(BaseModel):
 class TipRewardFields(BaseModel):
     fine_amount: float | None = None  # 元
     note: str | None = None
+
+
+class TipFigureValues(BaseModel):
+    """The figures of one cell (GET /tips/figures); amounts in whole 元."""
+
+    received: int
+    converted: int
+    merged: int
+    rejected: int
+    overdue: int
+    rewards_decided: int
+    rewards_paid: int
+    reward_amount_decided: int
+    reward_amount_paid: int
+
+
+class TipFigureRow(TipFigureValues):
+    region_id: int | None  # the township; null: a tip nothing could place (未定位)
+    region_name: str
+    month: str  # YYYY-MM; "" in by_township (the period's sum)
+
+
+class TipFiguresOut(BaseModel):
+    """群众举报的统计 of the tips the caller handles, by township and month: tips in the month
+    received, rewards in the month decided, payments in the month paid."""
+
+    start: date
+    end: date
+    labels: dict[str, str]
+    rows: list[TipFigureRow]
+    by_township: list[TipFigureRow]
+    total: TipFigureValues
