@@ -11,8 +11,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.core.clock import local_today
 from app.core.errors import NotFound
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep, TipFormDep, client_address
+from app.http.idempotency import REPLAYED_HEADER, KeyHeader, form_fingerprint
 from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
-from app.services.hazards.photos import Upload
 from app.services.media.imaging.process import PhotoVariant
 from app.services.media.storage import get_storage
 from app.services.tips import figures, receipts, reward_list, rewards, triage
@@ -40,22 +40,22 @@ router = APIRouter(tags=["tips"])
 TipActionName = Annotated[str, Path(json_schema_extra={"enum": list(triage.TIP_ACTIONS)})]
 
 
-def submit(request: Request, fields: dict[str, str], photos: list[Upload], session: SessionDep,
-           clock: ClockDep) -> TipReceipt:
-    tip = tip_report.submit_tip(session, form=fields, uploads=photos,
-                                address=client_address(request), clock=clock)
-    return TipReceipt(receipt=tip.receipt, status=TipStatus(tip.status))
-
-
 @router.post("/tips", response_model=TipReceipt, status_code=201,
              openapi_extra=form_body("TipForm", tip_report.TipFields, photos=True,
                                      photos_required=True),
              responses=errors(413, 415, 422, 429))
-def submit_tip(request: Request, form: TipFormDep, session: SessionDep,
-               clock: ClockDep) -> TipReceipt:
+def submit_tip(request: Request, response: Response, form: TipFormDep, session: SessionDep,
+               clock: ClockDep, key: KeyHeader = None) -> TipReceipt:
     """群众举报 (no account): what, where, optional phone, one or more `photos`. Answers the
-    receipt code (查询码) the tipster follows the outcome with."""
-    return submit(request, form.fields, form.photos, session, clock)
+    receipt code (查询码) the tipster follows the outcome with. With an `Idempotency-Key`, a
+    retry of the same request answers the same receipt (`Idempotent-Replayed: true`)."""
+    once = tip_report.SentOnce(key, form_fingerprint(request, form)) if key else None
+    tip, replayed = tip_report.submit_tip_once(
+        session, form=form.fields, uploads=form.photos, address=client_address(request),
+        clock=clock, channel="api", once=once)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return TipReceipt(receipt=tip.receipt, status=TipStatus(tip.status))
 
 
 @router.get("/tips/receipt/{receipt}", response_model=TipPublicStatus,

@@ -50,6 +50,10 @@ class Tip(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_on: Mapped[date] = mapped_column(Date)
+    # The Idempotency-Key the tip was sent with (an offline draft's), and the fingerprint of
+    # that request: a retry with both the same answers this tip again, nothing is stored twice.
+    client_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # Set by the worker once the tip passed its due date untriaged (kept for the figures).
     was_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
     # 举报奖励: decided by the committee, claimed within the window, paid on record.

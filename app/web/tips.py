@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.core.errors import DomainError
 from app.core.schemas import MAX_ID
 from app.http.deps import ClockDep, SessionDep, TipFormDep, client_address
+from app.http.idempotency import REPLAYED_HEADER, KeyHeader, form_fingerprint
 from app.services.checks import safety_code
 from app.services.tips import receipts
 from app.services.tips import report as tip_report
@@ -32,15 +33,19 @@ def tip_form(request: Request, session: SessionDep,
 
 
 @router.post("/tip", response_class=HTMLResponse)
-def send_tip(request: Request, form: TipFormDep, session: SessionDep,
-             clock: ClockDep) -> HTMLResponse:
+def send_tip(request: Request, form: TipFormDep, session: SessionDep, clock: ClockDep,
+             key: KeyHeader = None) -> HTMLResponse:
+    """The form sent by the browser, or an offline draft sent by offline.js with its
+    Idempotency-Key: a retry of the same draft shows the same receipt, stored once."""
+    once = tip_report.SentOnce(key, form_fingerprint(request, form)) if key else None
     try:
-        tip = tip_report.submit_tip(session, form=form.fields, uploads=form.photos,
-                                    address=client_address(request), clock=clock,
-                                    channel="page")
+        tip, replayed = tip_report.submit_tip_once(
+            session, form=form.fields, uploads=form.photos, address=client_address(request),
+            clock=clock, channel="page", once=once)
     except DomainError as error:
         raise reject(request, error, "tip.html", values=typed_values(form)) from error
-    return page(request, "tip_sent.html", status=201, receipt=tip.receipt)
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    return page(request, "tip_sent.html", status=201, headers=headers, receipt=tip.receipt)
 
 
 @router.get("/tip/status", response_class=HTMLResponse)
@@ -54,4 +59,5 @@ def status_form(request: Request,
 @router.get("/tip/status/{receipt}", response_class=HTMLResponse)
 def tip_status(request: Request, receipt: str, session: SessionDep) -> HTMLResponse:
     status = receipts.tip_status(session, receipt)  # 404 page for an unknown receipt
-    return page(request, "tip_status.html", tip_state=status, status_words=STATUS_WORDS)
+    return page(request, "tip_status.html", tip_state=status, status_words=STATUS_WORDS,
+                receipt=receipt)

@@ -1,8 +1,8 @@
 """public tips' upkeep: due-date steps, refusals on record, township boundaries
 
 The worker's reminder and overdue steps of a tip (one per tip, kind and due date), the
-record of every refused tip, a flag kept once a tip went overdue, and a township's GeoJSON
-boundary for placing tips by their GPS.
+record of every refused tip, a flag kept once a tip went overdue, the Idempotency-Key an
+offline draft was sent with, and a township's GeoJSON boundary for placing tips by their GPS.
 
 Revision ID: 0026
 Revises: 0023
@@ -56,11 +56,18 @@ def upgrade() -> None:
     with op.batch_alter_table('tip', schema=None) as batch_op:
         batch_op.add_column(sa.Column('was_overdue', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+        batch_op.add_column(sa.Column('client_key', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('client_fingerprint', sa.String(length=64),
+                                      nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_tip_client_key'), ['client_key'])
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('tip', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_tip_client_key'), type_='unique')
+        batch_op.drop_column('client_fingerprint')
+        batch_op.drop_column('client_key')
         batch_op.drop_column('was_overdue')
 
     with op.batch_alter_table('region', schema=None) as batch_op:

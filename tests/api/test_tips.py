@@ -411,3 +411,27 @@ def test_duplicate_hints_by_a_similar_photo_anywhere_in_the_county(client, auth,
     assert {m["hazard_id"] for m in shown["similar_photos"]} >= {hazard_id}
     # An enterprise sees no tip at all.
     assert client.get(f"/api/v1/tips/{later}", headers=auth("ent_a")).status_code == 404
+
+
+def test_a_tip_sent_again_with_its_idempotency_key_is_stored_once(client, db, settings) -> None:
+    """An offline draft whose answer was lost is sent again with its key: the same receipt,
+    one tip, and the retry does not count toward the rate limit."""
+    settings.tip_rate_limit = 2
+    data = {"description": "配电箱门敞开", "location": "工业园区", "phone": PHONE}
+    image = photo()
+    key = {"Idempotency-Key": "draft-7f3a9c"}
+    first = client.post("/api/v1/tips", data=data, files=[image], headers=key)
+    assert first.status_code == 201, first.text
+    for _ in range(3):
+        again = client.post("/api/v1/tips", data=data, files=[image], headers=key)
+        assert again.status_code == 201 and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert db.scalar(select(func.count()).select_from(Tip)) == 1
+    # The key with another request is refused; a new key is a new tip.
+    other = client.post("/api/v1/tips", data={**data, "description": "另一件事"},
+                        files=[image], headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.text
+    assert client.post("/api/v1/tips", data=data, files=[photo()],
+                       headers={"Idempotency-Key": "draft-second"}).status_code == 201
+    assert db.scalar(select(func.count()).select_from(Tip)) == 2

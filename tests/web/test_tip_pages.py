@@ -73,3 +73,23 @@ def test_the_safety_code_leads_to_a_tip_about_that_enterprise(app, db) -> None:
     assert forged.status_code == 422
     assert "安全码无效" in forged.text
     assert browser.get(f"/tip?enterprise={enterprise.id}&s=AAAA").status_code == 404
+
+
+def test_a_draft_sent_again_by_the_page_shows_the_same_receipt(app) -> None:
+    browser = TestClient(app)
+    image = photo()
+    headers = {"Idempotency-Key": "tip-draft-1"}
+    first = browser.post("/tip", data=DATA, files=[image], headers=headers)
+    again = browser.post("/tip", data=DATA, files=[image], headers=headers)
+    assert first.status_code == again.status_code == 201
+    receipts = [re.search(r'<output id="receipt">([\w-]+)</output>', r.text).group(1)
+                for r in (first, again)]
+    assert receipts[0] == receipts[1]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_tip_form_is_an_offline_form_kept_in_the_app_shell(app) -> None:
+    form = TestClient(app).get("/tip").text
+    assert "data-offline-form" in form and "data-offline-public" in form
+    worker = TestClient(app).get("/sw.js").text
+    assert '"/tip"' in worker

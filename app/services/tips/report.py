@@ -6,12 +6,14 @@ storage by SHA-256, derivatives) and are copied onto the hazard when the tip is 
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.clock import Clock, local_today
@@ -82,16 +84,52 @@ def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: 
                                            headers={"Retry-After": str(retry)}), kind)
 
 
+@dataclass(frozen=True)
+class SentOnce:
+    """A tip's Idempotency-Key (an offline draft sends one) and its request's fingerprint."""
+
+    key: str
+    fingerprint: str
+
+
 def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
                address: str, clock: Clock, channel: str = "api") -> Tip:
     """Check the rate, the fields and the photos; store the tip, its photos, its first event.
     A refusal is recorded (services/tips/abuse.py)."""
-    with refusals_recorded(session, address=address, channel=channel, now=clock.now):
-        return accept_tip(session, form=form, uploads=uploads, address=address, clock=clock)
+    tip, _ = submit_tip_once(session, form=form, uploads=uploads, address=address,
+                             clock=clock, channel=channel, once=None)
+    return tip
+
+
+def submit_tip_once(session: Session, *, form: dict[str, Any],
+                    uploads: list[photo_service.Upload], address: str, clock: Clock,
+                    channel: str, once: SentOnce | None) -> tuple[Tip, bool]:
+    """As submit_tip; with a key, the tip is stored once however often the request comes
+    (the draft's answer lost on the way): a retry answers the same tip, `replayed` True,
+    without counting toward the rate limit. The key with another request is a 422."""
+    if once is not None and (earlier := _sent_with(session, once)) is not None:
+        return earlier, True
+    try:
+        with refusals_recorded(session, address=address, channel=channel, now=clock.now):
+            return accept_tip(session, form=form, uploads=uploads, address=address,
+                              clock=clock, once=once), False
+    except IntegrityError:
+        # The same draft sent twice at once: the other request stored it first.
+        earlier = _sent_with(session, once) if once is not None else None
+        if earlier is None:
+            raise
+        return earlier, True
+
+
+def _sent_with(session: Session, once: SentOnce) -> Tip | None:
+    tip = session.scalar(select(Tip).where(Tip.client_key == once.key))
+    if tip is not None and tip.client_fingerprint != once.fingerprint:
+        raise Unprocessable("Idempotency-Key 已用于另一个不同的请求；新的请求请换一个键")
+    return tip
 
 
 def accept_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
-               address: str, clock: Clock) -> Tip:
+               address: str, clock: Clock, once: SentOnce | None = None) -> Tip:
     """submit_tip without the record of a refusal (a caller that records its own)."""
     check_rate(session, address, clock)
     now = clock.now()
@@ -119,6 +157,8 @@ def accept_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
         enterprise_name=parsed.enterprise_name, phone=phone, category=parsed.category,
         region_id=route.region_id, enterprise_id=route.enterprise_id, county_id=route.county_id,
         received_at=now, updated_at=now,
+        client_key=once.key if once else None,
+        client_fingerprint=once.fingerprint if once else None,
         due_on=local_today(clock) + timedelta(days=get_settings().tip_due_days),
     )
     session.add(tip)
