@@ -9,12 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.core.clock import local_today
-from app.core.errors import NotFound
 from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep, TipFormDep, client_address
+from app.http.downloads import tip_photo_response
 from app.http.idempotency import REPLAYED_HEADER, KeyHeader, form_fingerprint
 from app.http.openapi import BINARY, READ, READ_ONE, WRITE, errors, form_body
 from app.services.media.imaging.process import PhotoVariant
-from app.services.media.storage import get_storage
 from app.services.tips import figures, receipts, reward_list, rewards, triage
 from app.services.tips import report as tip_report
 from app.services.tips.schemas import (
@@ -93,16 +92,7 @@ def get_tip(tip_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) 
 def tip_photo(tip_id: int, photo_id: int, actor: ActorDep, session: SessionDep,
               variant: PhotoVariant | None = None) -> Response:
     """A tip's photo, for the handling staff (the original keeps its EXIF, GPS included)."""
-    photo = triage.visible_tip_photo(session, actor, tip_id, photo_id)
-    storage = get_storage()
-    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
-    if variant:
-        data = storage.get_derived(photo.sha256, variant)
-        if data is None:
-            raise NotFound("照片不存在")
-        return Response(data, media_type="image/jpeg", headers=headers)
-    with storage.open(photo.sha256) as blob:
-        return Response(blob.read(), media_type=photo.content_type, headers=headers)
+    return tip_photo_response(session, actor, tip_id, photo_id, variant)
 
 
 @router.post("/tips/{tip_id:int}/actions/{action}", response_model=TipActionOut,
