@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.config import RewardTier
 from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent, TipRefusal
 from app.models.enums import HazardLevel
 from app.services.tips.rewards import compute_reward
@@ -435,3 +436,17 @@ def test_a_tip_sent_again_with_its_idempotency_key_is_stored_once(client, db, se
     assert client.post("/api/v1/tips", data=data, files=[photo()],
                        headers={"Idempotency-Key": "draft-second"}).status_code == 201
     assert db.scalar(select(func.count()).select_from(Tip)) == 2
+
+
+def test_a_county_may_have_its_own_reward_tiers(client, auth, db, settings) -> None:
+    settings.tip_reward_counties = {"339901000000": RewardTier(general=800, major_min=5000)}
+    # The county's own minimum, the national rate and maximum it left out.
+    major = compute_reward(HazardLevel.major, 20_000, "339901000000")
+    assert major.amount == 5000 and "最低 5000 元，最高 300000 元" in major.rule
+    assert compute_reward(HazardLevel.major, 20_000, "110101000000").amount == 3000
+    assert compute_reward(HazardLevel.general, None, None).amount == 500
+    tid = tip_id_of(db, tip(client, **NEAR_A)["receipt"])
+    ok(client.post(f"/api/v1/tips/{tid}/actions/convert",
+                   data={"title": "安全出口堵塞", "level": "general"}, headers=auth("anweiban")))
+    decided = ok(client.post(f"/api/v1/tips/{tid}/reward", data={}, headers=auth("anweiban")))
+    assert decided["amount"] == 800 and "800 元" in decided["rule"]
