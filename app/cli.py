@@ -1,5 +1,5 @@
 """The `bihuan` command: migrate, demo, serve, create-user, audit (verify, checkpoint, keygen),
-media gc, scale, ranking forget."""
+media gc, scale, ranking forget, regions boundaries."""
 
 import os
 import sys
@@ -32,6 +32,8 @@ scale = typer.Typer(help="Generated data at province scale (PostgreSQL).", no_ar
 cli.add_typer(scale, name="scale")
 ranking = typer.Typer(help="The township ranking's kept months (亮晒排名).", no_args_is_help=True)
 cli.add_typer(ranking, name="ranking")
+regions = typer.Typer(help="The administrative regions.", no_args_is_help=True)
+cli.add_typer(regions, name="regions")
 
 
 @cli.command()
@@ -313,6 +315,32 @@ def criteria_import(
                    f"{r.added} added, {r.kept} unchanged, {r.superseded} superseded; "
                    f"{r.verified} verified, {r.single_source} single source, "
                    f"{r.unverified} unverified; completeness {r.document.completeness}")
+
+
+@regions.command("boundaries")
+def regions_boundaries(
+    file: Annotated[Path, typer.Argument(
+        exists=True, dir_okay=False, readable=True,
+        help="GeoJSON FeatureCollection: properties.code (12-digit township code), "
+             "a Polygon or MultiPolygon in longitude, latitude.")],
+) -> None:
+    """Load township boundaries: public tips are then placed by the point in them.
+
+    Townships in FILE get its outline, others keep theirs; a file with any bad feature loads
+    nothing.
+    """
+    from app.services.org import boundaries
+
+    with get_sessionmaker()() as session:
+        try:
+            with transaction(session) as tx:
+                loaded = boundaries.load_boundaries(tx, file.read_bytes())
+        except DomainError as error:
+            typer.echo("refused, nothing loaded:", err=True)
+            for line in _detail_lines(error.detail):
+                typer.echo(f"  {line}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"{loaded.townships} township boundaries loaded")
 
 
 @criteria.command("documents")

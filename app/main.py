@@ -67,6 +67,10 @@ def create_app() -> FastAPI:
     async def domain_error(request: Request, error: DomainError) -> Response:
         if is_page(request):
             return error_response(request, error)
+        if open311.wants_xml(request):
+            response = open311.xml_error(error.status_code, error.detail)
+            response.headers.update(error.headers or {})
+            return response
         return JSONResponse(
             {"detail": error.detail, **error.extra},
             status_code=error.status_code,

@@ -19,10 +19,12 @@ from app.services.integrity import jobs as integrity_jobs
 from app.services.operations.metrics import WORKER_STEPS
 from app.services.outbox import jobs as outbox_jobs
 from app.services.supervision import jobs as supervision_jobs
+from app.services.tips import jobs as tip_jobs
 
 # Order matters: the scan's notices are events whose webhooks and SMS the outbox then sends.
 JOBS: tuple[Job, ...] = (
     *supervision_jobs.JOBS,
+    *tip_jobs.JOBS,
     *outbox_jobs.JOBS,
     *board_jobs.JOBS,
     *check_jobs.JOBS,

@@ -7,10 +7,20 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
+
+
+class RewardTier(BaseModel):
+    """A county's own 举报奖励 tiers (local measures); what it leaves out is the national
+    default of the TIP_REWARD_* settings."""
+
+    major_rate: float | None = Field(None, ge=0, le=1)
+    major_min: int | None = Field(None, ge=0)
+    major_max: int | None = Field(None, ge=0)
+    general: int | None = Field(None, ge=0)
 
 
 class Settings(BaseSettings):
@@ -111,6 +121,8 @@ class Settings(BaseSettings):
     tip_rate_limit: int = Field(5, alias="TIP_RATE_LIMIT", gt=0)
     tip_rate_window_minutes: int = Field(60, alias="TIP_RATE_WINDOW_MINUTES", gt=0)
     tip_due_days: int = Field(60, alias="TIP_DUE_DAYS", gt=0)
+    # The worker reminds the committee this many days before an untriaged tip falls due.
+    tip_remind_days: int = Field(7, alias="TIP_REMIND_DAYS", ge=0)
     # 举报奖励 (2018 national measures; local tiers configurable): a major hazard or violation
     # earns this share of the fine within [min, max] 元; a general hazard a fixed amount; the
     # tipster claims within the window.
@@ -119,6 +131,8 @@ class Settings(BaseSettings):
     tip_reward_major_max: int = Field(300_000, alias="TIP_REWARD_MAJOR_MAX", ge=0)
     tip_reward_general: int = Field(500, alias="TIP_REWARD_GENERAL", ge=0)
     tip_reward_claim_days: int = Field(60, alias="TIP_REWARD_CLAIM_DAYS", gt=0)
+    # Per county (its 12-digit region code), as JSON: {"339901000000": {"general": 800}}.
+    tip_reward_counties: dict[str, RewardTier] = Field({}, alias="TIP_REWARD_COUNTIES")
 
     secret_key_generated: bool = False
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -11,10 +12,11 @@ from app.access.actor import Actor
 from app.core.clock import Clock, get_clock
 from app.core.config import get_settings
 from app.core.db import get_session
-from app.core.errors import PayloadTooLarge
+from app.core.errors import DomainError, PayloadTooLarge
 from app.http.uploads import Limits, StagedForm, read_streaming_form
 from app.services.accounts.auth import authenticate
 from app.services.hazards.filters import HazardFilters
+from app.services.tips.abuse import record_refusal
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -74,6 +76,39 @@ async def read_action_form(request: Request) -> AsyncIterator[StagedForm]:
 
 
 ActionFormDep = Annotated[StagedForm, Depends(read_action_form, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    """The connection's peer (behind a proxy, uvicorn's --proxy-headers makes it the
+    client's): what a public tip's rate limit counts."""
+    return request.client.host if request.client else "unknown"
+
+
+def tip_channel(request: Request) -> str:
+    path = request.url.path
+    return "open311" if path.startswith("/open311/") else "page" if path == "/tip" else "api"
+
+
+async def read_tip_form(request: Request, session: SessionDep,
+                        clock: ClockDep) -> AsyncIterator[StagedForm]:
+    """A public tip's form: as `read_action_form`, and a form refused as its bytes arrive
+    (too large, too many files, not a form) is recorded like every tip refusal (the
+    request's transaction keeps the record)."""
+    forms = read_action_form(request)
+    try:
+        form = await anext(forms)
+    except DomainError as error:
+        await run_in_threadpool(record_refusal, session, error=error,
+                                address=client_address(request),
+                                channel=tip_channel(request), at=clock.now())
+        raise
+    try:
+        yield form
+    finally:
+        await forms.aclose()
+
+
+TipFormDep = Annotated[StagedForm, Depends(read_tip_form, scope="function")]
 
 
 # The hazard list's filters as query parameters (GET /hazards, the ledger, the pages' lists):

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access.actor import Actor
 from app.core.clock import Clock, local_today
+from app.core.errors import NotFound
 from app.http.render import render
 from app.services.criteria.schemas import citation
 from app.services.hazards import dossier as dossier_service
@@ -19,6 +20,7 @@ from app.services.hazards import ledger as ledger_service
 from app.services.hazards import photos as photo_service
 from app.services.hazards.filters import HazardFilters
 from app.services.media.storage import get_storage
+from app.services.tips import triage as tip_triage
 
 CHUNK = 256 * 1024
 CACHE = "private, max-age=31536000, immutable"
@@ -42,6 +44,22 @@ async def photo_response(request: Request, session: Session, actor: Actor, photo
     return StreamingResponse(
         _blob_chunks(photo.sha256), media_type=photo.content_type, headers=headers
     )
+
+
+def tip_photo_response(session: Session, actor: Actor, tip_id: int, photo_id: int,
+                       variant: str | None) -> Response:
+    """A tip's photo for its handling staff (API and pages): never cached by the browser,
+    the original with its EXIF (GPS included: staff only)."""
+    photo = tip_triage.visible_tip_photo(session, actor, tip_id, photo_id)
+    storage = get_storage()
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if variant:
+        data = storage.get_derived(photo.sha256, variant)
+        if data is None:
+            raise NotFound("照片不存在")
+        return Response(data, media_type="image/jpeg", headers=headers)
+    with storage.open(photo.sha256) as blob:
+        return Response(blob.read(), media_type=photo.content_type, headers=headers)
 
 
 def _blob_chunks(sha256: str) -> Iterator[bytes]:

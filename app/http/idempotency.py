@@ -69,6 +69,13 @@ class Idempotency:
         return {REPLAYED_HEADER: "true"} if result.replayed else {}
 
 
+def form_fingerprint(request: Request, form: StagedForm) -> str:
+    """What makes a retried form the same request (its fields and its files' SHA-256)."""
+    return idempotency.fingerprint(method=request.method, path=request.url.path,
+                                   fields=form.fields,
+                                   files=[(f.field_name, f.sha256) for f in form.files])
+
+
 KeyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH,
     pattern=idempotency.KEY_PATTERN,

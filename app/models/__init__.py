@@ -26,7 +26,7 @@ from app.models.org import (
 from app.models.outbox import OutboxMessage, Webhook, WebhookDelivery
 from app.models.statistics import QuarterlyFiling, QuarterlyTally, QuarterlyTallyCell
 from app.models.supervision import Extension, InboxMessage, Notice, NoticeCounter, SupervisionStep
-from app.models.tips import Tip, TipEvent, TipPhoto, TipSubmission
+from app.models.tips import Tip, TipEvent, TipPhoto, TipRefusal, TipStep, TipSubmission
 
 __all__ = [
     "Assignment",
@@ -67,6 +67,8 @@ __all__ = [
     "Tip",
     "TipEvent",
     "TipPhoto",
+    "TipRefusal",
+    "TipStep",
     "TipSubmission",
     "Unit",
     "User",

@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, Numeric, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Integer, Numeric, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
@@ -22,6 +23,9 @@ class Region(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     # Materialised path of codes, "/<province>/<city>/.../<self>/": a subtree is a prefix match.
     path: Mapped[str] = mapped_column(String(400), index=True)
+    # A township's boundary, a GeoJSON Polygon or MultiPolygon geometry (lon, lat), when
+    # loaded: tips are placed by the point in it (services/tips/routing.py).
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     parent: Mapped["Region | None"] = relationship(remote_side=[id])
 

@@ -3,7 +3,17 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
@@ -41,6 +51,12 @@ class Tip(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_on: Mapped[date] = mapped_column(Date)
+    # The Idempotency-Key the tip was sent with (an offline draft's), and the fingerprint of
+    # that request: a retry with both the same answers this tip again, nothing is stored twice.
+    client_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Set by the worker once the tip passed its due date untriaged (kept for the figures).
+    was_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
     # 举报奖励: decided by the committee, claimed within the window, paid on record.
     reward_amount: Mapped[int | None] = mapped_column(Integer)
     reward_rule: Mapped[str | None] = mapped_column(String(200))
@@ -94,3 +110,33 @@ class TipSubmission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TipStep(Base):
+    """A step the worker took for a tip's due date (reminder, overdue): inserted once per
+    (tip, kind, due date), which makes the worker's pass safe to run again."""
+
+    __tablename__ = "tip_step"
+    __table_args__ = (UniqueConstraint("tip_id", "kind", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tip.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TipRefusal(Base):
+    """A tip refused (abuse control): the rate limit, a rejected upload, bad fields. What and
+    from which address; never the phone number or the tip's text."""
+
+    __tablename__ = "tip_refusal"
+    __table_args__ = (Index("ix_tip_refusal_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))  # api | page | open311
+    status: Mapped[int] = mapped_column(Integer)  # the HTTP status answered
+    kind: Mapped[str] = mapped_column(String(32))  # rate_address | rate_phone | upload | ...
+    reason: Mapped[str] = mapped_column(String(300))

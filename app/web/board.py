@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app.access.roles import may
 from app.core.clock import local_today
 from app.core.schemas import NO_NUL
 from app.http.deps import ClockDep, HazardFiltersDep, SessionDep
@@ -20,6 +21,7 @@ from app.models.enums import HazardLevel
 from app.services.board import clearance as board_service
 from app.services.board import ranking as ranking_service
 from app.services.hazards import queries as hazard_service
+from app.services.tips import figures as tip_figures
 from app.web.pwa import STATIC
 from app.web.responses import page
 from app.web.session import WebActorDep
@@ -81,10 +83,13 @@ def board(
         "industry": _chart_groups(data["by_industry"]),
         "trend": _chart_trend(data["trend"]),
     }
+    # The tips' figures for whoever handles tips (the same service as GET /tips/figures).
+    tips = (tip_figures.tip_figures(session, actor=actor, start=query.start, end=query.end,
+                                    clock=clock) if may(actor, "tip_triage") else None)
     return page(request, "board.html", board=data, charts=charts, query=query,
                 level_choices=LEVEL_CHOICES, group_series=GROUP_SERIES,
                 trend_series=TREND_SERIES, list_url=list_url,
-                echarts=charts_available())
+                echarts=charts_available(), tips=tips, tip_labels=tip_figures.LABELS)
 
 
 @router.get("/ranking")

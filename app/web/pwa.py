@@ -17,6 +17,11 @@ from app.http.render import render
 STATIC = Path(__file__).parent / "static"
 SERVICE_WORKER = STATIC / "js" / "sw.js"
 OFFLINE_URL = "/offline"
+# The public tip form: the same for everyone (no account), so it is kept with the shell and
+# opens without a signal, its draft then sent by offline.js once the connection returns.
+TIP_URL = "/tip"
+TEMPLATES = Path(__file__).parent / "templates"
+TIP_TEMPLATES = ("tip.html", "base.html", "_macros.html")
 MANIFEST_URL = "/manifest.webmanifest"
 THEME_COLOR = "#0b4f8a"  # the pages' header (base.html)
 
@@ -55,12 +60,14 @@ def shell_files() -> list[Path]:
 @lru_cache
 def service_worker() -> str:
     files = shell_files()
-    urls = [OFFLINE_URL, MANIFEST_URL] + [
+    urls = [OFFLINE_URL, TIP_URL, MANIFEST_URL] + [
         "/static/" + p.relative_to(STATIC).as_posix() for p in files]
     digest = hashlib.sha256()
     for path in [SERVICE_WORKER, *files]:
         digest.update(path.read_bytes())
     digest.update(offline_page().encode())
+    for template in TIP_TEMPLATES:  # the tip page is in the shell: a new one, a new version
+        digest.update((TEMPLATES / template).read_bytes())
     source = SERVICE_WORKER.read_text(encoding="utf-8")
     return (source.replace("__VERSION__", digest.hexdigest()[:16])
             .replace("__SHELL_URLS__", json.dumps(urls)))

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent
+from app.core.config import RewardTier
+from app.models import Enterprise, OutboxMessage, Region, Tip, TipEvent, TipRefusal
 from app.models.enums import HazardLevel
 from app.services.tips.rewards import compute_reward
 from app.services.tips.timeline import broken_links
 from tests.api.helpers import TODAY, act, in_days, ok, report
-from tests.samples import photo
+from tests.samples import phone_jpeg, photo
 
 PHONE = "13812345678"
 NEAR_A = {"lat": "29.8021", "lon": "119.6912"}  # a few metres from 演示机械制造有限公司
@@ -326,3 +327,126 @@ def test_the_handling_staff_see_a_tips_photos_and_nobody_else(client, auth, db) 
     assert client.get(path).status_code == 401
     assert client.get(f"/api/v1/tips/{tid}/photos/999999",
                       headers=auth("anweiban")).status_code == 404
+
+
+def refusals(db: Session) -> list[tuple[str, int, str]]:
+    return [(r.channel, r.status, r.kind) for r in
+            db.scalars(select(TipRefusal).order_by(TipRefusal.id))]
+
+
+def test_every_refused_tip_is_recorded_without_the_phone_or_the_text(client, db,
+                                                                     settings) -> None:
+    settings.tip_rate_limit = 1
+    tip(client, phone=PHONE)
+    # Beyond the address's allowance (API), not a photo (the page), too many files
+    # (refused as the bytes arrive), bad fields (Open311).
+    assert client.post("/api/v1/tips", data={"description": "再来", "location": "某处",
+                                             "phone": PHONE},
+                       files=[photo()]).status_code == 429
+    other = TestClient(client.app, client=("203.0.113.20", 5000))
+    assert other.post("/tip", data={"description": "秘密内容", "location": "某处"},
+                      files=[photo("a.jpg", b"not an image", "image/jpeg")]).status_code == 415
+    third = TestClient(client.app, client=("203.0.113.21", 5000))
+    assert third.post("/api/v1/tips", data={"description": "x", "location": "y"},
+                      files=[photo() for _ in range(settings.max_photos_per_action + 1)]
+                      ).status_code == 413
+    fourth = TestClient(client.app, client=("203.0.113.22", 5000))
+    assert fourth.post("/open311/v2/requests.json", data={"service_code": "nope"},
+                       files=[("media", photo()[1])]).status_code == 422
+    assert refusals(db) == [("api", 429, "rate_address"), ("page", 415, "upload"),
+                            ("api", 413, "upload"), ("open311", 422, "fields")]
+    rows = db.scalars(select(TipRefusal).order_by(TipRefusal.id)).all()
+    assert [r.address for r in rows[1:]] == ["203.0.113.20", "203.0.113.21", "203.0.113.22"]
+    assert all(PHONE not in r.reason and "秘密内容" not in r.reason for r in rows)
+    # Nothing of a refused attempt is kept beside its record.
+    assert db.scalar(select(func.count()).select_from(Tip)) == 1
+
+
+def test_a_refusal_by_phone_is_recorded_as_such(client, db, settings) -> None:
+    settings.tip_rate_limit = 1
+    tip(client, phone=PHONE)
+    other = TestClient(client.app, client=("203.0.113.30", 5000))
+    assert other.post("/api/v1/tips", data={"description": "换地址", "location": "某处",
+                                            "phone": PHONE}, files=[photo()]).status_code == 429
+    assert refusals(db) == [("api", 429, "rate_phone")]
+
+
+def scene_photo(seed: int) -> tuple[str, tuple[str, bytes, str]]:
+    return ("photos", (f"scene{seed}.jpg", phone_jpeg(seed=seed), "image/jpeg"))
+
+
+def test_duplicate_hints_by_a_similar_photo_anywhere_in_the_county(client, auth, db,
+                                                                    settings) -> None:
+    """The same scene sent again, far from the first and naming no enterprise, is hinted by
+    its photo's perceptual hash; another scene is not; a flat picture matches nothing."""
+    settings.tip_rate_limit = 50
+    def send(files: list[Any], **fields: str) -> int:
+        response = client.post("/api/v1/tips", data={
+            "description": "配电箱门敞开，电线裸露", "location": "某处", **fields}, files=files)
+        assert response.status_code == 201, response.text
+        return tip_id_of(db, response.json()["receipt"])
+
+    first = send([scene_photo(7)], lat="29.7000", lon="119.9000")
+    again = send([scene_photo(3), scene_photo(7)], lat="29.9000", lon="119.5000")
+    other = send([scene_photo(11)], lat="29.6000", lon="119.4000")
+    flat_a, flat_b = send([photo()]), send([photo()])
+    shown = ok(client.get(f"/api/v1/tips/{again}", headers=auth("anweiban")))
+    assert shown["similar_tip_ids"] == [first]
+    [match] = shown["similar_photos"]
+    assert match["tip_id"] == first and match["hazard_id"] is None
+    assert match["photo_id"] == shown["photos"][1]["id"] and match["bits"] <= 6
+    assert ok(client.get(f"/api/v1/tips/{other}",
+                         headers=auth("anweiban")))["similar_photos"] == []
+    assert ok(client.get(f"/api/v1/tips/{flat_b}",
+                         headers=auth("anweiban")))["similar_tip_ids"] == []
+    assert flat_a != flat_b
+    # Once converted, the tip's photos are the hazard's: a later tip of the scene names it.
+    hazard_id = ok(client.post(f"/api/v1/tips/{first}/actions/convert",
+                               data={"title": "配电箱电线裸露", "level": "general",
+                                     "enterprise_id": str(db.scalars(select(Enterprise.id)
+                                                          .limit(1)).one())},
+                               headers=auth("anweiban")))["hazard_id"]
+    later = send([scene_photo(7)], lat="29.5000", lon="119.3000")
+    shown = ok(client.get(f"/api/v1/tips/{later}", headers=auth("anweiban")))
+    assert hazard_id in shown["similar_hazard_ids"]
+    assert {m["hazard_id"] for m in shown["similar_photos"]} >= {hazard_id}
+    # An enterprise sees no tip at all.
+    assert client.get(f"/api/v1/tips/{later}", headers=auth("ent_a")).status_code == 404
+
+
+def test_a_tip_sent_again_with_its_idempotency_key_is_stored_once(client, db, settings) -> None:
+    """An offline draft whose answer was lost is sent again with its key: the same receipt,
+    one tip, and the retry does not count toward the rate limit."""
+    settings.tip_rate_limit = 2
+    data = {"description": "配电箱门敞开", "location": "工业园区", "phone": PHONE}
+    image = photo()
+    key = {"Idempotency-Key": "draft-7f3a9c"}
+    first = client.post("/api/v1/tips", data=data, files=[image], headers=key)
+    assert first.status_code == 201, first.text
+    for _ in range(3):
+        again = client.post("/api/v1/tips", data=data, files=[image], headers=key)
+        assert again.status_code == 201 and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert db.scalar(select(func.count()).select_from(Tip)) == 1
+    # The key with another request is refused; a new key is a new tip.
+    other = client.post("/api/v1/tips", data={**data, "description": "另一件事"},
+                        files=[image], headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.text
+    assert client.post("/api/v1/tips", data=data, files=[photo()],
+                       headers={"Idempotency-Key": "draft-second"}).status_code == 201
+    assert db.scalar(select(func.count()).select_from(Tip)) == 2
+
+
+def test_a_county_may_have_its_own_reward_tiers(client, auth, db, settings) -> None:
+    settings.tip_reward_counties = {"339901000000": RewardTier(general=800, major_min=5000)}
+    # The county's own minimum, the national rate and maximum it left out.
+    major = compute_reward(HazardLevel.major, 20_000, "339901000000")
+    assert major.amount == 5000 and "最低 5000 元，最高 300000 元" in major.rule
+    assert compute_reward(HazardLevel.major, 20_000, "110101000000").amount == 3000
+    assert compute_reward(HazardLevel.general, None, None).amount == 500
+    tid = tip_id_of(db, tip(client, **NEAR_A)["receipt"])
+    ok(client.post(f"/api/v1/tips/{tid}/actions/convert",
+                   data={"title": "安全出口堵塞", "level": "general"}, headers=auth("anweiban")))
+    decided = ok(client.post(f"/api/v1/tips/{tid}/reward", data={}, headers=auth("anweiban")))
+    assert decided["amount"] == 800 and "800 元" in decided["rule"]

@@ -105,3 +105,19 @@ def test_the_ranking_page_refuses_a_month_out_of_range(client, users) -> None:
         response = client.get("/ranking", params={"month": month})
         assert response.status_code in (400, 422), (month, response.status_code)
         assert "2099-12" in response.text  # says which months it takes
+
+
+def test_the_board_shows_the_tips_figures_by_township(client, auth, db, clock) -> None:
+    from tests.api.test_tips import NEAR_A, PHONE, tip, tip_id_of
+
+    converted = tip_id_of(db, tip(client, phone=PHONE, **NEAR_A)["receipt"])
+    tip(client, **NEAR_A)
+    client.post(f"/api/v1/tips/{converted}/actions/convert",
+                data={"title": "安全出口堵塞", "level": "general"}, headers=auth("anweiban"))
+    client.post(f"/api/v1/tips/{converted}/reward", data={}, headers=auth("anweiban"))
+    sign_in(client, "anweiban")
+    page = client.get("/board").text
+    cells = row_cells(page, "table-tips", "城关镇")
+    # received, converted, merged, rejected, overdue, rewards decided, amount, paid, amount
+    assert cells == ["2", "1", "0", "0", "0", "1", "500", "0", "0"]
+    assert PHONE not in page

@@ -30,7 +30,7 @@ def page_paths(app, hazard_id: int, notice_id: int) -> list[str]:
     """Every GET route of the pages (not the API), its path parameters filled in."""
     values = {"hazard_id": hazard_id, "photo_id": 1, "notice_id": notice_id, "action": "submit",
               "extension_id": 1, "receipt": "x" * 22, "request_id": "x" * 22,
-              "enterprise_id": 1}
+              "enterprise_id": 1, "tip_id": 1}
     paths = []
     for path, methods in routes(app):
         if "GET" not in methods or path.startswith(("/api/", "/docs", "/redoc", "/openapi")):
@@ -110,3 +110,17 @@ def test_the_dossier_style_is_allowed_by_its_hash(app) -> None:
     assert block
     digest = base64.b64encode(hashlib.sha256(block.group(1).encode()).digest()).decode()
     assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
+
+
+def test_the_tip_form_may_ask_for_the_location_and_the_camera(app) -> None:
+    """Its "使用我的位置" button needs geolocation; the status page needs neither."""
+    from fastapi.testclient import TestClient
+
+    def features(path: str) -> dict[str, str]:
+        response = TestClient(app).get(path)
+        return dict(item.strip().split("=", 1)
+                    for item in response.headers["permissions-policy"].split(","))
+
+    assert features("/tip")["geolocation"] == "(self)"
+    assert features("/tip")["camera"] == "(self)"
+    assert features("/tip/status")["geolocation"] == "()"

@@ -73,3 +73,62 @@ def test_the_safety_code_leads_to_a_tip_about_that_enterprise(app, db) -> None:
     assert forged.status_code == 422
     assert "安全码无效" in forged.text
     assert browser.get(f"/tip?enterprise={enterprise.id}&s=AAAA").status_code == 404
+
+
+def test_a_draft_sent_again_by_the_page_shows_the_same_receipt(app) -> None:
+    browser = TestClient(app)
+    image = photo()
+    headers = {"Idempotency-Key": "tip-draft-1"}
+    first = browser.post("/tip", data=DATA, files=[image], headers=headers)
+    again = browser.post("/tip", data=DATA, files=[image], headers=headers)
+    assert first.status_code == again.status_code == 201
+    receipts = [re.search(r'<output id="receipt">([\w-]+)</output>', r.text).group(1)
+                for r in (first, again)]
+    assert receipts[0] == receipts[1]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_tip_form_is_an_offline_form_kept_in_the_app_shell(app) -> None:
+    form = TestClient(app).get("/tip").text
+    assert "data-offline-form" in form and "data-offline-public" in form
+    worker = TestClient(app).get("/sw.js").text
+    assert '"/tip"' in worker
+
+
+def test_the_staff_triage_a_tip_on_its_pages(client, auth, db) -> None:
+    from sqlalchemy import select
+
+    from app.models import Enterprise, Tip
+    from tests.web.test_idempotency import sign_in
+
+    sent = client.post("/tip", data=DATA, files=[photo()])
+    assert sent.status_code == 201
+    tip = db.scalars(select(Tip).order_by(Tip.id.desc())).first()
+    token = sign_in(client, "anweiban")
+    listed = client.get("/tips")
+    assert listed.status_code == 200 and f'href="/tips/{tip.id}"' in listed.text
+    shown = client.get(f"/tips/{tip.id}")
+    assert shown.status_code == 200
+    assert "13812345678" in shown.text  # the handling staff see the phone
+    assert tip.receipt not in shown.text
+    thumb = client.get(f"/tips/{tip.id}/photos/{tip.photos[0].id}?variant=thumb")
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+    refused = client.post(f"/tips/{tip.id}/actions/reject",
+                          data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and "理由" in refused.text
+    ent = db.scalars(select(Enterprise).where(Enterprise.name == "演示机械制造有限公司")).one()
+    converted = client.post(f"/tips/{tip.id}/actions/convert", follow_redirects=False, data={
+        "csrf_token": token, "enterprise_id": str(ent.id), "title": "安全出口堵塞",
+        "location": "一号门", "description": DATA["description"], "level": "general"})
+    assert converted.status_code == 303, converted.text
+    db.refresh(tip)
+    assert converted.headers["location"] == f"/hazards/{tip.hazard_id}"
+    rewarded = client.post(f"/tips/{tip.id}/reward", data={"csrf_token": token},
+                           follow_redirects=False)
+    assert rewarded.status_code == 303
+    assert "500 元" in client.get(f"/tips/{tip.id}").text
+    # An enterprise user has no tip pages at all.
+    other = TestClient(client.app)
+    sign_in(other, "ent_a")
+    assert other.get(f"/tips/{tip.id}").status_code == 404
+    assert "13812345678" not in other.get(f"/hazards/{tip.hazard_id}").text

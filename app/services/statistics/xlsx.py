@@ -61,7 +61,9 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-def _put(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
+def put_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
+    """One row of values: text as text (never a formula), local times, money and rates
+    formatted (used by the tips' reward list too)."""
     tz = get_settings().tz
     for column, value in enumerate(values, 1):
         if isinstance(value, datetime):
@@ -78,7 +80,7 @@ def _put(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
             cell.number_format = RATE_FORMAT
 
 
-def _header(sheet: Worksheet, columns: Sequence[tuple[str, int]]) -> None:
+def header_row(sheet: Worksheet, columns: Sequence[tuple[str, int]]) -> None:
     bold = Font(bold=True)
     for index, (title, width) in enumerate(columns, 1):
         sheet.cell(row=1, column=index, value=title).font = bold
@@ -110,23 +112,23 @@ def write_quarterly_xlsx(report: Report) -> bytes:
     assert sheet is not None
     sheet.title = SHEET
     figure_columns = [(label, 12) for label in FIGURE_LABELS.values()]
-    _header(sheet, [*LEAD[by], *figure_columns, *TRAIL[by]])
+    header_row(sheet, [*LEAD[by], *figure_columns, *TRAIL[by]])
     line = 1
     for row in report.rows:
         line += 1
-        _put(sheet, line, [*_lead(by, row), *row.figures.as_dict().values(), *_trail(by, row)])
+        put_row(sheet, line, [*_lead(by, row), *row.figures.as_dict().values(), *_trail(by, row)])
     line += 1
     blanks = [None] * (len(LEAD[by]) - 1)
-    _put(sheet, line, [TOTAL, *blanks, *report.total.as_dict().values()])
+    put_row(sheet, line, [TOTAL, *blanks, *report.total.as_dict().values()])
     sheet.cell(row=line, column=1).font = Font(bold=True)
 
     missing = workbook.create_sheet(NOT_FILED_SHEET)
-    _header(missing, [("类型", 10), ("名称", 32)])
+    header_row(missing, [("类型", 10), ("名称", 32)])
     for index, party in enumerate(report.not_filed, 2):
-        _put(missing, index, [PARTY_LABELS[party.party_type], party.name])
+        put_row(missing, index, [PARTY_LABELS[party.party_type], party.name])
 
     about = workbook.create_sheet(ABOUT_SHEET)
-    _header(about, [("项目", 22), ("内容", 70)])
+    header_row(about, [("项目", 22), ("内容", 70)])
     q = report.quarter
     facts: list[tuple[str, Any]] = [
         ("年度", q.year), ("季度", q.quarter), ("统计期起", q.first_day), ("统计期止", q.last_day),
@@ -134,7 +136,7 @@ def write_quarterly_xlsx(report: Report) -> bytes:
         ("汇总方式", KIND_LABELS[by]), ("资金单位", FUNDS_UNIT), *DEFINITIONS,
     ]
     for index, (name, value) in enumerate(facts, 2):
-        _put(about, index, [name, value])
+        put_row(about, index, [name, value])
         if not isinstance(value, str | int):
             about.cell(row=index, column=2).number_format = XLSX_DATE_FORMAT
     out = io.BytesIO()

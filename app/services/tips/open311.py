@@ -15,7 +15,8 @@ from app.core.errors import Unprocessable
 from app.core.schemas import LocalDateTime
 from app.services.hazards.photos import Upload
 from app.services.tips import receipts
-from app.services.tips.report import submit_tip
+from app.services.tips.abuse import refusals_recorded
+from app.services.tips.report import accept_tip
 from app.services.tips.schemas import CATEGORIES, TipStatus
 
 OPEN_STATUSES = {TipStatus.received, TipStatus.converted, TipStatus.merged}
@@ -55,6 +56,13 @@ def services() -> list[Service]:
 
 def create_request(session: Session, *, form: dict[str, str], media: list[Upload],
                    address: str, clock: Clock) -> RequestCreated:
+    """A tip from GeoReport's fields; a refusal is recorded like any tip's."""
+    with refusals_recorded(session, address=address, channel="open311", now=clock.now):
+        return _create(session, form, media, address, clock)
+
+
+def _create(session: Session, form: dict[str, str], media: list[Upload], address: str,
+            clock: Clock) -> RequestCreated:
     code = (form.get("service_code") or "").strip()
     if code not in CATEGORIES:
         raise Unprocessable([{"loc": ["body", "service_code"], "type": "enum",
@@ -64,13 +72,18 @@ def create_request(session: Session, *, form: dict[str, str], media: list[Upload
     if not where and not (lat and lon):
         raise Unprocessable([{"loc": ["body", "address_string"], "type": "missing",
                               "msg": "请提供 lat 与 long，或 address_string"}])
+    if not media and (form.get("media_url") or "").strip():
+        # Fetching a URL a stranger names would make the server a proxy (SSRF); the photo is
+        # evidence, so it comes as a file like any tip's.
+        raise Unprocessable([{"loc": ["body", "media"], "type": "missing",
+                              "msg": "不下载 media_url：请以 media 文件上传至少一张照片"}])
     fields: dict[str, Any] = {
         "category": code,
         "description": (form.get("description") or "").strip() or CATEGORIES[code],
         "location": where or f"坐标 {lat}, {lon}",
         "lat": lat, "lon": lon, "phone": (form.get("phone") or "").strip(),
     }
-    tip = submit_tip(session, form=fields, uploads=media, address=address, clock=clock)
+    tip = accept_tip(session, form=fields, uploads=media, address=address, clock=clock)
     return RequestCreated(service_request_id=tip.receipt, token=tip.receipt)
 
 

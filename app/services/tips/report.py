@@ -6,12 +6,14 @@ storage by SHA-256, derivatives) and are copied onto the hazard when the tip is 
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.clock import Clock, local_today
@@ -20,6 +22,7 @@ from app.core.errors import TooManyRequests, Unprocessable
 from app.models import Tip, TipPhoto, TipSubmission
 from app.services.hazards import photos as photo_service
 from app.services.media.storage import get_storage
+from app.services.tips.abuse import refusal_kind, refusals_recorded
 from app.services.tips.routing import route_tip
 from app.services.tips.schemas import CATEGORIES, TipStatus
 from app.services.tips.timeline import append_tip_event
@@ -57,7 +60,7 @@ def check_rate(session: Session, address: str, clock: Clock) -> None:
     count, oldest = session.execute(
         select(func.count(), func.min(TipSubmission.at))
         .where(TipSubmission.address == address, TipSubmission.at > now - window)).one()
-    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit, "rate_address")
 
 
 def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
@@ -70,19 +73,64 @@ def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
     count, oldest = session.execute(
         select(func.count(), func.min(Tip.received_at))
         .where(Tip.phone == phone, Tip.received_at > now - window)).one()
-    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit)
+    _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit, "rate_phone")
 
 
-def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int) -> None:
+def _refuse_beyond(count: int, oldest: Any, now: Any, window: timedelta, limit: int,
+                   kind: str) -> None:
     if count >= limit:
         retry = max(1, ceil((oldest + window - now).total_seconds()))
-        raise TooManyRequests("举报过于频繁，请稍后再试",
-                              headers={"Retry-After": str(retry)})
+        raise refusal_kind(TooManyRequests("举报过于频繁，请稍后再试",
+                                           headers={"Retry-After": str(retry)}), kind)
+
+
+@dataclass(frozen=True)
+class SentOnce:
+    """A tip's Idempotency-Key (an offline draft sends one) and its request's fingerprint."""
+
+    key: str
+    fingerprint: str
 
 
 def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
-               address: str, clock: Clock) -> Tip:
-    """Check the rate, the fields and the photos; store the tip, its photos, its first event."""
+               address: str, clock: Clock, channel: str = "api") -> Tip:
+    """Check the rate, the fields and the photos; store the tip, its photos, its first event.
+    A refusal is recorded (services/tips/abuse.py)."""
+    tip, _ = submit_tip_once(session, form=form, uploads=uploads, address=address,
+                             clock=clock, channel=channel, once=None)
+    return tip
+
+
+def submit_tip_once(session: Session, *, form: dict[str, Any],
+                    uploads: list[photo_service.Upload], address: str, clock: Clock,
+                    channel: str, once: SentOnce | None) -> tuple[Tip, bool]:
+    """As submit_tip; with a key, the tip is stored once however often the request comes
+    (the draft's answer lost on the way): a retry answers the same tip, `replayed` True,
+    without counting toward the rate limit. The key with another request is a 422."""
+    if once is not None and (earlier := _sent_with(session, once)) is not None:
+        return earlier, True
+    try:
+        with refusals_recorded(session, address=address, channel=channel, now=clock.now):
+            return accept_tip(session, form=form, uploads=uploads, address=address,
+                              clock=clock, once=once), False
+    except IntegrityError:
+        # The same draft sent twice at once: the other request stored it first.
+        earlier = _sent_with(session, once) if once is not None else None
+        if earlier is None:
+            raise
+        return earlier, True
+
+
+def _sent_with(session: Session, once: SentOnce) -> Tip | None:
+    tip = session.scalar(select(Tip).where(Tip.client_key == once.key))
+    if tip is not None and tip.client_fingerprint != once.fingerprint:
+        raise Unprocessable("Idempotency-Key 已用于另一个不同的请求；新的请求请换一个键")
+    return tip
+
+
+def accept_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_service.Upload],
+               address: str, clock: Clock, once: SentOnce | None = None) -> Tip:
+    """submit_tip without the record of a refusal (a caller that records its own)."""
     check_rate(session, address, clock)
     now = clock.now()
     parsed, errors = parse_fields(TipFields, form, today=local_today(clock))
@@ -99,7 +147,7 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     check_phone_rate(session, phone, clock)
     checked, upload_error = photo_service.inspect_uploads(uploads)
     if upload_error is not None:
-        raise upload_error
+        raise refusal_kind(upload_error, "upload")
     route = route_tip(session, region_id=parsed.region_id, lat=parsed.lat, lon=parsed.lon,
                       enterprise_name=parsed.enterprise_name,
                       enterprise_code=parsed.enterprise_code)
@@ -109,6 +157,8 @@ def submit_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
         enterprise_name=parsed.enterprise_name, phone=phone, category=parsed.category,
         region_id=route.region_id, enterprise_id=route.enterprise_id, county_id=route.county_id,
         received_at=now, updated_at=now,
+        client_key=once.key if once else None,
+        client_fingerprint=once.fingerprint if once else None,
         due_on=local_today(clock) + timedelta(days=get_settings().tip_due_days),
     )
     session.add(tip)

@@ -18,7 +18,7 @@ from app.access.roles import require_role
 from app.core.clock import Clock, local_today
 from app.core.config import get_settings
 from app.core.errors import Conflict, Unprocessable
-from app.models import Hazard, Tip
+from app.models import Hazard, Region, Tip
 from app.models.enums import HazardLevel
 from app.services.tips.schemas import TipStatus
 from app.services.tips.timeline import append_tip_event
@@ -31,18 +31,40 @@ class Reward:
     rule: str
 
 
-def compute_reward(level: HazardLevel | None, fine: int | None) -> Reward:
+@dataclass(frozen=True)
+class Tiers:
+    major_rate: float
+    major_min: int
+    major_max: int
+    general: int
+
+
+def tiers_for(county_code: str | None) -> Tiers:
+    """The national default (TIP_REWARD_*), with a county's own tiers where it has them
+    (TIP_REWARD_COUNTIES)."""
+    s = get_settings()
+    local = s.tip_reward_counties.get(county_code or "")
+
+    def pick(name: str) -> Any:
+        mine = getattr(local, name) if local is not None else None
+        return mine if mine is not None else getattr(s, f"tip_reward_{name}")
+
+    return Tiers(pick("major_rate"), pick("major_min"), pick("major_max"), pick("general"))
+
+
+def compute_reward(level: HazardLevel | None, fine: int | None,
+                   county_code: str | None = None) -> Reward:
     """The amount by the rule table: a major hazard, or a violation fined (a positive fine),
     earns the fine-based tier; any other hazard the fixed amount."""
-    s = get_settings()
+    t = tiers_for(county_code)
     if level == HazardLevel.major or (fine or 0) > 0:
-        share = (Decimal(fine or 0) * Decimal(str(s.tip_reward_major_rate))).quantize(
+        share = (Decimal(fine or 0) * Decimal(str(t.major_rate))).quantize(
             Decimal(1), rounding=ROUND_HALF_UP)
-        amount = min(max(int(share), s.tip_reward_major_min), s.tip_reward_major_max)
-        rate = f"{(Decimal(str(s.tip_reward_major_rate)) * 100).normalize():f}%"
+        amount = min(max(int(share), t.major_min), t.major_max)
+        rate = f"{(Decimal(str(t.major_rate)) * 100).normalize():f}%"
         return Reward(amount, f"重大事故隐患或违法行为：罚款金额的 {rate}，最低 "
-                              f"{s.tip_reward_major_min} 元，最高 {s.tip_reward_major_max} 元")
-    return Reward(s.tip_reward_general, f"一般事故隐患：定额奖励 {s.tip_reward_general} 元")
+                              f"{t.major_min} 元，最高 {t.major_max} 元")
+    return Reward(t.general, f"一般事故隐患：定额奖励 {t.general} 元")
 
 
 def _fine(form: dict[str, Any]) -> int | None:
@@ -70,7 +92,9 @@ def decide_reward(session: Session, *, actor: Actor, tip_id: int, form: dict[str
     note = (form.get("note") or "").strip()[:2000] or None
     fine = _fine(form)
     level = session.scalar(select(Hazard.level).where(Hazard.id == tip.hazard_id))
-    reward = compute_reward(HazardLevel(level) if level else None, fine)
+    county_code = session.scalar(select(Region.code).where(Region.id == tip.county_id)) \
+        if tip.county_id is not None else None
+    reward = compute_reward(HazardLevel(level) if level else None, fine, county_code)
     now = clock.now()
     tip.reward_amount, tip.reward_rule, tip.reward_fine = reward.amount, reward.rule, fine
     tip.reward_note, tip.reward_decided_at = note, now

@@ -1,9 +1,10 @@
 """Where a tip goes: its township, the enterprise it names or lies beside, the county.
 
-Township by `region_id` (a township); else the enterprise named (one exact or one partial
-name match); else the nearest enterprise to its GPS (within NEAREST_M). The township is the
-chosen one or the enterprise's; the county above it handles the tip (its committee, and the
-units supervising a matched enterprise: access/scopes.tip_visibility).
+The enterprise: the 安全码's; else the one named (one exact or one partial name match); else
+the nearest to its GPS (within NEAREST_M). The township: the 安全码 enterprise's; else the one
+whose loaded boundary contains the GPS (services/org/boundaries.py); else the chosen one
+(`region_id`); else the matched enterprise's. The county above it handles the tip (its
+committee, and the units supervising a matched enterprise: access/scopes.tip_visibility).
 """
 
 import math
@@ -17,6 +18,7 @@ from app.core.errors import NotFound, Unprocessable
 from app.models import Enterprise, Region
 from app.models.enums import RegionLevel
 from app.services.checks import safety_code
+from app.services.org.boundaries import township_at
 from app.services.org.regions import ancestor_at_level
 
 NEAREST_M = 2000.0
@@ -83,11 +85,14 @@ def route_tip(session: Session, *, region_id: str | None, lat: float | None, lon
         if township is None or township.level != RegionLevel.township:
             raise Unprocessable([{"loc": ["body", "region_id"], "type": "value_error",
                                   "msg": "请选择所在乡镇（街道）"}])
-    enterprise = coded_enterprise(session, enterprise_code) if enterprise_code else None
-    if enterprise is None:
-        enterprise = named_enterprise(session, enterprise_name)
+    coded = coded_enterprise(session, enterprise_code) if enterprise_code else None
+    enterprise = coded or named_enterprise(session, enterprise_name)
     if enterprise is None and lat is not None and lon is not None:
         enterprise = nearest_enterprise(session, lat, lon)
+    if coded is not None:
+        township = coded.region  # the tip is about that enterprise for sure
+    elif lat is not None and lon is not None:
+        township = township_at(session, lat, lon) or township
     if township is None and enterprise is not None:
         township = enterprise.region
     county = ancestor_at_level(session, township, RegionLevel.county) if township else None

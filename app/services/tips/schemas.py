@@ -94,6 +94,17 @@ class TipEventOut(BaseModel):
         return cls.model_validate({name: getattr(event, name) for name in cls.model_fields})
 
 
+class PhotoMatch(BaseModel):
+    """A duplicate hint by photo: one of the tip's photos is like a photo of an open hazard
+    or of another untriaged tip (the perceptual hashes differ in `bits` bits)."""
+
+    photo_id: int  # the tip's photo
+    other_photo_id: int
+    hazard_id: int | None = None
+    tip_id: int | None = None
+    bits: int
+
+
 class TipOut(BaseModel):
     """A tip as the handling staff see it (with the phone; never shown to an enterprise)."""
 
@@ -119,15 +130,17 @@ class TipOut(BaseModel):
     photos: list[TipPhotoOut]
     events: list[TipEventOut] = []
     # Duplicate hints (GET /tips/{id}): open hazards and untriaged tips of the same enterprise,
-    # or within 200 m and 7 days.
+    # or within 200 m and 7 days, or with a similar photo (listed in similar_photos).
     similar_hazard_ids: list[int] = []
     similar_tip_ids: list[int] = []
+    similar_photos: list[PhotoMatch] = []
 
     @classmethod
     def of(cls, tip: Tip, today: date, events: list[TipEvent] | None = None) -> "TipOut":
         plain = {name: getattr(tip, name) for name in cls.model_fields
                  if name not in {"reward", "photos", "events", "overdue",
-                                 "similar_hazard_ids", "similar_tip_ids"}}
+                                 "similar_hazard_ids", "similar_tip_ids",
+                                 "similar_photos"}}
         return cls(**plain, reward=reward_of(tip),
                    overdue=tip.status == TipStatus.received and tip.due_on < today,
                    photos=[TipPhotoOut.of(p) for p in tip.photos],
@@ -162,3 +175,35 @@ class TipRejectFields(BaseModel):
 class TipRewardFields(BaseModel):
     fine_amount: float | None = None  # 元
     note: str | None = None
+
+
+class TipFigureValues(BaseModel):
+    """The figures of one cell (GET /tips/figures); amounts in whole 元."""
+
+    received: int
+    converted: int
+    merged: int
+    rejected: int
+    overdue: int
+    rewards_decided: int
+    rewards_paid: int
+    reward_amount_decided: int
+    reward_amount_paid: int
+
+
+class TipFigureRow(TipFigureValues):
+    region_id: int | None  # the township; null: a tip nothing could place (未定位)
+    region_name: str
+    month: str  # YYYY-MM; "" in by_township (the period's sum)
+
+
+class TipFiguresOut(BaseModel):
+    """群众举报的统计 of the tips the caller handles, by township and month: tips in the month
+    received, rewards in the month decided, payments in the month paid."""
+
+    start: date
+    end: date
+    labels: dict[str, str]
+    rows: list[TipFigureRow]
+    by_township: list[TipFigureRow]
+    total: TipFigureValues

@@ -16,14 +16,16 @@ from app.access.actor import Actor
 from app.access.roles import check_may_report, require_role
 from app.access.scopes import hazard_visibility, tip_visibility
 from app.core.clock import Clock, local_today
+from app.core.config import get_settings
 from app.core.db import valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.models import Hazard, Photo, Tip, TipPhoto
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.report import create_reported, reporting_enterprise
 from app.services.hazards.timeline import append_event
+from app.services.media.imaging.process import hamming
 from app.services.tips.routing import distance_m
-from app.services.tips.schemas import TipStatus
+from app.services.tips.schemas import PhotoMatch, TipStatus
 from app.services.tips.timeline import append_tip_event
 from app.workflow.fields import ReportFields, parse_fields
 from app.workflow.machine import Attempt, check_report
@@ -154,11 +156,66 @@ def visible_tip_photo(session: Session, actor: Actor, tip_id: int, photo_id: int
 
 DUPLICATE_M = 200.0
 DUPLICATE_DAYS = 7
+MAX_PHOTO_MATCHES = 20
+MIN_HASH_BITS = 4  # fewer set (or unset) bits of 64: a hash without structure
 
 
-def duplicate_hints(session: Session, actor: Actor, tip: Tip) -> tuple[list[int], list[int]]:
+def duplicate_hints(session: Session, actor: Actor,
+                    tip: Tip) -> tuple[list[int], list[int], list[PhotoMatch]]:
     """Open hazards (that the actor sees) and untriaged tips that may be the same problem:
-    of the same enterprise, or within 200 m and 7 days. (Hazard ids, tip ids.)"""
+    of the same enterprise, or within 200 m and 7 days, or with a photo like one of the tip's
+    (the perceptual hash within PHOTO_SIMILARITY_BITS). (Hazard ids, tip ids, the photos.)"""
+    near_hazards, near_tips = _place_hints(session, actor, tip)
+    matches = photo_matches(session, actor, tip)
+    hazard_ids = sorted({*near_hazards, *(m.hazard_id for m in matches if m.hazard_id)},
+                        reverse=True)
+    tip_ids = sorted({*near_tips, *(m.tip_id for m in matches if m.tip_id)}, reverse=True)
+    return hazard_ids, tip_ids, matches
+
+
+def photo_matches(session: Session, actor: Actor, tip: Tip) -> list[PhotoMatch]:
+    """The photos of open hazards and untriaged tips (that the actor sees) like the tip's own:
+    the same scene photographed again, or the same picture sent twice. Only ids and hashes
+    are scanned (cheap tuples, as the hazards' own near-duplicate check does)."""
+    own = [(p.id, p.phash) for p in tip.photos if informative(p.phash)]
+    if not own:
+        return []
+    limit = get_settings().photo_similarity_bits
+    hazard_rows = session.execute(
+        select(Photo.id, Photo.phash, Photo.hazard_id).join(Hazard, Hazard.id == Photo.hazard_id)
+        .where(Photo.phash.is_not(None), Hazard.state.not_in(ENDED_STATES),
+               hazard_visibility(actor)).order_by(Photo.id.desc()))
+    tip_rows = session.execute(
+        select(TipPhoto.id, TipPhoto.phash, TipPhoto.tip_id).join(Tip, Tip.id == TipPhoto.tip_id)
+        .where(TipPhoto.phash.is_not(None), Tip.id != tip.id,
+               Tip.status == TipStatus.received, tip_visibility(actor))
+        .order_by(TipPhoto.id.desc()))
+    found: list[PhotoMatch] = []
+    for rows, of_tip in ((hazard_rows, False), (tip_rows, True)):
+        for other_id, other_hash, owner_id in rows:
+            if not informative(other_hash):
+                continue
+            best = min(((hamming(h, other_hash), pid) for pid, h in own))
+            if best[0] <= limit:
+                found.append(PhotoMatch(photo_id=best[1], other_photo_id=other_id,
+                                        hazard_id=None if of_tip else owner_id,
+                                        tip_id=owner_id if of_tip else None, bits=best[0]))
+                if len(found) >= MAX_PHOTO_MATCHES:
+                    return found
+    return found
+
+
+def informative(phash: str | None) -> bool:
+    """A picture without structure (a flat wall, a dark frame) hashes to (nearly) all zeros or
+    all ones and would match every other such picture: no evidence of the same scene."""
+    if not phash:
+        return False
+    bits = int(phash, 16).bit_count()
+    return MIN_HASH_BITS <= bits <= 64 - MIN_HASH_BITS
+
+
+def _place_hints(session: Session, actor: Actor, tip: Tip) -> tuple[list[int], list[int]]:
+    """Of the same enterprise, or within 200 m and 7 days."""
     since = tip.received_at - timedelta(days=DUPLICATE_DAYS)
     near_box = 0.002  # ≈ 200 m of latitude; the exact distance is checked below
     hazard_match = [Hazard.enterprise_id == tip.enterprise_id] if tip.enterprise_id else []

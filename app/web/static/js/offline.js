@@ -13,6 +13,12 @@
  *    leaves no key behind on the server).
  * Photos are stored and sent as the files the camera gave; the outbox only shows them small.
  * Drafts are sent only under the account that made them.
+ *
+ * A public form (data-offline-public: the tip page /tip) makes drafts that belong to no
+ * account: they are sent without a session or CSRF token, from any page, the same way. Its
+ * answer is the receipt page: the receipt (查询码) is kept on this device (localStorage,
+ * RECEIPTS_KEY, read by tip.js) so that a draft sent in the background is not lost, and the
+ * browser goes to its status page. A public page never clears the page cache.
  */
 (() => {
   "use strict";
@@ -20,6 +26,7 @@
   const DB_NAME = "bihuan-offline";
   const STORE = "drafts";
   const PAGES_CACHE = "bihuan-pages";
+  const RECEIPTS_KEY = "bihuan-tip-receipts";
   const TEXT = {
     title: (n) => `待发送 ${n} 项`,
     hint: "这些内容已保存在本机，网络恢复后会自动发送（每项只会提交一次）。",
@@ -78,6 +85,7 @@
 
   /** The signed-in user's id; "" when the page says nobody is; null when it does not say. */
   const currentUser = () => meta("bihuan-user");
+  const publicPage = () => meta("bihuan-public-page") === "1";
 
   function csrfToken() {
     const field = document.querySelector('input[name="csrf_token"]');
@@ -100,6 +108,7 @@
     }
     const existing = form.dataset.draftId; // a refused draft being corrected keeps its key
     const id = existing || newKey();
+    const isPublic = form.hasAttribute("data-offline-public");
     return {
       id,
       key: id,
@@ -107,7 +116,8 @@
       page: location.href,
       label: form.dataset.draftLabel || document.title,
       createdAt: Date.now(),
-      user: currentUser() || "",
+      public: isPublic,
+      user: isPublic ? "" : currentUser() || "",
       fields,
       files: files.filter((f) => f.blob.size > 0),
       status: "waiting",
@@ -126,21 +136,24 @@
     for (const [name, value] of draft.fields) {
       if (name !== "csrf_token") body.append(name, value);
     }
-    body.append("csrf_token", token);
+    if (!draft.public) body.append("csrf_token", token);
     for (const file of draft.files) body.append(file.name, file.blob, file.filename);
+    const headers = { "Idempotency-Key": draft.key, Accept: "text/html" };
+    if (!draft.public) headers["X-CSRF-Token"] = token;
     let response;
     try {
       response = await fetch(draft.url, {
         method: "POST",
         body,
-        credentials: "same-origin",
-        headers: { "Idempotency-Key": draft.key, "X-CSRF-Token": token, Accept: "text/html" },
+        credentials: draft.public ? "omit" : "same-origin",
+        headers,
       });
     } catch (error) {
       return finish(draft, "waiting", "");
     } finally {
       inFlight.delete(draft.id);
     }
+    if (draft.public) return sentPublic(draft, response);
     // Success is the POST's 303 (or a plain 200); fetch follows the redirect, so it is seen
     // as a redirected response, whatever the target page then answers. A redirect to the
     // login page means the session had ended and nothing was done.
@@ -156,6 +169,36 @@
     }
     if (response.status >= 500) return finish(draft, "waiting", TEXT.serverError);
     return finish(draft, "error", await errorText(response, TEXT.status(response.status)));
+  }
+
+  /** A public draft's answer: the receipt page (201), or a refusal shown on the draft. */
+  async function sentPublic(draft, response) {
+    if (response.status >= 500) return finish(draft, "waiting", TEXT.serverError);
+    if (!response.ok) {
+      return finish(draft, "error", await errorText(response, TEXT.status(response.status)));
+    }
+    let receipt = "";
+    try {
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const shown = page.querySelector("#receipt");
+      receipt = shown ? shown.textContent.trim() : "";
+    } catch (error) {
+      receipt = "";
+    }
+    if (receipt) rememberReceipt(receipt, draft.label);
+    await deleteDraft(draft.id);
+    render();
+    return { done: receipt ? "/tip/status/" + encodeURIComponent(receipt) : response.url };
+  }
+
+  function rememberReceipt(receipt, label) {
+    try {
+      const kept = JSON.parse(localStorage.getItem(RECEIPTS_KEY) || "[]");
+      if (!kept.some((r) => r.receipt === receipt)) kept.unshift({ receipt, label, at: Date.now() });
+      localStorage.setItem(RECEIPTS_KEY, JSON.stringify(kept.slice(0, 50)));
+    } catch (error) {
+      // No storage (private mode): the receipt page still shows it.
+    }
   }
 
   async function finish(draft, status, error) {
@@ -203,7 +246,14 @@
     if (flushing || !navigator.onLine) return render();
     flushing = true;
     try {
-      const drafts = (await allDrafts()).filter((d) => manual || d.status === "waiting");
+      const waiting = (await allDrafts()).filter((d) => manual || d.status === "waiting");
+      // Public drafts (a tip) need no account: sent as they are, whoever is signed in.
+      for (const draft of waiting.filter((d) => d.public)) {
+        const result = await send(draft, "");
+        if (result && result.done) sentNotes.push({ label: draft.label, url: result.done });
+        else if (result && result.status === "waiting" && !navigator.onLine) return;
+      }
+      const drafts = waiting.filter((d) => !d.public);
       if (!drafts.length) return;
       const who = await whoami();
       if (who === "login") {
@@ -241,7 +291,7 @@
   }
 
   function statusText(draft, user) {
-    if (user !== null && draft.user !== user) return TEXT.otherUser;
+    if (!draft.public && user !== null && draft.user !== user) return TEXT.otherUser;
     if (inFlight.has(draft.id)) return TEXT.sending;
     if (draft.status === "login") return draft.error || TEXT.login;
     if (draft.status === "error") return TEXT.refused + draft.error;
@@ -355,7 +405,7 @@
     document.addEventListener("submit", onSubmit);
     window.addEventListener("online", () => flush());
     window.addEventListener("offline", () => render());
-    if (currentUser() === "") {
+    if (currentUser() === "" && !publicPage()) {
       // Signed out: the last user's pages must not open for the next one.
       if (window.caches) caches.delete(PAGES_CACHE);
       if (navigator.serviceWorker && navigator.serviceWorker.controller) {

@@ -17,6 +17,21 @@
   } else if (locate) {
     locate.hidden = true;
   }
+  // Receipts of tips sent from this device (offline.js keeps them, drafts sent later too).
+  var list = document.getElementById("tip-receipts");
+  if (list) {
+    var kept = [];
+    try { kept = JSON.parse(localStorage.getItem("bihuan-tip-receipts") || "[]"); } catch (e) {}
+    kept.forEach(function (entry) {
+      var link = document.createElement("a");
+      link.href = "/tip/status/" + encodeURIComponent(entry.receipt);
+      link.textContent = entry.receipt;
+      var item = document.createElement("li");
+      item.append(new Date(entry.at).toLocaleString("zh-CN", {hour12: false}) + " 查询码 ", link);
+      list.querySelector("ul").append(item);
+    });
+    list.hidden = kept.length === 0;
+  }
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
       var text = document.getElementById(button.getAttribute("data-copy")).textContent;
