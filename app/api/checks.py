@@ -10,11 +10,13 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
 from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import register, safety_code, sweeps, tasks
+from app.services.checks import library, register, safety_code, sweeps, tasks
 from app.services.checks.schemas import (
     MAX_PAGE,
+    AdoptIn,
     CheckTaskOut,
     CheckTaskPage,
+    LibraryOut,
     RiskPointIn,
     RiskPointOut,
     RiskPointPage,
@@ -46,6 +48,26 @@ def create_risk_point(enterprise_id: int, body: RiskPointIn, actor: ActorDep,
                       session: SessionDep, clock: ClockDep) -> RiskPointOut:
     """The enterprise adds a risk point with its control measures."""
     point = register.create_risk_point(session, actor, enterprise_id, body, clock)
+    return register.risk_point_out(point)
+
+
+@router.get("/risk-library", response_model=LibraryOut, responses=errors(*READ))
+def get_risk_library(
+    actor: ActorDep,
+    industry: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
+) -> LibraryOut:
+    """风险点参考库: typical risk points per industry, each item a clause of the shipped
+    criteria (its document, clause, source and verification named)."""
+    return LibraryOut(templates=library.library(industry))
+
+
+@router.post("/enterprises/{enterprise_id:int}/risk-points/adopt", response_model=RiskPointOut,
+             status_code=201, responses=errors(*WRITE))
+def adopt_risk_point(enterprise_id: int, body: AdoptIn, actor: ActorDep, session: SessionDep,
+                     clock: ClockDep) -> RiskPointOut:
+    """The enterprise adopts a library template (all its items, or those chosen) as a risk
+    point with its own place, level, owner and frequency."""
+    point = library.adopt(session, actor, enterprise_id, body, clock)
     return register.risk_point_out(point)
 
 

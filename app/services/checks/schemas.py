@@ -142,3 +142,54 @@ class SweepOut(BaseModel):
     hazards_found: int
     overdue: int = Field(description="enterprises past the deadline with items unanswered")
     hazard_ids: list[int] = Field(description="the hazards the sweep found")
+
+
+# --- Starter library (风险点参考库) ----------------------------------------------------------
+
+MAX_ADOPT_ITEMS = 50
+
+
+class LibrarySource(BaseModel):
+    document: str = Field(description="the criteria document the item is drawn from")
+    doc_code: str
+    clause: str = Field(description="条、项 as the document numbers them")
+    url: str | None = Field(description="where the clause's text was read")
+    verified: bool = Field(description="false: the text was read in one source only")
+
+
+class LibraryItemOut(BaseModel):
+    key: str = Field(description="the item's key, to choose it when adopting")
+    check_item: str
+    source: LibrarySource
+
+
+class LibraryTemplateOut(BaseModel):
+    code: str
+    industry: str
+    risk_point: str
+    hazard_factors: str
+    items: list[LibraryItemOut]
+
+
+class LibraryOut(BaseModel):
+    templates: list[LibraryTemplateOut]
+
+
+LibraryKey = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                              pattern=r"^[^\x00]*$")]
+
+
+class AdoptIn(BaseModel):
+    """Adopt a template: the level and place are the enterprise's own assessment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                               pattern=r"^[a-z0-9-]+$")] = Field(title="模板")
+    name: Name | None = Field(None, title="风险点名称", description="default: the template's")
+    place: Place = Field(title="所在位置")
+    level: RiskLevel = Field(title="风险等级")
+    frequency: Frequency = Field(title="排查频次")
+    owner: Owner = Field(title="责任人")
+    items: list[LibraryKey] | None = Field(None, min_length=1, max_length=MAX_ADOPT_ITEMS,
+                                           title="选用的排查项", description="default: all")
