@@ -1,0 +1,41 @@
+"""The 风险点参考库 page: every role reads it; an enterprise adopts a template from it."""
+
+import re
+
+from tests.web.pages import User
+
+
+def test_an_enterprise_adopts_chosen_items_from_the_library_page(app) -> None:
+    ent = User(app, "ent_a")
+    html = ent.get("/risk-library?industry=粉尘涉爆").text
+    assert "粉尘爆炸危险场所及除尘系统" in html and "第十一条（一）" in html
+    assert "氨制冷系统" not in html
+    keys = re.findall(r'name="item\.\d+" value="([^"]+)"', html)
+    response = ent.post("/risk-library/adopt", {"template": "gm-dust",
+        "place": "打磨车间", "level": "high", "frequency": "monthly", "owner": "王磊",
+        "item.0": keys[0], "item.3": keys[3]})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/risk-library?adopted=")
+    page = ent.get(response.headers["location"]).text
+    assert "已加入本企业风险点清单" in page and "2 项管控措施" in page and "打磨车间" in page
+
+
+def test_a_refused_adoption_shows_the_form_again_and_stores_nothing(app) -> None:
+    ent = User(app, "ent_a")
+    response = ent.post("/risk-library/adopt", {"template": "gm-ammonia",
+        "place": "", "level": "high", "frequency": "monthly", "owner": "王磊"})
+    assert response.status_code == 422
+    assert "尚未登记风险点" in response.text and 'value="王磊"' in response.text
+    assert ent.post("/risk-library/adopt", {"template": "no-such",
+        "place": "冷库", "level": "high", "frequency": "monthly",
+        "owner": "王磊"}).status_code == 422
+
+
+def test_supervisors_read_the_library_but_adopt_nothing(app) -> None:
+    for username in ("insp_dept", "anweiban"):
+        user = User(app, username)
+        html = user.get("/risk-library").text
+        assert "危险化工工艺装置及控制系统" in html and "/adopt" not in html
+        assert user.post("/risk-library/adopt", {"template": "gm-dust",
+            "place": "x", "level": "high", "frequency": "monthly",
+            "owner": "x"}).status_code == 403
