@@ -10,12 +10,15 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
 from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import library, register, safety_code, sweeps, tasks
+from app.services.checks import campaigns, library, register, safety_code, sweeps, tasks
 from app.services.checks.schemas import (
     MAX_PAGE,
     AdoptIn,
+    CampaignIn,
+    CampaignOut,
     CheckTaskOut,
     CheckTaskPage,
+    InspectionIn,
     LibraryOut,
     RiskPointIn,
     RiskPointOut,
@@ -170,6 +173,37 @@ async def answer_sweep(sweep_id: int, actor: ActorDep, form: ActionFormDep,
         return tasks.tasks_out(session, [task], local_today(clock))[0]
 
     return await once.json(work, form=form)
+
+
+@router.post("/check-campaigns", response_model=CampaignOut, status_code=201,
+             tags=["campaigns"], responses=errors(401, 403, 422))
+def launch_campaign(body: CampaignIn, actor: ActorDep, session: SessionDep,
+                    clock: ClockDep) -> CampaignOut:
+    """专项排查 (committee, inspector): the items go to the enterprises named, or to every
+    enterprise (of the industry) in the region subtree, that the caller supervises; each a
+    check task due by `deadline`, answered with its results."""
+    campaign = campaigns.launch_campaign(session, actor, body, clock)
+    return campaigns.campaign_out(session, actor, campaign, local_today(clock))
+
+
+@router.get("/check-campaigns/{campaign_id:int}", response_model=CampaignOut,
+            tags=["campaigns"], responses=errors(*READ_ONE))
+def get_campaign(campaign_id: int, actor: ActorDep, session: SessionDep,
+                 clock: ClockDep) -> CampaignOut:
+    """The campaign and its figures, over the enterprises the caller may see."""
+    campaign = campaigns.visible_campaign(session, actor, campaign_id)
+    return campaigns.campaign_out(session, actor, campaign, local_today(clock))
+
+
+@router.post("/enterprises/{enterprise_id:int}/inspections", response_model=CheckTaskOut,
+             status_code=201, tags=["inspections"], responses=errors(*WRITE))
+def open_inspection(enterprise_id: int, body: InspectionIn, actor: ActorDep,
+                    session: SessionDep, clock: ClockDep) -> CheckTaskOut:
+    """部门检查 (inspector): a task at the enterprise with its own check items (of the risk
+    points named, or all) and any added; the inspector records the results with
+    `POST /check-tasks/{id}/results`, each 发现隐患 reported by it and assignable at once."""
+    task = campaigns.open_inspection(session, actor, enterprise_id, body, clock)
+    return tasks.tasks_out(session, [task], local_today(clock))[0]
 
 
 @router.get("/enterprises/{enterprise_id:int}/safety-code", response_class=Response,

@@ -2,7 +2,15 @@
 
 from app.models.accounts import LoginAttempt, RevokedSession, User
 from app.models.board import RankingMonth
-from app.models.checks import CheckItem, CheckTask, ControlMeasure, RiskPoint, Sweep
+from app.models.checks import (
+    CheckCampaign,
+    CheckItem,
+    CheckItemPhoto,
+    CheckTask,
+    ControlMeasure,
+    RiskPoint,
+    Sweep,
+)
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
@@ -25,7 +33,9 @@ __all__ = [
     "Assignment",
     "AuditCheckpoint",
     "AuditCheckpointHead",
+    "CheckCampaign",
     "CheckItem",
+    "CheckItemPhoto",
     "CheckTask",
     "ControlMeasure",
     "CriteriaDocument",

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.schemas import LocalDateTime, RowId
 from app.models.checks import Frequency, Outcome, RiskLevel, TaskKind, TaskState
@@ -107,6 +107,8 @@ class CheckTaskOut(BaseModel):
     measure_id: int | None
     risk_point_id: int | None
     sweep_id: int | None
+    campaign_id: int | None
+    inspector_id: int | None = Field(description="部门检查: the inspector who runs it")
     period_start: date
     due_on: date
     state: TaskState
@@ -193,3 +195,60 @@ class AdoptIn(BaseModel):
     owner: Owner = Field(title="责任人")
     items: list[LibraryKey] | None = Field(None, min_length=1, max_length=MAX_ADOPT_ITEMS,
                                            title="选用的排查项", description="default: all")
+
+
+# --- Campaigns (专项排查) and inspections (部门检查) -------------------------------------------
+
+MAX_CAMPAIGN_ENTERPRISES = 5000
+MAX_INSPECTION_POINTS = 200
+
+
+class CampaignIn(BaseModel):
+    """To the enterprises named, or to every enterprise (of an industry) in a region
+    subtree; either way only those the issuer supervises."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Name = Field(title="专项排查名称")
+    deadline: date = Field(title="完成期限")
+    items: list[CheckItemText] = Field(min_length=1, max_length=MAX_SWEEP_ITEMS,
+                                       title="排查内容")
+    enterprise_ids: list[RowId] | None = Field(None, min_length=1,
+                                               max_length=MAX_CAMPAIGN_ENTERPRISES,
+                                               title="企业")
+    region_id: RowId | None = Field(None, title="地区")
+    industry_id: RowId | None = Field(None, title="行业", description="with region_id only")
+
+    @model_validator(mode="after")
+    def one_target(self) -> "CampaignIn":
+        if (self.enterprise_ids is None) == (self.region_id is None):
+            raise ValueError("请指定企业（enterprise_ids）或地区（region_id），二者选一")
+        if self.industry_id is not None and self.region_id is None:
+            raise ValueError("行业（industry_id）只能与地区（region_id）一起使用")
+        return self
+
+
+class CampaignOut(BaseModel):
+    id: int
+    title: str
+    deadline: date
+    items: list[str]
+    created_at: LocalDateTime
+    enterprises: int = Field(description="enterprises the campaign went to (that you see)")
+    answered: int = Field(description="enterprises that answered every item")
+    hazards_found: int
+    overdue: int = Field(description="enterprises past the deadline with items unanswered")
+    hazard_ids: list[int]
+
+
+class InspectionIn(BaseModel):
+    """部门检查: the enterprise's own check items (of every risk point, or those named), and
+    any further items the inspector adds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    risk_point_ids: list[RowId] | None = Field(None, min_length=1,
+                                               max_length=MAX_INSPECTION_POINTS,
+                                               title="风险点")
+    items: list[CheckItemText] = Field(default_factory=list, max_length=MAX_SWEEP_ITEMS,
+                                       title="补充检查内容")

@@ -12,12 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from app.access.actor import Actor
-from app.access.roles import require_role
-from app.access.scopes import check_enterprises
+from app.access.roles import require_task_answerer
+from app.access.scopes import check_enterprises, hazard_visibility
 from app.core.clock import Clock, local_today
-from app.core.db import UTCDateTime, valid_id
+from app.core.db import UTCDateTime, count_if, valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.models import CheckItem, CheckTask, ControlMeasure, Enterprise, RiskPoint
+from app.models import CheckItem, CheckTask, ControlMeasure, Enterprise, Hazard, RiskPoint
 from app.models.checks import Frequency, Outcome, TaskKind, TaskState
 from app.models.enums import HazardLevel
 from app.services.checks.register import decode_cursor, encode_cursor, of_visible_enterprise
@@ -154,12 +154,41 @@ def tasks_out(session: Session, tasks: list[CheckTask], today: date) -> list[Che
     return [CheckTaskOut(
         id=t.id, enterprise_id=t.enterprise_id, kind=t.kind, measure_id=t.measure_id,
         risk_point_id=points.get(t.measure_id) if t.measure_id else None,
-        sweep_id=t.sweep_id, period_start=t.period_start, due_on=t.due_on,
+        sweep_id=t.sweep_id, campaign_id=t.campaign_id, inspector_id=t.inspector_id,
+        period_start=t.period_start, due_on=t.due_on,
         state=state_of(t, today), done_at=t.done_at,
         items=[CheckItemOut(id=i.id, content=i.content, outcome=i.outcome, note=i.note,
                             hazard_id=i.hazard_id, answered_at=i.answered_at)
                for i in t.items])
         for t in tasks]
+
+
+@dataclass(frozen=True)
+class Figures:
+    enterprises: int
+    answered: int
+    overdue: int
+    hazard_ids: list[int]
+
+
+def figures(session: Session, actor: Actor, tasks_of: Any, today: date) -> Figures:
+    """A sweep's or a campaign's tasks (`tasks_of`: a condition on CheckTask) counted over
+    the enterprises the caller may see, and the hazards they found that it may see."""
+    counted = (select(CheckTask).where(tasks_of,
+                                       CheckTask.enterprise_id.in_(check_enterprises(actor)))
+               .subquery())
+    row = session.execute(select(
+        func.count(),
+        count_if(counted.c.state == TaskState.done),
+        count_if((counted.c.state == TaskState.due) & (counted.c.due_on < today)),
+    ).select_from(counted)).one()
+    hazard_ids = list(session.scalars(
+        select(CheckItem.hazard_id)
+        .join(Hazard, Hazard.id == CheckItem.hazard_id)
+        .where(CheckItem.task_id.in_(select(counted.c.id)), hazard_visibility(actor))
+        .order_by(CheckItem.hazard_id)))
+    return Figures(enterprises=int(row[0]), answered=int(row[1] or 0),
+                   overdue=int(row[2] or 0), hazard_ids=[h for h in hazard_ids if h is not None])
 
 
 def visible_task(session: Session, actor: Actor, task_id: int, *,
@@ -316,7 +345,7 @@ def _structure_after_lookup(form: ResultsForm, items: dict[int, CheckItem],
 def answer_task(session: Session, actor: Actor, task_id: int, form: ResultsForm,
                 clock: Clock) -> CheckTask:
     task = visible_task(session, actor, task_id, for_update=True)
-    require_role(actor, "check_answer")
+    require_task_answerer(actor, task.inspector_id)
     return record_results(session, actor, task, form, clock,
                           location=_location(session, task))
 
