@@ -97,11 +97,13 @@ def _results_schema(title: str, files: bool) -> dict[str, Any]:
     if files:
         properties["results[0].photos"] = {
             "type": "array", "items": {"type": "string", "format": "binary"},
-            "description": "发现隐患的现场照片（每个文件一个 `results[i].photos` 部分）"}
+            "description": "现场照片：发现隐患时必填，正常时可选"
+                           "（每个文件一个 `results[i].photos` 部分）"}
     return {"type": "object", "title": title, "properties": properties,
             "required": ["results[0].item_id", "results[0].outcome"],
             "description": f"Items i = 0 … {tasks.MAX_RESULTS - 1}, each with the same fields "
-                           "as results[0]; a hazard outcome requires photos."}
+                           "as results[0]; a hazard outcome requires photos, "
+                           "an ok outcome may have them."}
 
 
 RESULTS_BODY = {"requestBody": {"required": True, "content": {

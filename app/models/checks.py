@@ -167,7 +167,6 @@ class CheckItem(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     task: Mapped[CheckTask] = relationship(back_populates="items")
-    photos: Mapped[list["CheckItemPhoto"]] = relationship(order_by="CheckItemPhoto.id")
 
 
 class CheckItemPhoto(PhotoColumns, Base):

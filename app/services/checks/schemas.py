@@ -97,6 +97,7 @@ class CheckItemOut(BaseModel):
     outcome: Outcome | None
     note: str | None
     hazard_id: int | None
+    photos: int = Field(description="photos kept with a 正常 record (a hazard's are its own)")
     answered_at: LocalDateTime | None
 
 
