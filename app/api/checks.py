@@ -1,5 +1,6 @@
 """The 排查 side (docs/api.md v1.1): risk register, check tasks, 举一反三 sweeps."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,12 +11,21 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
 from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import campaigns, library, register, safety_code, sweeps, tasks
+from app.services.checks import (
+    campaigns,
+    library,
+    register,
+    safety_code,
+    scores,
+    sweeps,
+    tasks,
+)
 from app.services.checks.schemas import (
     MAX_PAGE,
     AdoptIn,
     CampaignIn,
     CampaignOut,
+    CheckScoresOut,
     CheckTaskOut,
     CheckTaskPage,
     InspectionIn,
@@ -206,6 +216,21 @@ def open_inspection(enterprise_id: int, body: InspectionIn, actor: ActorDep,
     `POST /check-tasks/{id}/results`, each 发现隐患 reported by it and assignable at once."""
     task = campaigns.open_inspection(session, actor, enterprise_id, body, clock)
     return tasks.tasks_out(session, [task], local_today(clock))[0]
+
+
+@router.get("/board/checks", response_model=CheckScoresOut, response_model_by_alias=True,
+            tags=["board"], responses=errors(401, 403, 404, 422))
+def get_check_scores(
+    actor: ActorDep, session: SessionDep, clock: ClockDep,
+    from_: Annotated[date | None, Query(alias="from", description="默认：本月 1 日")] = None,
+    to: Annotated[date | None, Query(description="默认：今天")] = None,
+    region_id: Annotated[int | None, Query(description="只看该区域（含下级）")] = None,
+) -> dict[str, Any]:
+    """排查 scores of the enterprises the caller supervises: completion rate, overdue tasks,
+    hazards found by self-check and by inspection, the 双重预防 index (`formula`) and the
+    四色 colour, in total, per township and per enterprise (with coordinates for a map)."""
+    return scores.check_scores(session, actor, start=from_, end=to, region_id=region_id,
+                               clock=clock)
 
 
 @router.get("/enterprises/{enterprise_id:int}/safety-code", response_class=Response,

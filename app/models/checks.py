@@ -165,6 +165,8 @@ class CheckItem(Base):
     hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard.id"), index=True)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Recorded on or before its task's local due day (the completion rate's numerator).
+    on_time: Mapped[bool | None]
 
     task: Mapped[CheckTask] = relationship(back_populates="items")
 

@@ -1,4 +1,4 @@
-"""the 排查 side: campaigns, department inspections, overdue reminders, photos of 正常 items
+"""the 排查 side: campaigns, inspections, overdue reminders, 正常 photos, on-time records
 
 Revision ID: 0027
 Revises: 0023
@@ -40,6 +40,8 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f('uq_check_task_campaign_id_enterprise_id'),
             ['campaign_id', 'enterprise_id'])
+    with op.batch_alter_table('check_item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('on_time', sa.Boolean(), nullable=True))
     op.create_table('check_item_photo',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -73,6 +75,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_check_item_photo_sha256'), table_name='check_item_photo')
     op.drop_index(op.f('ix_check_item_photo_item_id'), table_name='check_item_photo')
     op.drop_table('check_item_photo')
+    with op.batch_alter_table('check_item', schema=None) as batch_op:
+        batch_op.drop_column('on_time')
     with op.batch_alter_table('check_task', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_check_task_campaign_id_enterprise_id'),
                                  type_='unique')

@@ -253,3 +253,49 @@ class InspectionIn(BaseModel):
                                                title="风险点")
     items: list[CheckItemText] = Field(default_factory=list, max_length=MAX_SWEEP_ITEMS,
                                        title="补充检查内容")
+
+
+# --- Scores on the board (排查完成率, 双重预防指数, 四色图) ---------------------------
+
+class ScoreFigures(BaseModel):
+    items_due: int = Field(description="self-check items due in the period (day passed, or "
+                                       "recorded)")
+    items_on_time: int = Field(description="those recorded on or before their due day")
+    completion_rate: float | None = Field(description="items_on_time / items_due")
+    overdue_tasks: int = Field(description="self-check tasks past their day, not done (now)")
+    hazards_self: int = Field(description="hazards reported in the period by the enterprise")
+    hazards_inspection: int = Field(description="… by an inspector")
+    hazards_due: int = Field(description="hazards whose deadline fell in the period and passed, "
+                                         "or rectified already")
+    hazards_on_time: int = Field(description="those rectified without ever being overdue")
+    open_major_hazards: int
+    overdue_major_hazards: int
+    index: float = Field(description="双重预防指数 0–100 (formula)")
+    colour: str = Field(description="四色: red · orange · yellow · blue")
+
+
+class TownshipScore(ScoreFigures):
+    region_id: int
+    code: str
+    name: str
+    enterprises: int
+
+
+class EnterpriseScore(ScoreFigures):
+    enterprise_id: int
+    name: str
+    region_id: int
+    lat: float | None
+    lon: float | None
+
+
+class CheckScoresOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    as_of: LocalDateTime
+    formula: str
+    totals: ScoreFigures
+    by_township: list[TownshipScore]
+    by_enterprise: list[EnterpriseScore]

@@ -320,7 +320,7 @@ def record_results(session: Session, actor: Actor, task: CheckTask, form: Result
     items = {item.id: item for item in task.items}
     results = _structure_after_lookup(form, items, task)
     enterprise_id = task.enterprise_id
-    now = clock.now()
+    now, on_time = clock.now(), local_today(clock) <= task.due_on
     ok_photos = _checked_ok_photos(results)
     for result in results:
         assert result.item_id is not None and result.outcome is not None
@@ -336,7 +336,7 @@ def record_results(session: Session, actor: Actor, task: CheckTask, form: Result
         else:
             _store_ok_photos(session, item, ok_photos.get(result.index, []), actor, now)
         item.outcome, item.note = result.outcome, result.note
-        item.answered_by_id, item.answered_at = actor.id, now
+        item.answered_by_id, item.answered_at, item.on_time = actor.id, now, on_time
     if all(item.outcome is not None for item in task.items):
         task.state, task.done_at = TaskState.done, now
     session.flush()
