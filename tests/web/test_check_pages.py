@@ -2,6 +2,7 @@
 
 import re
 
+from app.web import board as board_pages
 from tests.web.pages import User
 
 
@@ -39,3 +40,27 @@ def test_supervisors_read_the_library_but_adopt_nothing(app) -> None:
         assert user.post("/risk-library/adopt", {"template": "gm-dust",
             "place": "x", "level": "high", "frequency": "monthly",
             "owner": "x"}).status_code == 403
+
+
+def test_the_four_colour_board_shows_formula_colours_and_a_map(app, monkeypatch,
+                                                                tmp_path) -> None:
+    ent = User(app, "ent_a")
+    ent.post("/risk-library/adopt", {"template": "gm-dust", "place": "打磨车间",
+                                     "level": "major", "frequency": "monthly",
+                                     "owner": "王磊"})
+    assert ent.get("/board/checks").status_code == 403
+    fake = tmp_path / "echarts.min.js"
+    fake.write_text("window.echarts = null;")
+    monkeypatch.setattr(board_pages, "ECHARTS", fake)
+    committee = User(app, "anweiban")
+    html = committee.get("/board/checks").text
+    assert "双重预防指数 = A + B" in html and "× 50" in html
+    town = re.search(r'<tr class="row-(\w+)"><th scope="row">城关镇</th>', html)
+    assert town is not None and town.group(1) == "red"  # its enterprise has a 重大 point
+    assert re.search(r'<tr class="row-blue"><th scope="row">清溪精密机械有限公司</th>', html)
+    assert 'id="check-map"' in html and 'id="check-map-data"' in html
+    monkeypatch.setattr(board_pages, "ECHARTS", tmp_path / "missing.js")
+    plain = committee.get("/board/checks").text
+    assert "check-map" not in plain and 'id="table-check-enterprise"' in plain
+    inspector = User(app, "insp_town").get("/board/checks").text
+    assert "清溪精密机械有限公司" not in inspector and "演示机械制造有限公司" in inspector
