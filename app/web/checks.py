@@ -2,6 +2,7 @@
 signed address its QR code holds; no login, nothing else shown) and the 风险点参考库 page, from
 which an enterprise adopts a template into its register."""
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -36,6 +37,20 @@ def safety_page(enterprise_id: int, session: SessionDep,
                   colour_label=safety_code.COLOUR_LABELS[colour],
                   tip_url=f"/tip?enterprise={enterprise.id}&s={s}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/enterprises/{enterprise_id:int}/safety-poster")
+def safety_poster(request: Request, enterprise_id: int, actor: WebActorDep,
+                  session: SessionDep, clock: ClockDep) -> Response:
+    """The printable A4 安全码 poster: the enterprise's name, colour now and the QR code of its
+    signed public page. For whoever sees the enterprise (404 otherwise)."""
+    enterprise = register.visible_enterprise(session, actor, enterprise_id)
+    colour = safety_code.colour_of(session, enterprise.id)
+    url = str(request.base_url).rstrip("/") + safety_code.public_path(enterprise.id)
+    return page(request, "safety_poster.html", name=enterprise.name, colour=colour,
+                colour_label=safety_code.COLOUR_LABELS[colour],
+                qr_base64=base64.b64encode(safety_code.qr_png(url)).decode(),
+                printed_on=local_today(clock))
 
 
 def _library_context(actor: WebActorDep, session: SessionDep, *, industry: str | None,

@@ -1,7 +1,11 @@
 """The 风险点参考库 page: every role reads it; an enterprise adopts a template from it."""
 
+import base64
 import re
 
+from sqlalchemy import select
+
+from app.models import Enterprise
 from app.web import board as board_pages
 from tests.web.pages import User
 
@@ -64,3 +68,21 @@ def test_the_four_colour_board_shows_formula_colours_and_a_map(app, monkeypatch,
     assert "check-map" not in plain and 'id="table-check-enterprise"' in plain
     inspector = User(app, "insp_town").get("/board/checks").text
     assert "清溪精密机械有限公司" not in inspector and "演示机械制造有限公司" in inspector
+
+
+def test_the_a4_poster_carries_name_colour_and_the_signed_code(app, db) -> None:
+    a = db.scalars(select(Enterprise).where(Enterprise.name == "演示机械制造有限公司")).one()
+    b = db.scalars(select(Enterprise).where(Enterprise.name == "清溪精密机械有限公司")).one()
+    ent = User(app, "ent_a")
+    assert f"/enterprises/{a.id}/safety-poster" in ent.get("/").text
+    poster = ent.get(f"/enterprises/{a.id}/safety-poster")
+    assert poster.status_code == 200
+    html = poster.text
+    assert "演示机械制造有限公司" in html and "蓝色（低风险）" in html
+    qr = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert qr and base64.b64decode(qr.group(1)).startswith(b"\x89PNG")
+    assert ent.get(f"/enterprises/{b.id}/safety-poster").status_code == 404
+    town = User(app, "insp_town")
+    assert town.get(f"/enterprises/{a.id}/safety-poster").status_code == 200
+    assert town.get(f"/enterprises/{b.id}/safety-poster").status_code == 404
+    assert User(app, "anweiban").get(f"/enterprises/{b.id}/safety-poster").status_code == 200
