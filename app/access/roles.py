@@ -51,6 +51,9 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "check_campaign": frozenset({Role.committee, Role.inspector}),
     # 部门检查: an inspector runs the enterprise's items on site and records what it finds.
     "inspect": frozenset({Role.inspector}),
+    # Exchange with provincial platforms: a county's (or city's) committee or admin exports
+    # its region's day.
+    "exchange_export": frozenset({Role.committee, Role.admin}),
     # 群众举报: the county's committee handles tips, an inspector those routed to its unit
     # (visibility: scopes.tip_visibility); the committee alone decides rewards.
     "tip_triage": frozenset({Role.committee, Role.inspector}),

@@ -13,6 +13,7 @@ from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
 from app.services.checks import (
     campaigns,
+    exchange,
     library,
     register,
     safety_code,
@@ -28,6 +29,7 @@ from app.services.checks.schemas import (
     CheckScoresOut,
     CheckTaskOut,
     CheckTaskPage,
+    ExchangeDay,
     InspectionIn,
     LibraryOut,
     RiskPointIn,
@@ -231,6 +233,17 @@ def get_check_scores(
     四色 colour, in total, per township and per enterprise (with coordinates for a map)."""
     return scores.check_scores(session, actor, start=from_, end=to, region_id=region_id,
                                clock=clock)
+
+
+@router.get("/exchange/daily", response_model=ExchangeDay, tags=["exchange"],
+            responses=errors(401, 403, 422))
+def get_exchange_day(
+    actor: ActorDep, session: SessionDep, clock: ClockDep,
+    day: Annotated[date | None, Query(alias="date", description="默认：昨天")] = None,
+) -> dict[str, Any]:
+    """省级平台数据交换 (committee, admin): one local day's risk points, measures, check
+    records and hazards of the caller's region, field by field in docs/checks.md."""
+    return exchange.daily_export(session, actor, day, clock)
 
 
 @router.get("/enterprises/{enterprise_id:int}/safety-code", response_class=Response,

@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, str] = {
     "sweep": "举一反三",
     "check_campaign": "下发专项排查",
     "inspect": "部门检查",
+    "exchange_export": "导出省级平台交换数据",
 }
 
 STATE_LABELS: dict[S, str] = {

@@ -299,3 +299,93 @@ class CheckScoresOut(BaseModel):
     totals: ScoreFigures
     by_township: list[TownshipScore]
     by_enterprise: list[EnterpriseScore]
+
+
+# --- Provincial exchange (docs/checks.md "Provincial exchange") -----------------------------
+
+class ExchangeEnterprise(BaseModel):
+    enterprise_id: int
+    uscc: str
+    name: str
+    region_code: str
+
+
+class ExchangeMeasure(BaseModel):
+    measure_id: int
+    content: str
+    check_item: str
+    frequency: Frequency
+    owner: str
+    active: bool
+
+
+class ExchangeRiskObject(BaseModel):
+    risk_object_id: int
+    enterprise_id: int
+    name: str
+    place: str
+    risk_level: int = Field(description="1 重大 · 2 较大 · 3 一般 · 4 低")
+    hazard_factors: str | None
+    version: int
+    updated_at: LocalDateTime
+    measures: list[ExchangeMeasure]
+
+
+class ExchangeRecord(BaseModel):
+    record_id: int
+    task_id: int
+    task_kind: TaskKind
+    enterprise_id: int
+    risk_object_id: int | None
+    measure_id: int | None
+    check_item: str
+    result: int = Field(description="0 正常 · 1 发现隐患")
+    note: str | None
+    hazard_id: int | None
+    checked_at: LocalDateTime | None
+    checked_by: str | None
+    due_on: date
+    on_time: bool | None
+
+
+class ExchangePhoto(BaseModel):
+    photo_id: int
+    sha256: str
+    url: str
+
+
+class ExchangeHazard(BaseModel):
+    hazard_id: int
+    code: str
+    enterprise_id: int
+    name: str
+    level: int = Field(description="0 一般 · 1 重大")
+    source: str = Field(description="self_check · inspection · public")
+    type: str | None
+    description: str
+    location: str
+    reason: str | None = Field(description="not recorded by bihuan: always null")
+    basis: str | None
+    measures: str | None
+    cost: str | None = Field(description="整改资金（元, decimal text） of a major hazard's plan")
+    liable_person: str | None
+    deadline: date | None
+    acceptance_person: str | None
+    acceptance_time: LocalDateTime | None
+    acceptance_comment: str | None
+    state: int = Field(description="0 未验收 · 1 已验收 · 9 已结束（销号或不予受理）")
+    rejected: bool
+    reported_at: LocalDateTime
+    updated_at: LocalDateTime
+    before_photos: list[ExchangePhoto]
+    after_photos: list[ExchangePhoto]
+
+
+class ExchangeDay(BaseModel):
+    format: str
+    date: date
+    generated_at: LocalDateTime
+    enterprises: list[ExchangeEnterprise]
+    risk_objects: list[ExchangeRiskObject]
+    check_records: list[ExchangeRecord]
+    hazards: list[ExchangeHazard]
