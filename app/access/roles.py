@@ -106,6 +106,13 @@ def require_task_answerer(actor: Actor, inspector_id: int | None) -> None:
         raise Forbidden("只有开展该次检查的监管人员可以记录检查结果")
 
 
+def may_answer_task(actor: Actor, inspector_id: int | None) -> bool:
+    """The same rule as require_task_answerer, asked by a page (its answer form)."""
+    if inspector_id is None:
+        return may(actor, "check_answer")
+    return may(actor, "inspect") and actor.id == inspector_id
+
+
 def check_role(action: str, role: Role) -> None:
     """404 for an action the loop does not know; 403 when the role may never take it,
     whatever the hazard's state (checked before the machine looks at the state)."""

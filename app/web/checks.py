@@ -3,19 +3,22 @@ signed address its QR code holds; no login, nothing else shown) and the 风险�
 which an enterprise adopts a template into its register."""
 
 import base64
+from dataclasses import replace
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.access.roles import may, require_role
+from app.access.roles import may, may_answer_task, require_role
 from app.core.clock import local_today
 from app.core.errors import DomainError, Unprocessable
 from app.http.deps import ClockDep, SessionDep
 from app.http.render import render
-from app.models.checks import Frequency, RiskLevel
-from app.services.checks import library, register, safety_code
-from app.services.checks.schemas import AdoptIn
+from app.models.checks import Frequency, RiskLevel, TaskKind
+from app.services.checks import campaigns, library, register, safety_code, tasks
+from app.services.checks.schemas import AdoptIn, InspectionIn
+from app.web.idempotency import WebIdempotencyDep
 from app.web.responses import page, redirect, reject, typed_values
 from app.web.session import CsrfFormDep, WebActorDep
 from app.workflow.fields import parse_fields
@@ -51,6 +54,71 @@ def safety_poster(request: Request, enterprise_id: int, actor: WebActorDep,
                 colour_label=safety_code.COLOUR_LABELS[colour],
                 qr_base64=base64.b64encode(safety_code.qr_png(url)).decode(),
                 printed_on=local_today(clock))
+
+
+KIND_LABELS = {TaskKind.routine: "日常排查", TaskKind.sweep: "举一反三",
+               TaskKind.campaign: "专项排查", TaskKind.inspection: "部门检查"}
+
+
+@router.get("/checks")
+def my_checks(request: Request, actor: WebActorDep, session: SessionDep,
+              clock: ClockDep) -> Response:
+    """我的排查任务: what the user itself has to record, soonest due first."""
+    today = local_today(clock)
+    rows = tasks.open_tasks(session, actor)
+    inspectable = (campaigns.inspectable_enterprises(session, actor)
+                   if may(actor, "inspect") else [])
+    return page(request, "checks.html", tasks=tasks.tasks_out(session, rows, today),
+                kinds=KIND_LABELS, today=today, inspectable=inspectable)
+
+
+@router.post("/checks/inspections")
+def open_inspection(request: Request, actor: WebActorDep, form: CsrfFormDep,
+                    session: SessionDep, clock: ClockDep) -> Response:
+    """部门检查 from the page: the chosen enterprise's own check items, then its task page."""
+    raw = form.fields.get("enterprise_id", "")
+    enterprise_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else 0
+    task = campaigns.open_inspection(session, actor, enterprise_id, InspectionIn(), clock)
+    return redirect(request, f"/checks/{task.id}")
+
+
+def _task_context(session: SessionDep, actor: WebActorDep, task_id: int,
+                  today: date) -> dict[str, object]:
+    task = tasks.visible_task(session, actor, task_id)
+    return {"task": tasks.tasks_out(session, [task], today)[0], "kinds": KIND_LABELS,
+            "may_answer": may_answer_task(actor, task.inspector_id)}
+
+
+@router.get("/checks/{task_id:int}")
+def check_task_page(request: Request, task_id: int, actor: WebActorDep, session: SessionDep,
+                    clock: ClockDep) -> Response:
+    """One card per unanswered item, each its own small form (one screen on a phone) that
+    the offline drafts send when there is a signal."""
+    return page(request, "check_task.html",
+                **_task_context(session, actor, task_id, local_today(clock)))
+
+
+@router.post("/checks/{task_id:int}/items/{item_id:int}")
+async def record_item(request: Request, task_id: int, item_id: int, actor: WebActorDep,
+                      form: CsrfFormDep, session: SessionDep, clock: ClockDep,
+                      once: WebIdempotencyDep) -> Response:
+    """One item: `outcome` ok|hazard, `note`, files `photos`, as the API's results[0]."""
+    fields = {"results[0].item_id": str(item_id),
+              "results[0].outcome": form.fields.get("outcome", ""),
+              "results[0].note": form.fields.get("note", "")}
+    files = [replace(f, field_name="results[0].photos") for f in form.photos]
+
+    def work() -> str:
+        tasks.answer_task(session, actor, task_id, tasks.ResultsForm(fields, files), clock)
+        return f"/checks/{task_id}#done-{item_id}"
+
+    try:
+        target = await once.location(work, form=form)
+    except DomainError as error:
+        raise reject(request, error, "check_task.html", failed=item_id,
+                     values=typed_values(form),
+                     **_task_context(session, actor, task_id, local_today(clock))) from None
+    return redirect(request, target)
 
 
 def _library_context(actor: WebActorDep, session: SessionDep, *, industry: str | None,

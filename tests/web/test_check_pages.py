@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 
 from app.models import Enterprise
+from app.services.checks.tasks import generate_tasks
 from app.web import board as board_pages
 from tests.web.pages import User
 
@@ -86,3 +87,66 @@ def test_the_a4_poster_carries_name_colour_and_the_signed_code(app, db) -> None:
     assert town.get(f"/enterprises/{a.id}/safety-poster").status_code == 200
     assert town.get(f"/enterprises/{b.id}/safety-poster").status_code == 404
     assert User(app, "anweiban").get(f"/enterprises/{b.id}/safety-poster").status_code == 200
+
+
+def test_an_enterprise_records_a_task_item_by_item_from_the_phone_page(app, db, clock) -> None:
+    ent = User(app, "ent_a")
+    ent.post("/risk-library/adopt", {"template": "gm-ammonia", "place": "冷库",
+                                     "level": "high", "frequency": "weekly", "owner": "王磊"})
+    generate_tasks(db, clock)
+    db.commit()
+    listing = ent.get("/checks").text
+    task_ids = re.findall(r'href="/checks/(\d+)"', listing)
+    assert len(task_ids) == 3  # one weekly task per adopted item
+    forms = {}
+    for task_id in task_ids:
+        page = ent.get(f"/checks/{task_id}").text
+        assert page.count("data-offline-form") == 1  # one item: one small form
+        forms[task_id] = re.search(rf'action="/checks/{task_id}/items/(\d+)"', page).group(1)
+    (t1, i1), (t2, i2), (t3, i3) = forms.items()
+    done = ent.post(f"/checks/{t1}/items/{i1}", {"outcome": "ok", "note": "正常"}, photos=1)
+    assert done.status_code == 303 and done.headers["location"] == f"/checks/{t1}#done-{i1}"
+    refused = ent.post(f"/checks/{t2}/items/{i2}", {"outcome": "hazard"})
+    assert refused.status_code == 422 and "须附现场照片" in refused.text
+    found = ent.post(f"/checks/{t2}/items/{i2}", {"outcome": "hazard", "note": "氨气报警器失效"},
+                     photos=1)
+    assert found.status_code == 303
+    assert "正常（1 张照片）" in ent.get(f"/checks/{t1}").text
+    assert "查看隐患" in ent.get(f"/checks/{t2}").text
+    assert len(re.findall(r'href="/checks/(\d+)"', ent.get("/checks").text)) == 1
+    # An item of another task is 404; recorded once; another enterprise sees nothing.
+    assert ent.post(f"/checks/{t3}/items/{i1}", {"outcome": "ok"}).status_code == 404
+    assert ent.post(f"/checks/{t1}/items/{i1}", {"outcome": "ok"}).status_code == 409
+    other = User(app, "ent_b")
+    assert other.get(f"/checks/{t3}").status_code == 404
+    assert other.post(f"/checks/{t3}/items/{i3}", {"outcome": "ok"}).status_code == 404
+    task_id = t3
+    # Its supervisor reads the task but has no form to record it.
+    supervisor = User(app, "insp_dept").get(f"/checks/{task_id}").text
+    assert "data-offline-form" not in supervisor and "未记录" in supervisor
+
+
+def test_an_inspector_opens_an_inspection_and_records_it_on_the_page(app, db) -> None:
+    a = db.scalars(select(Enterprise).where(Enterprise.name == "演示机械制造有限公司")).one()
+    b = db.scalars(select(Enterprise).where(Enterprise.name == "清溪精密机械有限公司")).one()
+    User(app, "ent_a").post("/risk-library/adopt", {
+        "template": "gm-confined", "place": "污水池", "level": "high",
+        "frequency": "monthly", "owner": "王磊"})
+    town = User(app, "insp_town")
+    listing = town.get("/checks").text
+    assert f'<option value="{a.id}">' in listing and f'<option value="{b.id}">' not in listing
+    assert town.post("/checks/inspections", {"enterprise_id": str(b.id)}).status_code == 404
+    opened = town.post("/checks/inspections", {"enterprise_id": str(a.id)})
+    assert opened.status_code == 303
+    url = opened.headers["location"]
+    page = town.get(url).text
+    assert "部门检查" in page and "第十三条（一）" in page
+    item = re.search(r'action="(/checks/\d+/items/\d+)"', page).group(1)
+    # The enterprise sees the inspection of itself but does not record it.
+    assert "data-offline-form" not in User(app, "ent_a").get(url).text
+    assert User(app, "ent_a").post(item, {"outcome": "ok"}).status_code == 403
+    assert town.post(item, {"outcome": "hazard", "note": "未设置警示标志"},
+                     photos=1).status_code == 303
+    assert "查看隐患" in town.get(url).text
+    assert User(app, "ent_a").post("/checks/inspections",
+                                   {"enterprise_id": str(a.id)}).status_code == 403

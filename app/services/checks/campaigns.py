@@ -148,3 +148,12 @@ def open_inspection(session: Session, actor: Actor, enterprise_id: int, body: In
     session.add(task)
     session.flush()
     return task
+
+
+def inspectable_enterprises(session: Session, actor: Actor,
+                            limit: int = 500) -> list[tuple[int, str]]:
+    """(id, name) of the enterprises the inspector may inspect, by name: the page's choice."""
+    return [(row[0], row[1]) for row in session.execute(
+        select(Enterprise.id, Enterprise.name)
+        .where(Enterprise.id.in_(check_enterprises(actor)))
+        .order_by(Enterprise.name).limit(limit))]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from app.access.actor import Actor
-from app.access.roles import require_task_answerer
+from app.access.roles import may, require_task_answerer
 from app.access.scopes import check_enterprises, hazard_visibility
 from app.core.clock import Clock, local_today
 from app.core.db import UTCDateTime, count_if, valid_id
@@ -155,6 +155,22 @@ def list_tasks(session: Session, actor: Actor, *, enterprise_id: int | None,
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].id) if more else None
+
+
+def open_tasks(session: Session, actor: Actor, limit: int = MAX_RESULTS) -> list[CheckTask]:
+    """The tasks the actor itself has to record, not done, soonest due first: an enterprise
+    user its enterprise's self-checks, an inspector the inspections it opened."""
+    query = (select(CheckTask).where(CheckTask.state == TaskState.due,
+                                     CheckTask.enterprise_id.in_(check_enterprises(actor)))
+             .options(selectinload(CheckTask.items))
+             .order_by(CheckTask.due_on, CheckTask.id).limit(limit))
+    if may(actor, "check_answer"):
+        query = query.where(CheckTask.inspector_id.is_(None))
+    elif may(actor, "inspect"):
+        query = query.where(CheckTask.inspector_id == actor.id)
+    else:
+        return []
+    return list(session.scalars(query))
 
 
 def tasks_out(session: Session, tasks: list[CheckTask], today: date) -> list[CheckTaskOut]:
