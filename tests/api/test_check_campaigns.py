@@ -182,3 +182,16 @@ def test_an_inspection_is_bounded_and_needs_items(client, auth) -> None:
         inspect(client, auth, "insp_dept", b, 422, **bad)
     chosen = inspect(client, auth, "insp_dept", b, risk_point_ids=[foreign_point["id"]])
     assert len(chosen["items"]) == 1
+
+
+@pytest.mark.parametrize(("username", "status", "counted"), [
+    ("ent_a", 200, 1), ("ent_b", 404, None), ("insp_town", 200, 1), ("insp_dept", 200, 1),
+    ("anweiban", 200, 1), ("admin", 200, 1)])
+def test_who_sees_a_campaign_to_one_enterprise(client, auth, username, status,
+                                               counted) -> None:
+    a = enterprise_id(client, auth, "ent_a")
+    campaign = launch(client, auth, "insp_town", enterprise_ids=[a])
+    response = client.get(f"/api/v1/check-campaigns/{campaign['id']}", headers=auth(username))
+    assert response.status_code == status
+    if counted is not None:
+        assert response.json()["enterprises"] == counted

@@ -109,3 +109,9 @@ def test_the_library_query_is_bounded(client, auth) -> None:
     response = client.get("/api/v1/risk-library", params={"industry": "行" * 51},
                           headers=auth("ent_a"))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("username", ["ent_a", "ent_b", "insp_town", "insp_dept", "anweiban",
+                                      "admin"])
+def test_every_role_reads_the_library(client, auth, username) -> None:
+    assert len(library(client, auth, username)["templates"]) >= 6
