@@ -47,6 +47,13 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "check_answer": frozenset({Role.enterprise}),
     # 举一反三: the committee or a supervising department launches a sweep from a hazard.
     "sweep": frozenset({Role.committee, Role.inspector}),
+    # 专项排查: the committee or a department sends check items to a set of enterprises.
+    "check_campaign": frozenset({Role.committee, Role.inspector}),
+    # 部门检查: an inspector runs the enterprise's items on site and records what it finds.
+    "inspect": frozenset({Role.inspector}),
+    # Exchange with provincial platforms: a county's (or city's) committee or admin exports
+    # its region's day.
+    "exchange_export": frozenset({Role.committee, Role.admin}),
     # 群众举报: the county's committee handles tips, an inspector those routed to its unit
     # (visibility: scopes.tip_visibility); the committee alone decides rewards.
     "tip_triage": frozenset({Role.committee, Role.inspector}),
@@ -88,6 +95,24 @@ def require_role(actor: Actor, action: str) -> None:
     """403 unless the actor's role may take this action outside the state machine."""
     if actor.role not in SIDE_ACTION_ROLES[action]:
         raise Forbidden(f"您的角色不能进行「{ACTION_LABELS.get(action, action)}」操作")
+
+
+def require_task_answerer(actor: Actor, inspector_id: int | None) -> None:
+    """Who records a task's results: the enterprise its own checks; an inspection (部门检查)
+    only the inspector who runs it (403 for anyone else who may see it)."""
+    if inspector_id is None:
+        require_role(actor, "check_answer")
+        return
+    require_role(actor, "inspect")
+    if actor.id != inspector_id:
+        raise Forbidden("只有开展该次检查的监管人员可以记录检查结果")
+
+
+def may_answer_task(actor: Actor, inspector_id: int | None) -> bool:
+    """The same rule as require_task_answerer, asked by a page (its answer form)."""
+    if inspector_id is None:
+        return may(actor, "check_answer")
+    return may(actor, "inspect") and actor.id == inspector_id
 
 
 def check_role(action: str, role: Role) -> None:

@@ -1,7 +1,7 @@
 """The committee's board (动态清零看板) and township ranking (亮晒排名)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -47,8 +47,12 @@ def get_ranking(
 ) -> Response:
     """亮晒排名 of the townships under the caller's region for a month, from the timeline as
     of the month's end (formula in the response and in README)."""
-    return _json(RankingOut.model_validate(ranking_service.ranking(
-        session, actor=actor, month=month, region_id=region_id, clock=clock)))
+    body = RankingOut.model_validate(ranking_service.ranking(
+        session, actor=actor, month=month, region_id=region_id, clock=clock))
+    # 排查完成率 is a component only while weighted: absent (not null) otherwise.
+    weighted = "completion" in body.weights
+    return _json(body, None if weighted else
+                 {"townships": {"__all__": {"components": {"completion"}}}})
 
 
 @router.get("/criteria", response_model=CriteriaBoardOut, response_model_by_alias=True,
@@ -67,7 +71,8 @@ def get_board_criteria(
         session, actor=actor, start=from_, end=to, region_id=region_id, clock=clock)))
 
 
-def _json(body: BoardOut | RankingOut | CriteriaBoardOut) -> Response:
+def _json(body: BoardOut | RankingOut | CriteriaBoardOut, exclude: Any = None) -> Response:
     """The response validated once, serialised by pydantic: returning the model would have
     FastAPI dump, re-validate and re-encode it (response_model stays for the docs)."""
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return Response(body.model_dump_json(by_alias=True, exclude=exclude),
+                    media_type="application/json")

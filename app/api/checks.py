@@ -1,5 +1,6 @@
 """The 排查 side (docs/api.md v1.1): risk register, check tasks, 举一反三 sweeps."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,11 +11,27 @@ from app.http.deps import ActionFormDep, ActorDep, ClockDep, SessionDep
 from app.http.idempotency import IdempotencyDep
 from app.http.openapi import BINARY, READ, READ_ONE, UPLOAD, WRITE, errors
 from app.models.checks import Outcome, TaskState
-from app.services.checks import register, safety_code, sweeps, tasks
+from app.services.checks import (
+    campaigns,
+    exchange,
+    library,
+    register,
+    safety_code,
+    scores,
+    sweeps,
+    tasks,
+)
 from app.services.checks.schemas import (
     MAX_PAGE,
+    AdoptIn,
+    CampaignIn,
+    CampaignOut,
+    CheckScoresOut,
     CheckTaskOut,
     CheckTaskPage,
+    ExchangeDay,
+    InspectionIn,
+    LibraryOut,
     RiskPointIn,
     RiskPointOut,
     RiskPointPage,
@@ -49,6 +66,26 @@ def create_risk_point(enterprise_id: int, body: RiskPointIn, actor: ActorDep,
     return register.risk_point_out(point)
 
 
+@router.get("/risk-library", response_model=LibraryOut, responses=errors(*READ))
+def get_risk_library(
+    actor: ActorDep,
+    industry: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
+) -> LibraryOut:
+    """风险点参考库: typical risk points per industry, each item a clause of the shipped
+    criteria (its document, clause, source and verification named)."""
+    return LibraryOut(templates=library.library(industry))
+
+
+@router.post("/enterprises/{enterprise_id:int}/risk-points/adopt", response_model=RiskPointOut,
+             status_code=201, responses=errors(*WRITE))
+def adopt_risk_point(enterprise_id: int, body: AdoptIn, actor: ActorDep, session: SessionDep,
+                     clock: ClockDep) -> RiskPointOut:
+    """The enterprise adopts a library template (all its items, or those chosen) as a risk
+    point with its own place, level, owner and frequency."""
+    point = library.adopt(session, actor, enterprise_id, body, clock)
+    return register.risk_point_out(point)
+
+
 @router.patch("/risk-points/{risk_point_id:int}", response_model=RiskPointOut,
               responses=errors(*WRITE))
 def update_risk_point(risk_point_id: int, body: RiskPointPatch, actor: ActorDep,
@@ -72,11 +109,13 @@ def _results_schema(title: str, files: bool) -> dict[str, Any]:
     if files:
         properties["results[0].photos"] = {
             "type": "array", "items": {"type": "string", "format": "binary"},
-            "description": "发现隐患的现场照片（每个文件一个 `results[i].photos` 部分）"}
+            "description": "现场照片：发现隐患时必填，正常时可选"
+                           "（每个文件一个 `results[i].photos` 部分）"}
     return {"type": "object", "title": title, "properties": properties,
             "required": ["results[0].item_id", "results[0].outcome"],
             "description": f"Items i = 0 … {tasks.MAX_RESULTS - 1}, each with the same fields "
-                           "as results[0]; a hazard outcome requires photos."}
+                           "as results[0]; a hazard outcome requires photos, "
+                           "an ok outcome may have them."}
 
 
 RESULTS_BODY = {"requestBody": {"required": True, "content": {
@@ -148,6 +187,63 @@ async def answer_sweep(sweep_id: int, actor: ActorDep, form: ActionFormDep,
         return tasks.tasks_out(session, [task], local_today(clock))[0]
 
     return await once.json(work, form=form)
+
+
+@router.post("/check-campaigns", response_model=CampaignOut, status_code=201,
+             tags=["campaigns"], responses=errors(401, 403, 422))
+def launch_campaign(body: CampaignIn, actor: ActorDep, session: SessionDep,
+                    clock: ClockDep) -> CampaignOut:
+    """专项排查 (committee, inspector): the items go to the enterprises named, or to every
+    enterprise (of the industry) in the region subtree, that the caller supervises; each a
+    check task due by `deadline`, answered with its results."""
+    campaign = campaigns.launch_campaign(session, actor, body, clock)
+    return campaigns.campaign_out(session, actor, campaign, local_today(clock))
+
+
+@router.get("/check-campaigns/{campaign_id:int}", response_model=CampaignOut,
+            tags=["campaigns"], responses=errors(*READ_ONE))
+def get_campaign(campaign_id: int, actor: ActorDep, session: SessionDep,
+                 clock: ClockDep) -> CampaignOut:
+    """The campaign and its figures, over the enterprises the caller may see."""
+    campaign = campaigns.visible_campaign(session, actor, campaign_id)
+    return campaigns.campaign_out(session, actor, campaign, local_today(clock))
+
+
+@router.post("/enterprises/{enterprise_id:int}/inspections", response_model=CheckTaskOut,
+             status_code=201, tags=["inspections"], responses=errors(*WRITE))
+def open_inspection(enterprise_id: int, body: InspectionIn, actor: ActorDep,
+                    session: SessionDep, clock: ClockDep) -> CheckTaskOut:
+    """部门检查 (inspector): a task at the enterprise with its own check items (of the risk
+    points named, or all) and any added; the inspector records the results with
+    `POST /check-tasks/{id}/results`, each 发现隐患 reported by it and assignable at once."""
+    task = campaigns.open_inspection(session, actor, enterprise_id, body, clock)
+    return tasks.tasks_out(session, [task], local_today(clock))[0]
+
+
+@router.get("/board/checks", response_model=CheckScoresOut, response_model_by_alias=True,
+            tags=["board"], responses=errors(401, 403, 404, 422))
+def get_check_scores(
+    actor: ActorDep, session: SessionDep, clock: ClockDep,
+    from_: Annotated[date | None, Query(alias="from", description="默认：本月 1 日")] = None,
+    to: Annotated[date | None, Query(description="默认：今天")] = None,
+    region_id: Annotated[int | None, Query(description="只看该区域（含下级）")] = None,
+) -> dict[str, Any]:
+    """排查 scores of the enterprises the caller supervises: completion rate, overdue tasks,
+    hazards found by self-check and by inspection, the 双重预防 index (`formula`) and the
+    四色 colour, in total, per township and per enterprise (with coordinates for a map)."""
+    return scores.check_scores(session, actor, start=from_, end=to, region_id=region_id,
+                               clock=clock)
+
+
+@router.get("/exchange/daily", response_model=ExchangeDay, tags=["exchange"],
+            responses=errors(401, 403, 422))
+def get_exchange_day(
+    actor: ActorDep, session: SessionDep, clock: ClockDep,
+    day: Annotated[date | None, Query(alias="date", description="默认：昨天")] = None,
+) -> dict[str, Any]:
+    """省级平台数据交换 (committee, admin): one local day's risk points, measures, check
+    records and hazards of the caller's region, field by field in docs/checks.md."""
+    return exchange.daily_export(session, actor, day, clock)
 
 
 @router.get("/enterprises/{enterprise_id:int}/safety-code", response_class=Response,

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     ranking_weight_overdue: float = Field(0.15, alias="RANKING_WEIGHT_OVERDUE", ge=0)
     ranking_weight_spot_check: float = Field(0.15, alias="RANKING_WEIGHT_SPOT_CHECK", ge=0)
     ranking_weight_self_found: float = Field(0.15, alias="RANKING_WEIGHT_SELF_FOUND", ge=0)
+    # 排查完成率 (docs/checks.md) as a sixth component; 0 leaves it out of the ranking entirely.
+    ranking_weight_completion: float = Field(0.0, alias="RANKING_WEIGHT_COMPLETION", ge=0)
     # Logs: one JSON object a line ("json"), or text; default json in production.
     log_format: Literal["json", "text"] | None = Field(None, alias="LOG_FORMAT")
     # How many hosts run the app (several need shared photo storage: STORAGE_BACKEND=s3).
@@ -158,7 +160,10 @@ class Settings(BaseSettings):
                 "on_time": self.ranking_weight_on_time,
                 "overdue": self.ranking_weight_overdue,
                 "spot_check": self.ranking_weight_spot_check,
-                "self_found": self.ranking_weight_self_found}
+                "self_found": self.ranking_weight_self_found,
+                # Only when weighted: with 0 the response is what it was without it.
+                **({"completion": self.ranking_weight_completion}
+                   if self.ranking_weight_completion > 0 else {})}
 
     @property
     def logs_as(self) -> Literal["json", "text"]:

@@ -9,7 +9,15 @@ from app.models.accounts import (
 )
 from app.models.audit import AuditChain, AuditEntry
 from app.models.board import RankingMonth
-from app.models.checks import CheckItem, CheckTask, ControlMeasure, RiskPoint, Sweep
+from app.models.checks import (
+    CheckCampaign,
+    CheckItem,
+    CheckItemPhoto,
+    CheckTask,
+    ControlMeasure,
+    RiskPoint,
+    Sweep,
+)
 from app.models.criteria import CriteriaDocument, Criterion
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
@@ -34,7 +42,9 @@ __all__ = [
     "AuditCheckpoint",
     "AuditCheckpointHead",
     "AuditEntry",
+    "CheckCampaign",
     "CheckItem",
+    "CheckItemPhoto",
     "CheckTask",
     "ControlMeasure",
     "CriteriaDocument",

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime
+from app.models.hazards import PhotoColumns
 
 
 class RiskLevel(StrEnum):
@@ -30,6 +31,8 @@ class Frequency(StrEnum):
 class TaskKind(StrEnum):
     routine = "routine"  # from a measure's frequency
     sweep = "sweep"  # 举一反三
+    campaign = "campaign"  # 专项排查 issued by the committee or a department
+    inspection = "inspection"  # 部门检查: an inspector runs the items on site
 
 
 class TaskState(StrEnum):
@@ -98,8 +101,23 @@ class Sweep(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CheckCampaign(Base):
+    """专项排查: check items the committee or a department sends to a chosen set of
+    enterprises, each answering by the deadline (a task per enterprise)."""
+
+    __tablename__ = "check_campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[date] = mapped_column(Date)
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CheckTask(Base):
-    """One enterprise's check to do by `due_on`: a measure's for one period, or a sweep's."""
+    """One enterprise's check to do by `due_on`: a measure's for one period, a sweep's, a
+    campaign's, or an inspector's on-site inspection (answered by that inspector)."""
 
     __tablename__ = "check_task"
     __table_args__ = (
@@ -107,6 +125,7 @@ class CheckTask(Base):
         # retried launch insert against these and never make a second.
         UniqueConstraint("measure_id", "period_start"),
         UniqueConstraint("sweep_id", "enterprise_id"),
+        UniqueConstraint("campaign_id", "enterprise_id"),
         Index("ix_check_task_enterprise_keyset", "enterprise_id", "id"),
         Index("ix_check_task_state_due", "state", "due_on"),
     )
@@ -116,10 +135,15 @@ class CheckTask(Base):
     kind: Mapped[TaskKind] = mapped_column(String(10))
     measure_id: Mapped[int | None] = mapped_column(ForeignKey("control_measure.id"))
     sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweep.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("check_campaign.id"))
+    # 部门检查: the inspector who runs it (and alone records its results).
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     period_start: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     state: Mapped[TaskState] = mapped_column(String(10))  # due | done
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the worker reminded the enterprise of the task overdue (once per task).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     items: Mapped[list["CheckItem"]] = relationship(
@@ -141,5 +165,17 @@ class CheckItem(Base):
     hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard.id"), index=True)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Recorded on or before its task's local due day (the completion rate's numerator).
+    on_time: Mapped[bool | None]
 
     task: Mapped[CheckTask] = relationship(back_populates="items")
+
+
+class CheckItemPhoto(PhotoColumns, Base):
+    """A photo of an item recorded 正常 (a 发现隐患 item's photos are its hazard's)."""
+
+    __tablename__ = "check_item_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_item.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

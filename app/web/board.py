@@ -20,6 +20,8 @@ from app.http.deps import ClockDep, HazardFiltersDep, SessionDep
 from app.models.enums import HazardLevel
 from app.services.board import clearance as board_service
 from app.services.board import ranking as ranking_service
+from app.services.checks import scores as check_scores
+from app.services.checks.safety_code import COLOUR_LABELS
 from app.services.hazards import queries as hazard_service
 from app.services.tips import figures as tip_figures
 from app.web.pwa import STATIC
@@ -34,6 +36,7 @@ LIST_PAGE = 50
 GROUP_SERIES = ("open", "overdue", "listed", "closed")
 TREND_SERIES = ("found", "closed", "open_at_end")
 LEVEL_CHOICES = {"": "全部隐患", "general": "一般隐患", "major": "重大隐患"}
+COLOUR_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
 
 
 def list_url(params: dict[str, str]) -> str:
@@ -90,6 +93,27 @@ def board(
                 level_choices=LEVEL_CHOICES, group_series=GROUP_SERIES,
                 trend_series=TREND_SERIES, list_url=list_url,
                 echarts=charts_available(), tips=tips, tip_labels=tip_figures.LABELS)
+
+
+@router.get("/board/checks")
+def check_board(
+    request: Request,
+    actor: WebActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> Response:
+    """排查情况与四色图: the scores' tables coloured, and a scatter of the enterprises that
+    have coordinates (on a plain longitude/latitude grid)."""
+    scores = check_scores.check_scores(session, actor, start=from_, end=to, region_id=None,
+                                       clock=clock)
+    points = [{"name": e["name"], "lat": e["lat"], "lon": e["lon"], "colour": e["colour"],
+               "label": COLOUR_LABELS[e["colour"]], "index": e["index"]}
+              for e in scores["by_enterprise"] if e["lat"] is not None and e["lon"] is not None]
+    return page(request, "check_board.html", scores=scores, points=points,
+                echarts=charts_available(), colour_names=COLOUR_NAMES,
+                township_names={t["region_id"]: t["name"] for t in scores["by_township"]})
 
 
 @router.get("/ranking")

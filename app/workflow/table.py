@@ -108,6 +108,9 @@ ACTION_LABELS: dict[str, str] = {
     "risk_register_edit": "编辑风险点",
     "check_answer": "记录排查结果",
     "sweep": "举一反三",
+    "check_campaign": "下发专项排查",
+    "inspect": "部门检查",
+    "exchange_export": "导出省级平台交换数据",
 }
 
 STATE_LABELS: dict[S, str] = {

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.models import Hazard, Industry, Region
+from app.models import CheckItemPhoto, Hazard, Industry, Region
 from app.services.checks import safety_code
 from app.services.checks.tasks import generate_tasks
 from tests.api.helpers import Auth, in_days, report
@@ -329,3 +329,22 @@ def test_a_retried_answer_records_once(client, auth, db, clock) -> None:
     assert retry.headers.get("Idempotent-Replayed") == "true"
     assert retry.json() == first.json()
     assert db.scalar(select(func.count()).select_from(Hazard)) == before + 1
+
+
+def test_a_photo_may_go_with_nothing_found_and_a_bad_one_records_nothing(client, auth, db,
+                                                                         clock) -> None:
+    task = scheduled(client, auth, db, clock)
+    item = task["items"][0]["id"]
+    url = f"/api/v1/check-tasks/{task['id']}/results"
+    fields = {"results[0].item_id": str(item), "results[0].outcome": "ok"}
+    bad = client.post(url, data=fields, headers=auth("ent_a"),
+                      files=[("results[0].photos", ("x.jpg", b"not an image", "image/jpeg"))])
+    assert bad.status_code in (413, 415), bad.text
+    assert db.scalar(select(func.count()).select_from(CheckItemPhoto)) == 0
+    response = answer(client, auth, task["id"], [{"item_id": item, "outcome": "ok",
+                                                  "photos": 2}])
+    assert response.status_code == 200, response.text
+    recorded = response.json()["items"][0]
+    assert recorded["outcome"] == "ok" and recorded["photos"] == 2
+    assert recorded["hazard_id"] is None
+    assert db.scalar(select(func.count()).select_from(Hazard)) == 0

@@ -12,8 +12,10 @@ from app.core.security import issue_token
 from app.models import RankingMonth, Region
 from app.services.accounts.users import create_user
 from app.services.board.kept_months import COUNTS_VERSION
+from app.services.checks.tasks import generate_tasks
 from tests.api.board_story import Story, build_story, set_day
 from tests.api.helpers import act, ok, report
+from tests.api.test_checks import MEASURE, add_point, answer
 from tests.api.test_notice_numbers import neighbouring_county_reporter
 
 # October 2026 ends at 2026-11-01 00:00 in Shanghai (10-31 16:00 UTC); it is kept from 01:00.
@@ -260,3 +262,28 @@ def test_county_and_province_rank_from_the_same_kept_counts(client, auth, db, cl
     response = client.get("/api/v1/board/ranking", params={"region_id": story.town1},
                           headers=neighbour)
     assert response.status_code == 404
+
+
+def test_check_completion_is_a_component_only_when_weighted(client, auth, db, clock,
+                                                             settings) -> None:
+    set_day(clock, date(2026, 10, 12))
+    for username in ("ent_a", "ent_b"):
+        report(client, auth, username)
+        add_point(client, auth, username, measures=[{**MEASURE, "frequency": "monthly"}])
+    generate_tasks(db, clock)  # October's tasks, due 10-31
+    task = client.get("/api/v1/check-tasks", headers=auth("ent_a")).json()["items"][0]
+    ok(answer(client, auth, task["id"], [{"item_id": task["items"][0]["id"],
+                                          "outcome": "ok"}]))
+    set_day(clock, date(2026, 11, 23))
+    plain = get_ranking(client, auth("anweiban"), month="2026-10")
+    assert "completion" not in plain["weights"]
+    assert all("completion" not in r["components"] for r in plain["townships"])
+    assert [r["index"] for r in plain["townships"]] == [50.0, 50.0]  # as without checks
+    settings.ranking_weight_completion = 0.4
+    weighted = by_name(get_ranking(client, auth("anweiban"), month="2026-10"))
+    assert weighted["城关镇"]["components"]["completion"] == {
+        "numerator": 1, "denominator": 1, "rate": 1.0, "score": 1.0}
+    assert weighted["清溪镇"]["components"]["completion"]["rate"] == 0.0
+    # (0 + 0.15 + 0.15 + 0.4 × score) / 1.0
+    assert (weighted["城关镇"]["index"], weighted["清溪镇"]["index"]) == (70.0, 30.0)
+    assert weighted["城关镇"]["rank"] == 1

@@ -69,7 +69,7 @@ from app.core.clock import Clock, local_day_start
 from app.core.config import get_settings
 from app.core.db import READ_ONLY, count_if, local_date_text, transaction, valid_id
 from app.core.errors import NotFound, Unprocessable
-from app.models import Event, Hazard, Region
+from app.models import CheckItem, CheckTask, Enterprise, Event, Hazard, Region
 from app.models.enums import RegionLevel, Role
 from app.services.board import kept_months as ranking_months
 from app.services.board.kept_months import COUNTS, Counts
@@ -89,6 +89,7 @@ LABELS: dict[str, str] = {
     "overdue": "超期隐患数",
     "spot_check": "抽查不合格率",
     "self_found": "企业自查占比",
+    "completion": "排查完成率",
     "index": "综合指数",
     "rank": "排名",
     "provisional": "本月尚未结束，排名为临时结果",
@@ -97,6 +98,7 @@ LABELS: dict[str, str] = {
 FORMULA = ("综合指数 = 100 × Σ(权重 × 得分) / Σ权重（仅计有数据的分项）；"
            "得分：整改率、按期整改率、企业自查占比取其比率，抽查不合格率取 1 − 比率，"
            "超期隐患数取 1 − 本乡镇超期数 ÷ 各乡镇最大超期数")
+COMPLETION_FORMULA = "；排查完成率取按期完成的排查项 ÷ 应完成的排查项"
 FIRST_MONTH = date(2000, 1, 1)
 LAST_MONTH = date(2099, 12, 1)  # as the board's dates: a later month has not begun anyway
 # A month is kept (ranking_month) once it ended this long ago, and counted live until then.
@@ -165,9 +167,41 @@ def ranking(session: Session, *, actor: Actor, month: str | None, region_id: int
     townships, counts = _townships(session, _root_path(session, actor, region_id), window,
                                    clock.now())
     weights = get_settings().ranking_weights()
+    formula = FORMULA
+    if "completion" in weights:
+        counts = _with_completion(session, counts, window)
+        formula += COMPLETION_FORMULA
     rows = _score(townships, counts, weights)
     return {"month": window.month, "provisional": window.provisional, "as_of": window.as_of,
-            "weights": weights, "formula": FORMULA, "labels": LABELS, "townships": rows}
+            "weights": weights, "formula": formula, "labels": LABELS, "townships": rows}
+
+
+def _with_completion(session: Session, counts: Counts, window: Window) -> Counts:
+    """Each township's 排查完成率 counts for the month (docs/checks.md): items of its
+    enterprises' self-check tasks due in the month whose day has passed by the cutoff (or
+    already recorded), and those recorded on time. Counted live, never kept: an item's due
+    day and on-time mark never change once its day has passed, so an ended month's counts
+    stay the same."""
+    ids = list(counts)
+    merged = {i: {**c, "items_due": 0, "items_on_time": 0} for i, c in counts.items()}
+    if not ids:
+        return merged
+    last_day = (window.start.astimezone(get_settings().tz).date() + timedelta(days=32)
+                ).replace(day=1) - timedelta(days=1)
+    first_day = last_day.replace(day=1)
+    due = (CheckTask.due_on < window.cutoff_day) | CheckItem.outcome.is_not(None)
+    rows = session.execute(
+        select(Enterprise.region_id, count_if(due),
+               count_if(due & CheckItem.on_time.is_(True)))
+        .select_from(CheckTask)
+        .join(CheckItem, CheckItem.task_id == CheckTask.id)
+        .join(Enterprise, Enterprise.id == CheckTask.enterprise_id)
+        .where(Enterprise.region_id.in_(ids), CheckTask.inspector_id.is_(None),
+               CheckTask.due_on.between(first_day, last_day))
+        .group_by(Enterprise.region_id))
+    for region_id, items_due, on_time in rows:
+        merged[region_id].update(items_due=int(items_due or 0), items_on_time=int(on_time or 0))
+    return merged
 
 
 def _townships(session: Session, root_path: str, window: Window,
@@ -363,6 +397,8 @@ def _score(townships: list[Any], counts: Counts,
                                  inverse=True),
             "self_found": _ratio(get("self_found", 0), get("found", 0)),
         }
+        if "completion" in weights:
+            components["completion"] = _ratio(get("items_on_time", 0), get("items_due", 0))
         scored = {name: comp["score"] for name, comp in components.items()
                   if comp["score"] is not None and has_base}
         total_weight = sum(weights[name] for name in scored)

@@ -77,6 +77,8 @@ class Components(BaseModel):
     overdue: OverdueCount
     spot_check: Ratio
     self_found: Ratio
+    completion: Ratio | None = Field(
+        None, description="排查完成率: present only when RANKING_WEIGHT_COMPLETION > 0")
 
 
 class TownshipRank(BaseModel):

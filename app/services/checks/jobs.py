@@ -5,7 +5,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.clock import Clock, local_today
 from app.core.db import READ_ONLY, transaction
 from app.core.jobs import Job, JobResult
-from app.services.checks.tasks import generate_tasks, tasks_missing
+from app.services.checks.tasks import (
+    generate_tasks,
+    remind_overdue,
+    reminders_missing,
+    tasks_missing,
+)
 
 
 def schedule_check_tasks(sessions: sessionmaker[Session], clock: Clock) -> JobResult:
@@ -24,4 +29,20 @@ def schedule_check_tasks(sessions: sessionmaker[Session], clock: Clock) -> JobRe
                      summary=f"check tasks: {made} scheduled")
 
 
-JOBS = (Job("check tasks", schedule_check_tasks),)
+def remind_overdue_tasks(sessions: sessionmaker[Session], clock: Clock) -> JobResult:
+    """One reminder to the enterprise for each check task past its day (once per task);
+    a read-only look first, a write only when one is due."""
+    with sessions() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        missing = reminders_missing(session, local_today(clock))
+        session.rollback()
+    sent = 0
+    if missing:
+        with sessions() as session, transaction(session) as tx:
+            sent = remind_overdue(tx, clock)
+    return JobResult(lines=[f"check reminders: {sent} sent"] if sent else [],
+                     summary=f"check reminders: {sent} sent")
+
+
+JOBS = (Job("check tasks", schedule_check_tasks),
+        Job("check reminders", remind_overdue_tasks))

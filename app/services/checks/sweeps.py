@@ -11,12 +11,12 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import check_enterprises, hazard_visibility, statistics_region_paths
 from app.core.clock import Clock, local_today
-from app.core.db import UTCDateTime, count_if, valid_id
+from app.core.db import UTCDateTime, valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import CheckItem, CheckTask, Enterprise, Hazard, Industry, Region, Sweep
 from app.models.checks import TaskKind, TaskState
 from app.services.checks.schemas import SweepIn, SweepOut
-from app.services.checks.tasks import ResultsForm, record_results
+from app.services.checks.tasks import ResultsForm, figures, record_results
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
 from app.workflow.fields import date_range
@@ -96,26 +96,13 @@ def _own_task(session: Session, actor: Actor, sweep_id: int) -> CheckTask | None
 
 def sweep_out(session: Session, actor: Actor, sweep: Sweep, today: date) -> SweepOut:
     """The sweep's figures, counted over the enterprises the caller may see."""
-    tasks = select(CheckTask).where(CheckTask.sweep_id == sweep.id,
-                                    CheckTask.enterprise_id.in_(check_enterprises(actor)))
-    counted = tasks.subquery()
-    row = session.execute(select(
-        func.count(),
-        count_if(counted.c.state == TaskState.done),
-        count_if((counted.c.state == TaskState.due) & (counted.c.due_on < today)),
-    ).select_from(counted)).one()
-    hazard_ids = list(session.scalars(
-        select(CheckItem.hazard_id)
-        .join(CheckTask, CheckTask.id == CheckItem.task_id)
-        .join(Hazard, Hazard.id == CheckItem.hazard_id)
-        .where(CheckTask.id.in_(select(counted.c.id)), hazard_visibility(actor))
-        .order_by(CheckItem.hazard_id)))
+    counted = figures(session, actor, CheckTask.sweep_id == sweep.id, today)
     return SweepOut(id=sweep.id, hazard_id=sweep.hazard_id, region_id=sweep.region_id,
                     industry_id=sweep.industry_id, deadline=sweep.deadline,
                     items=list(sweep.items), created_at=sweep.created_at,
-                    enterprises=int(row[0]), answered=int(row[1] or 0),
-                    hazards_found=len(hazard_ids), overdue=int(row[2] or 0),
-                    hazard_ids=[h for h in hazard_ids if h is not None])
+                    enterprises=counted.enterprises, answered=counted.answered,
+                    hazards_found=len(counted.hazard_ids), overdue=counted.overdue,
+                    hazard_ids=counted.hazard_ids)
 
 
 def answer_sweep(session: Session, actor: Actor, sweep_id: int, form: ResultsForm,

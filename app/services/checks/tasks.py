@@ -4,26 +4,37 @@ item (正常, or 发现隐患: a hazard in `reported` through the report service
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, exists, func, literal, select, true
+from sqlalchemy import Date, exists, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from app.access.actor import Actor
-from app.access.roles import require_role
-from app.access.scopes import check_enterprises
+from app.access.roles import may, require_task_answerer
+from app.access.scopes import check_enterprises, hazard_visibility
 from app.core.clock import Clock, local_today
-from app.core.db import UTCDateTime, valid_id
+from app.core.db import UTCDateTime, count_if, valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.models import CheckItem, CheckTask, ControlMeasure, Enterprise, RiskPoint
+from app.models import (
+    CheckItem,
+    CheckItemPhoto,
+    CheckTask,
+    ControlMeasure,
+    Enterprise,
+    Hazard,
+    RiskPoint,
+)
 from app.models.checks import Frequency, Outcome, TaskKind, TaskState
-from app.models.enums import HazardLevel
+from app.models.enums import HazardLevel, PartyType
+from app.models.supervision import InboxMessage
 from app.services.checks.register import decode_cursor, encode_cursor, of_visible_enterprise
 from app.services.checks.schemas import CheckItemOut, CheckTaskOut
+from app.services.hazards import photos as photo_service
 from app.services.hazards import report as report_service
 from app.services.media.imaging.staged import StagedFile
+from app.services.media.storage import get_storage
 from app.workflow.deadlines import is_working_day
 
 MAX_RESULTS = 200  # items answered in one request
@@ -146,20 +157,70 @@ def list_tasks(session: Session, actor: Actor, *, enterprise_id: int | None,
     return rows, encode_cursor(rows[-1].id) if more else None
 
 
+def open_tasks(session: Session, actor: Actor, limit: int = MAX_RESULTS) -> list[CheckTask]:
+    """The tasks the actor itself has to record, not done, soonest due first: an enterprise
+    user its enterprise's self-checks, an inspector the inspections it opened."""
+    query = (select(CheckTask).where(CheckTask.state == TaskState.due,
+                                     CheckTask.enterprise_id.in_(check_enterprises(actor)))
+             .options(selectinload(CheckTask.items))
+             .order_by(CheckTask.due_on, CheckTask.id).limit(limit))
+    if may(actor, "check_answer"):
+        query = query.where(CheckTask.inspector_id.is_(None))
+    elif may(actor, "inspect"):
+        query = query.where(CheckTask.inspector_id == actor.id)
+    else:
+        return []
+    return list(session.scalars(query))
+
+
 def tasks_out(session: Session, tasks: list[CheckTask], today: date) -> list[CheckTaskOut]:
     measure_ids = {t.measure_id for t in tasks if t.measure_id is not None}
     points = dict(session.execute(
         select(ControlMeasure.id, ControlMeasure.risk_point_id)
         .where(ControlMeasure.id.in_(measure_ids))).all()) if measure_ids else {}
+    item_ids = [i.id for t in tasks for i in t.items]
+    photos: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
+        select(CheckItemPhoto.item_id, func.count()).where(CheckItemPhoto.item_id.in_(item_ids))
+        .group_by(CheckItemPhoto.item_id)).all()) if item_ids else {}
     return [CheckTaskOut(
         id=t.id, enterprise_id=t.enterprise_id, kind=t.kind, measure_id=t.measure_id,
         risk_point_id=points.get(t.measure_id) if t.measure_id else None,
-        sweep_id=t.sweep_id, period_start=t.period_start, due_on=t.due_on,
+        sweep_id=t.sweep_id, campaign_id=t.campaign_id, inspector_id=t.inspector_id,
+        period_start=t.period_start, due_on=t.due_on,
         state=state_of(t, today), done_at=t.done_at,
         items=[CheckItemOut(id=i.id, content=i.content, outcome=i.outcome, note=i.note,
-                            hazard_id=i.hazard_id, answered_at=i.answered_at)
+                            hazard_id=i.hazard_id, photos=photos.get(i.id, 0),
+                            answered_at=i.answered_at)
                for i in t.items])
         for t in tasks]
+
+
+@dataclass(frozen=True)
+class Figures:
+    enterprises: int
+    answered: int
+    overdue: int
+    hazard_ids: list[int]
+
+
+def figures(session: Session, actor: Actor, tasks_of: Any, today: date) -> Figures:
+    """A sweep's or a campaign's tasks (`tasks_of`: a condition on CheckTask) counted over
+    the enterprises the caller may see, and the hazards they found that it may see."""
+    counted = (select(CheckTask).where(tasks_of,
+                                       CheckTask.enterprise_id.in_(check_enterprises(actor)))
+               .subquery())
+    row = session.execute(select(
+        func.count(),
+        count_if(counted.c.state == TaskState.done),
+        count_if((counted.c.state == TaskState.due) & (counted.c.due_on < today)),
+    ).select_from(counted)).one()
+    hazard_ids = list(session.scalars(
+        select(CheckItem.hazard_id)
+        .join(Hazard, Hazard.id == CheckItem.hazard_id)
+        .where(CheckItem.task_id.in_(select(counted.c.id)), hazard_visibility(actor))
+        .order_by(CheckItem.hazard_id)))
+    return Figures(enterprises=int(row[0]), answered=int(row[1] or 0),
+                   overdue=int(row[2] or 0), hazard_ids=[h for h in hazard_ids if h is not None])
 
 
 def visible_task(session: Session, actor: Actor, task_id: int, *,
@@ -239,8 +300,6 @@ def parse_results(form: ResultsForm) -> list[Result]:
             problems.append(_problem(f"{prefix}.outcome", "必填项", "missing"))
         if result.outcome == Outcome.hazard and not result.photos:
             problems.append(_problem(f"{prefix}.photos", "发现隐患须附现场照片", "missing"))
-        if result.outcome == Outcome.ok and result.photos:
-            problems.append(_problem(f"{prefix}.photos", "正常结果暂不保存照片，请去掉照片"))
         if result.item_id is not None:
             if result.item_id in seen:
                 problems.append(_problem(f"{prefix}.item_id", "同一排查项只能记录一次"))
@@ -277,7 +336,8 @@ def record_results(session: Session, actor: Actor, task: CheckTask, form: Result
     items = {item.id: item for item in task.items}
     results = _structure_after_lookup(form, items, task)
     enterprise_id = task.enterprise_id
-    now = clock.now()
+    now, on_time = clock.now(), local_today(clock) <= task.due_on
+    ok_photos = _checked_ok_photos(results)
     for result in results:
         assert result.item_id is not None and result.outcome is not None
         item = items[result.item_id]
@@ -289,12 +349,37 @@ def record_results(session: Session, actor: Actor, task: CheckTask, form: Result
                       "location": location[:200], "level": HazardLevel.general,
                       "enterprise_id": str(enterprise_id)})
             item.hazard_id = hazard.id
+        else:
+            _store_ok_photos(session, item, ok_photos.get(result.index, []), actor, now)
         item.outcome, item.note = result.outcome, result.note
-        item.answered_by_id, item.answered_at = actor.id, now
+        item.answered_by_id, item.answered_at, item.on_time = actor.id, now, on_time
     if all(item.outcome is not None for item in task.items):
         task.state, task.done_at = TaskState.done, now
     session.flush()
     return task
+
+
+def _checked_ok_photos(results: list[Result]) -> dict[int, list[photo_service.CheckedPhoto]]:
+    """Every 正常 photo checked (413/415) before anything is written; a 发现隐患's photos are
+    checked by the report service."""
+    checked: dict[int, list[photo_service.CheckedPhoto]] = {}
+    for result in results:
+        if result.outcome == Outcome.ok and result.photos:
+            photos, error = photo_service.inspect_uploads(result.photos)
+            if error is not None:
+                raise error
+            checked[result.index] = photos
+    return checked
+
+
+def _store_ok_photos(session: Session, item: CheckItem,
+                     photos: list[photo_service.CheckedPhoto], actor: Actor,
+                     now: datetime) -> None:
+    storage = get_storage()
+    for photo in photos:
+        photo_service.store_blob(session, storage, photo)
+        session.add(CheckItemPhoto(item_id=item.id, uploaded_by_id=actor.id, uploaded_at=now,
+                                   **photo_service.photo_columns(photo)))
 
 
 def _structure_after_lookup(form: ResultsForm, items: dict[int, CheckItem],
@@ -316,7 +401,7 @@ def _structure_after_lookup(form: ResultsForm, items: dict[int, CheckItem],
 def answer_task(session: Session, actor: Actor, task_id: int, form: ResultsForm,
                 clock: Clock) -> CheckTask:
     task = visible_task(session, actor, task_id, for_update=True)
-    require_role(actor, "check_answer")
+    require_task_answerer(actor, task.inspector_id)
     return record_results(session, actor, task, form, clock,
                           location=_location(session, task))
 
@@ -333,3 +418,35 @@ def _location(session: Session, task: CheckTask) -> str:
     row = session.execute(select(Enterprise.address, Enterprise.name)
                           .where(Enterprise.id == task.enterprise_id)).one()
     return row.address or row.name
+
+
+# --- Overdue reminders (the worker) --------------------------------------------------------
+
+def _overdue_unreminded(today: date) -> Any:
+    """Self-check tasks (the enterprise's to answer: not an inspector's) past their day,
+    not done, not yet reminded."""
+    return ((CheckTask.state == TaskState.due) & (CheckTask.due_on < today)
+            & CheckTask.reminded_at.is_(None) & CheckTask.inspector_id.is_(None))
+
+
+def reminders_missing(session: Session, today: date) -> int:
+    return session.scalar(select(func.count()).where(_overdue_unreminded(today))) or 0
+
+
+def remind_overdue(session: Session, clock: Clock) -> int:
+    """One inbox message to the enterprise per overdue task, once: the task is marked first
+    (UPDATE … RETURNING, so a second worker racing finds nothing left), then messaged."""
+    today, now = local_today(clock), clock.now()
+    marked = session.execute(
+        update(CheckTask).where(_overdue_unreminded(today)).values(reminded_at=now)
+        .returning(CheckTask.id, CheckTask.enterprise_id, CheckTask.due_on)
+        .execution_options(synchronize_session=False)).all()
+    if marked:
+        session.execute(insert(InboxMessage), [
+            {"recipient_type": str(PartyType.enterprise), "recipient_id": enterprise_id,
+             "hazard_id": None, "kind": "check_overdue",
+             "title": f"排查任务超期：应于 {due_on} 前完成",
+             "body": "请尽快完成该排查任务并逐项记录结果；超期任务计入排查完成率。",
+             "data": {"task_id": task_id, "due_on": str(due_on)}, "created_at": now}
+            for task_id, enterprise_id, due_on in marked])
+    return len(marked)

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Hazard, Photo, TipPhoto
+from app.models import CheckItemPhoto, Hazard, Photo, TipPhoto
 from app.services.hazards.photos import lock_blob
 from app.services.media.storage import BlobInfo, BlobStorage
 
@@ -130,7 +130,11 @@ def _referenced(session: Session) -> set[str]:
     tips = session.scalars(
         select(TipPhoto.sha256).distinct().execution_options(yield_per=STREAM_ROWS)
     )
-    return set(rows) | set(tips)
+    # A check item's 正常 photos (models/checks.py) too.
+    items = session.scalars(
+        select(CheckItemPhoto.sha256).distinct().execution_options(yield_per=STREAM_ROWS)
+    )
+    return set(rows) | set(tips) | set(items)
 
 
 def _delete_unreferenced(session: Session, storage: BlobStorage, blob: BlobInfo) -> bool:
@@ -145,6 +149,9 @@ def _delete_unreferenced(session: Session, storage: BlobStorage, blob: BlobInfo)
         if session.scalar(select(Photo.id).where(Photo.sha256 == blob.sha256).limit(1)):
             return False
         if session.scalar(select(TipPhoto.id).where(TipPhoto.sha256 == blob.sha256).limit(1)):
+            return False
+        if session.scalar(select(CheckItemPhoto.id)
+                          .where(CheckItemPhoto.sha256 == blob.sha256).limit(1)):
             return False
         storage.delete(blob.sha256)
         return True

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.clock import FixedClock
 from app.core.db import transaction
 from app.models import CheckItem, CheckTask
+from app.models.supervision import InboxMessage
 from app.services.checks import register
-from app.services.checks.jobs import schedule_check_tasks
+from app.services.checks.jobs import remind_overdue_tasks, schedule_check_tasks
 from app.services.checks.schemas import RiskPointIn
 from tests.committed import actor_of
 from tests.fixtures.clock import START
@@ -42,3 +43,27 @@ def test_the_job_schedules_each_period_once(loaded: Engine) -> None:
     clock.advance(timedelta(days=1))  # Tuesday: only the daily check is new
     assert schedule_check_tasks(sessions, clock).lines == ["check tasks: 1 scheduled"]
     assert counts(loaded) == (4, 4)
+
+
+def test_an_overdue_task_is_reminded_once_even_by_two_workers(loaded: Engine) -> None:
+    clock = FixedClock(START)
+    actor = actor_of(loaded, "ent_a")
+    with Session(loaded) as session, transaction(session) as tx:
+        register.create_risk_point(tx, actor, actor.enterprise_id or 0, RiskPointIn.model_validate(
+            {"name": "污水池", "place": "厂区东南", "level": "major", "measures": MEASURES[:1]}),
+            clock)
+    sessions = sessionmaker(bind=loaded, expire_on_commit=False)
+    schedule_check_tasks(sessions, clock)
+    assert remind_overdue_tasks(sessions, clock).lines == []  # due today: not overdue yet
+    clock.advance(timedelta(days=1))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: remind_overdue_tasks(sessions, clock), range(2)))
+    assert sorted(r.summary for r in results) == ["check reminders: 0 sent",
+                                                  "check reminders: 1 sent"]
+    assert remind_overdue_tasks(sessions, clock).lines == []
+    with Session(loaded) as session:
+        messages = list(session.scalars(select(InboxMessage).where(
+            InboxMessage.kind == "check_overdue")))
+    assert [(m.recipient_type, m.recipient_id) for m in messages] == [
+        ("enterprise", actor.enterprise_id)]
+    assert "2026" in messages[0].title and messages[0].data["task_id"]
