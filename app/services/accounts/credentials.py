@@ -69,6 +69,10 @@ def start_enrolment(session: Session, actor: Actor) -> otp_service.Enrolment:
     return otp_service.start_enrolment(_own(session, actor))
 
 
+def pending_enrolment(session: Session, actor: Actor) -> otp_service.Enrolment | None:
+    return otp_service.pending_enrolment(_own(session, actor))
+
+
 def confirm_enrolment(session: Session, actor: Actor, *, otp: str, clock: Clock) -> list[str]:
     """Enable the second factor with a first code; the recovery codes, shown this once."""
     user = _own(session, actor)

@@ -142,6 +142,15 @@ def start_enrolment(user: User) -> Enrolment:
     return Enrolment(secret=text, otpauth_uri=otpauth_uri(user.username, text))
 
 
+def pending_enrolment(user: User) -> Enrolment | None:
+    """The secret started but not yet confirmed, to show again (the enrolment page)."""
+    secret = None if user.otp_enabled else _stored_secret(user)
+    if secret is None:
+        return None
+    text = encode_secret(secret)
+    return Enrolment(secret=text, otpauth_uri=otpauth_uri(user.username, text))
+
+
 def confirm_enrolment(session: Session, user: User, code: str, now: datetime) -> list[str]:
     """Enable the second factor once the user shows a code of the new secret; returns the
     recovery codes (shown this once, stored hashed)."""
