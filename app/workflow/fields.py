@@ -4,10 +4,10 @@ Parsed from the form into a pydantic model per action; problems come back as a l
 shape FastAPI uses for 422 so the machine can refuse in the contract's order.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import (

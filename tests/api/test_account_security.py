@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.security import issue_token
-from app.models import AuditEntry, RecoveryCode, Region, User
+from app.models import AuditEntry, RecoveryCode, Region
 from app.models.enums import Role
 from app.services.accounts.otp import PERIOD_SECONDS, decode_secret, otp_at, step_at
 from app.services.accounts.users import create_user
 from app.services.org.demo import DEMO_PASSWORD
 
-NEW_PASSWORD = "Nicer-Pass-2027"  # noqa: S105 (a test password)
+NEW_PASSWORD = "Nicer-Pass-2027"
 
 
 def login(client, username: str, password: str = DEMO_PASSWORD, otp: str | None = None):
@@ -79,8 +79,9 @@ def test_forced_password_change_opens_only_me_and_the_change(client, db, users) 
     weak = client.post("/api/v1/me/password", headers=headers,
                        data={"current_password": DEMO_PASSWORD, "new_password": "abcdefgh"})
     assert weak.status_code == 422
-    assert weak.json()["detail"][0] == {"loc": ["body", "new_password"], "type": "password_weak",
-                                        "msg": "密码须包含小写字母、大写字母、数字、符号中的至少三类"}
+    assert weak.json()["detail"][0] == {
+        "loc": ["body", "new_password"], "type": "password_weak",
+        "msg": "密码须包含小写字母、大写字母、数字、符号中的至少三类"}
     changed = client.post("/api/v1/me/password", headers=headers,
                           data={"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD})
     assert changed.status_code == 204, changed.text
