@@ -126,7 +126,8 @@ def otpauth_uri(username: str, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The key URI as an inline SVG QR code (no image request, no script)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=True)
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=True,
+                                                 title="双因素认证密钥二维码")
 
 
 def start_enrolment(user: User) -> Enrolment:
