@@ -250,9 +250,9 @@ def user_region_path(session: Session, user: User) -> str | None:
 
 
 def manages_user(session: Session, actor: Actor, user: User) -> bool:
-    """Is the account within the region subtree of this administrator (any of the three)?"""
-    if actor.role not in (Role.admin, Role.security_admin, Role.audit_admin) \
-            or not actor.region_path:
+    """Is the account within the region subtree of this system or security admin (the audit
+    admin manages no account)?"""
+    if actor.role not in (Role.admin, Role.security_admin) or not actor.region_path:
         return False
     path = user_region_path(session, user)
     return path is not None and path.startswith(actor.region_path)

@@ -3,6 +3,7 @@ TOTP enrolment and login, replayed codes, recovery codes, the lockout, the secur
 reset, argon2 rehash, bad input, and the audit entries of each (never a secret in them)."""
 
 import json
+import re
 from datetime import timedelta
 
 from pwdlib import PasswordHash
@@ -325,3 +326,41 @@ def test_logins_are_audited_with_their_outcome(client, db, users) -> None:
     assert (success.username, success.role, success.result, success.object) == (
         "ent_a", "enterprise", "success", f"user:{users['ent_a'].id}")
     no_secret_in_the_log(db, DEMO_PASSWORD, "wrong-password")
+
+
+PUBLIC_PATHS = ("/api/v1/auth/token", "/api/v1/tips/receipt/", "/open311/")
+
+
+def _authenticated_operations(app) -> list[tuple[str, str]]:
+    """Every /api/v1 operation that takes a token, with its path ids filled in."""
+    operations = []
+    for path, item in app.openapi()["paths"].items():
+        if not path.startswith("/api/v1") or path.startswith(PUBLIC_PATHS):
+            continue
+        for method in item:
+            if (method, path) != ("post", "/api/v1/tips"):
+                operations.append((method, re.sub(r"\{[a-z_]+\}", "1", path)))
+    return operations
+
+
+def test_the_gates_close_every_other_endpoint(app, client, db, users, settings) -> None:
+    """One gate for all: each authenticated endpoint but the account's own answers the gate's
+    403 to a token of a user who must change the password, or enrol a second factor."""
+    users["ent_a"].password_change_required = True
+    db.commit()
+    settings.otp_required_roles = "committee"
+    changing, enrolling = bearer(login(client, "ent_a")), bearer(login(client, "anweiban"))
+    operations = _authenticated_operations(app)
+    assert len(operations) > 50
+    for method, path in operations:
+        for headers, gate, open_paths in (
+                (changing, "password_change_required", {("get", "/api/v1/me"),
+                                                        ("post", "/api/v1/me/password")}),
+                (enrolling, "otp_enrolment_required", {
+                    ("get", "/api/v1/me"), ("post", "/api/v1/me/password"),
+                    ("post", "/api/v1/me/otp"), ("post", "/api/v1/me/otp/confirm")})):
+            if (method, path) in open_paths:
+                continue
+            response = client.request(method, path, headers=headers)
+            assert (response.status_code, response.json()) == (403, {"detail": gate}), (
+                method, path)
