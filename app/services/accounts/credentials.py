@@ -3,6 +3,7 @@ security admin's reset of someone's second factor (docs/accounts.md). Each is au
 
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
@@ -16,6 +17,7 @@ from app.models import LoginAttempt, User
 from app.services.accounts import otp as otp_service
 from app.services.accounts.auth import PASSWORD_INPUT_MAX, Channel, check_not_locked
 from app.services.accounts.passwords import set_password
+from app.services.accounts.users import normalise_username
 from app.services.audit.log import AuditAction, AuditResult, Who, record, record_kept
 
 
@@ -96,9 +98,24 @@ def reset_second_factor(session: Session, actor: Actor, user_id: int, *, clock: 
     user = session.get(User, user_id) if valid_id(user_id) else None
     if user is None or not manages_user(session, actor, user):
         raise NotFound("用户不存在")
+    _reset(session, user, Who.of_actor(actor), clock)
+
+
+def reset_second_factor_of(session: Session, username: str, *, clock: Clock) -> User:
+    """The command line's reset (`bihuan otp-reset`): for the security admin who lost its
+    own phone and has no colleague to reset it."""
+    user = session.scalars(select(User).where(
+        func.lower(User.username) == normalise_username(username))).first()
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    _reset(session, user, Who.system(), clock)
+    return user
+
+
+def _reset(session: Session, user: User, who: Who, clock: Clock) -> None:
     before = bool(user.otp_enabled)
     otp_service.reset(session, user)
     user.token_version += 1
-    record(session, who=Who.of_actor(actor), action=AuditAction.otp_reset, at=clock.now(),
+    record(session, who=who, action=AuditAction.otp_reset, at=clock.now(),
            object=f"user:{user.id}",
            detail={"before": {"otp_enabled": before}, "after": {"otp_enabled": False}})
