@@ -1,5 +1,5 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit (verify, checkpoint, keygen),
-media gc, scale, ranking forget, regions boundaries."""
+"""The `bihuan` command: migrate, demo, serve, create-user, otp-reset, audit (verify,
+checkpoint, keygen), media gc, scale, ranking forget, regions boundaries."""
 
 import os
 import sys
@@ -136,6 +136,23 @@ def create_user(
             typer.echo(f"refused: {error.detail}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"created user {user.username} (id {user.id}, role {role})")
+
+
+@cli.command("otp-reset")
+def otp_reset(username: str) -> None:
+    """Forget a user's second factor (TOTP and recovery codes) and end its sessions; the user
+    enrols again at the next login. Audited as done by the system. For a security admin who
+    lost its phone; other users are reset by a security admin (docs/accounts.md)."""
+    from app.services.accounts.credentials import reset_second_factor_of
+
+    with get_sessionmaker()() as session:
+        try:
+            with transaction(session) as tx:
+                user = reset_second_factor_of(tx, username, clock=get_clock())
+        except DomainError as error:
+            typer.echo(f"refused: {error.detail}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"second factor of {user.username} reset; it enrols again at the next login")
 
 
 @audit.command("verify")

@@ -1,6 +1,7 @@
 """The ASGI application."""
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -32,6 +33,7 @@ from app.web import pwa
 from app.web import supervision as supervision_pages
 from app.web import tips as tip_pages
 from app.web.responses import error_response, is_page
+from app.workflow.fields import field_errors
 
 
 def create_app() -> FastAPI:
@@ -62,6 +64,12 @@ def create_app() -> FastAPI:
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        # FastAPI's own answer repeats each input, which may be a password: say what is
+        # wrong, in Chinese, and leave the input out.
+        return JSONResponse({"detail": field_errors(error.errors())}, status_code=422)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:

@@ -9,6 +9,7 @@ refusals, routers and pages read its answers (tests/test_access_rules.py enforce
 from enum import StrEnum
 
 from app.access.actor import Actor
+from app.core.config import get_settings
 from app.core.errors import Forbidden, NotFound
 from app.models.enums import PartyType, Role
 from app.workflow.states import HazardState
@@ -58,6 +59,8 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     # (visibility: scopes.tip_visibility); the committee alone decides rewards.
     "tip_triage": frozenset({Role.committee, Role.inspector}),
     "tip_reward": frozenset({Role.committee}),
+    # 三员分立: the security admin resets a user's second factor (a lost phone).
+    "otp_reset": frozenset({Role.security_admin}),
 }
 
 
@@ -140,6 +143,17 @@ def open_actions(state: HazardState, role: Role, relations: frozenset[Relation],
         if rule.source == state and role in rule.roles and rule.party in relations
         and not (rule.only_if_not_drawn and spot_check_drawn is not False)
     ))
+
+
+def otp_required_for(role: Role | str) -> bool:
+    """Must accounts of this role log in with a second factor (OTP_REQUIRED_ROLES)?"""
+    return str(role) in get_settings().otp_required_role_names
+
+
+def otp_enrolment_due(actor: Actor) -> bool:
+    """The actor's role needs a second factor and the actor has none yet: its token or page
+    session opens only the account's own pages until it enrols (docs/accounts.md)."""
+    return not actor.otp_enabled and otp_required_for(actor.role)
 
 
 def is_enterprise_user(actor: Actor) -> bool:

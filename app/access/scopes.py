@@ -20,6 +20,7 @@ from app.models import (
     Region,
     Tip,
     Unit,
+    User,
     unit_industry,
     unit_region,
 )
@@ -231,3 +232,27 @@ def tip_visibility(actor: Actor) -> ColumnElement[bool]:
             clauses.append(Tip.region_id.in_(townships))
         return or_(*clauses)
     return false()
+
+
+def user_region_path(session: Session, user: User) -> str | None:
+    """The path of the region an account belongs to: its own region (committee, admins), its
+    unit's, or its enterprise's township."""
+    if user.region_id is not None:
+        region_id: int | None = user.region_id
+    elif user.unit_id is not None:
+        region_id = session.scalar(select(Unit.region_id).where(Unit.id == user.unit_id))
+    elif user.enterprise_id is not None:
+        region_id = session.scalar(select(Enterprise.region_id)
+                                   .where(Enterprise.id == user.enterprise_id))
+    else:
+        region_id = None
+    return session.scalar(select(Region.path).where(Region.id == region_id)) if region_id else None
+
+
+def manages_user(session: Session, actor: Actor, user: User) -> bool:
+    """Is the account within the region subtree of this system or security admin (the audit
+    admin manages no account)?"""
+    if actor.role not in (Role.admin, Role.security_admin) or not actor.region_path:
+        return False
+    path = user_region_path(session, user)
+    return path is not None and path.startswith(actor.region_path)

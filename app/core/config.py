@@ -11,6 +11,14 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
+# The staff roles (every role but enterprise): 等保三级 asks two factors of them.
+STAFF_ROLES = "inspector,committee,admin,security_admin,audit_admin"
+# Account settings whose default depends on BIHUAN_ENV: production follows 等保三级; dev and
+# the demo county keep the demo password without expiry or a second factor.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, object]] = {
+    "production": {"password_max_age_days": 90, "otp_required_roles": STAFF_ROLES},
+    "dev": {"password_max_age_days": 0, "otp_required_roles": ""},
+}
 
 
 class RewardTier(BaseModel):
@@ -118,6 +126,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
+    # Accounts (docs/accounts.md). Unset, each takes its environment's default
+    # (ENVIRONMENT_DEFAULTS): a password expires after so many days (0: never), and the roles
+    # named (comma-separated role values) must log in with a second factor.
+    password_max_age_days: int | None = Field(None, alias="PASSWORD_MAX_AGE_DAYS", ge=0,
+                                              le=3650)
+    otp_required_roles: str | None = Field(None, alias="OTP_REQUIRED_ROLES", max_length=200)
     # Public tips (群众举报, docs/tips.md): tips accepted per source address in a sliding
     # window (429 with Retry-After beyond), handling due this many days after receipt.
     tip_rate_limit: int = Field(5, alias="TIP_RATE_LIMIT", gt=0)
@@ -147,6 +161,19 @@ class Settings(BaseSettings):
         self.secret_key = secrets.token_urlsafe(48)
         self.secret_key_generated = True
         return self
+
+    @model_validator(mode="after")
+    def _environment_defaults(self) -> "Settings":
+        for name, value in ENVIRONMENT_DEFAULTS[self.environment].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        return self
+
+    @property
+    def otp_required_role_names(self) -> frozenset[str]:
+        """The role values OTP_REQUIRED_ROLES names (app/access/roles.py compares them)."""
+        return frozenset(name.strip() for name in (self.otp_required_roles or "").split(",")
+                         if name.strip())
 
     @model_validator(mode="after")
     def _ranking_weights_positive(self) -> "Settings":
@@ -192,12 +219,17 @@ def production_problems() -> list[str]:
     """Why the environment's settings are unsafe for production (empty: none found);
     `bihuan check-config` prints them all at once. Read afresh (not the cached settings) and
     as in development, so that a missing SECRET_KEY is named with the rest, not refused."""
+    environment = os.environ.get("BIHUAN_ENV", "dev")
+    # The account settings left unset are judged by their production defaults (the ones a
+    # production start would take), not by dev's.
+    defaults = {name.upper(): value for name, value in
+                ENVIRONMENT_DEFAULTS["production"].items() if name.upper() not in os.environ}
     try:
-        settings = Settings(BIHUAN_ENV="dev")
+        settings = Settings(BIHUAN_ENV="dev", **defaults)  # type: ignore[arg-type]
     except ValueError as error:
         return [f"设置无效：{error}"]
     problems = []
-    if os.environ.get("BIHUAN_ENV", "dev") != "production":
+    if environment != "production":
         problems.append("BIHUAN_ENV 不是 production：开发模式在缺少 SECRET_KEY 时临时生成密钥，"
                         "重启后所有登录失效")
     if settings.secret_key_generated or len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
@@ -214,4 +246,11 @@ def production_problems() -> list[str]:
     if settings.audit_checkpoint_s3 and settings.storage_backend != "s3":
         problems.append("AUDIT_CHECKPOINT_S3=true 但 STORAGE_BACKEND 不是 s3：审计检查点的副本"
                         "无处可存（改用 AUDIT_CHECKPOINT_DIR，或把照片存于 S3）")
+    if not settings.password_max_age_days:
+        problems.append("PASSWORD_MAX_AGE_DAYS=0：密码永不过期（等保三级要求定期更换密码，"
+                        "生产环境默认 90 天）")
+    missing = sorted(set(STAFF_ROLES.split(",")) - settings.otp_required_role_names)
+    if missing:
+        problems.append(f"OTP_REQUIRED_ROLES 未包含 {', '.join(missing)}：这些工作人员角色"
+                        "登录时无需第二因素（等保三级要求双因素认证）")
     return problems

@@ -27,6 +27,17 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher.verify(password, password_hash or _DUMMY_HASH) and password_hash is not None
 
 
+def verify_and_update_password(password: str,
+                               password_hash: str | None) -> tuple[bool, str | None]:
+    """(matches, a new hash when the stored one was made with other argon2 parameters than
+    today's, else None): login rehashes as it goes, so a change of parameters reaches every
+    account that logs in."""
+    ok, updated = _hasher.verify_and_update(password, password_hash or _DUMMY_HASH)
+    if password_hash is None:
+        return False, None
+    return ok, updated if ok else None
+
+
 class Bearer(NamedTuple):
     """What a valid token says: whose it is, and the user's token version it was issued
     under (a later version, after a deactivation or reset, refuses it)."""
@@ -141,3 +152,30 @@ def decode_session(cookie: str, now: datetime) -> WebSession | None:
     if web_session.expires_at() <= now.timestamp():
         return None
     return web_session
+
+
+# The page login's second step: after the password, the browser holds this short-lived
+# challenge (a hidden field) instead of the password. It is bound to the session id, so it
+# is worth nothing in another browser, and to the user's token version.
+CHALLENGE_AUDIENCE = "otp-challenge"
+CHALLENGE_SECONDS = 5 * 60
+
+
+def issue_challenge(user_id: int, sid: str, version: int, now: datetime) -> str:
+    claims = {"aud": CHALLENGE_AUDIENCE, "sub": str(user_id), "sid": sid, "ver": version,
+              "exp": int(now.timestamp()) + CHALLENGE_SECONDS}
+    return jwt.encode(claims, get_settings().secret_key, algorithm=ALGORITHM)
+
+
+def read_challenge(token: str, sid: str, now: datetime) -> Bearer | None:
+    """The user (and token version) a valid challenge of this session names, else None."""
+    try:
+        claims = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM],
+                            audience=CHALLENGE_AUDIENCE,
+                            options={"require": ["sub", "sid", "exp"], "verify_exp": False})
+        if int(claims["exp"]) <= now.timestamp() or not hmac.compare_digest(
+                str(claims["sid"]), sid):
+            return None
+        return Bearer(int(claims["sub"]), int(claims.get("ver", 0)))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None

@@ -14,7 +14,7 @@ from app.core.config import get_settings
 from app.core.db import get_session
 from app.core.errors import DomainError, PayloadTooLarge
 from app.http.uploads import Limits, StagedForm, read_streaming_form
-from app.services.accounts.auth import authenticate
+from app.services.accounts.auth import Gate, authenticate, check_gates
 from app.services.hazards.filters import HazardFilters
 from app.services.tips.abuse import record_refusal
 
@@ -32,7 +32,7 @@ ClockDep = Annotated[Clock, Depends(request_clock)]
 _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌")
 
 
-def get_actor(
+def _bearer_actor(
     session: SessionDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -41,7 +41,33 @@ def get_actor(
     return authenticate(session, token=token, clock=clock)
 
 
+_BearerActor = Annotated[Actor, Depends(_bearer_actor)]
+
+
+# The request gate (docs/accounts.md), here once for every endpoint: a token of a user who
+# must change the password, or must enrol a second factor, opens only the account's own
+# endpoints, which waive that gate. The flags are on the actor already: no query, and
+# async (no I/O): no hand-off to the thread pool either.
+async def get_actor(actor: _BearerActor) -> Actor:
+    check_gates(actor)
+    return actor
+
+
+async def get_account_actor(actor: _BearerActor) -> Actor:
+    """For `GET /me` and `POST /me/password`: open under both gates."""
+    check_gates(actor, frozenset({Gate.password_change, Gate.otp_enrolment}))
+    return actor
+
+
+async def get_enrolment_actor(actor: _BearerActor) -> Actor:
+    """For `/me/otp*`: open to a user who must enrol (not one who must change the password)."""
+    check_gates(actor, frozenset({Gate.otp_enrolment}))
+    return actor
+
+
 ActorDep = Annotated[Actor, Depends(get_actor)]
+AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
+EnrolmentActorDep = Annotated[Actor, Depends(get_enrolment_actor)]
 
 
 def action_form_limits() -> Limits:

@@ -46,6 +46,9 @@ FIELD_LABELS: dict[str, str] = {
     "lon": "经度",
     "username": "用户名",
     "password": "密码",
+    "current_password": "当前密码",
+    "new_password": "新密码",
+    "otp": "动态口令",
 }
 
 ACTION_HINTS: dict[str, str] = {

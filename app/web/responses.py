@@ -12,7 +12,8 @@ from app.core.security import WebSession
 from app.http.labels import FIELD_LABELS
 from app.http.render import render
 from app.http.uploads import StagedForm
-from app.web.session import LoginRequired, apply_cookie, login_url
+from app.services.accounts.auth import AccountGate
+from app.web.session import GATE_PAGES, LoginRequired, apply_cookie, login_url
 
 ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到",
                 409: "当前不能进行此操作", 413: "上传内容过大", 415: "文件类型不支持",
@@ -99,6 +100,8 @@ def error_response(request: Request, error: DomainError) -> Response:
         return error.response
     if isinstance(error, LoginRequired):
         return redirect(request, login_url(request))
+    if isinstance(error, AccountGate):
+        return redirect(request, GATE_PAGES[error.gate])
     _, general = messages(error.detail)
     return page(request, "error.html", status=error.status_code, headers=_retry_after(error),
                 title=ERROR_TITLES.get(error.status_code, "出错了"), general_errors=general)

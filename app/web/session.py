@@ -22,7 +22,14 @@ from app.core.errors import DomainError, Forbidden
 from app.core.security import WebSession, decode_session, encode_session
 from app.http.deps import ActionFormDep, ClockDep, SessionDep
 from app.http.uploads import StagedForm
-from app.services.accounts.auth import active_actor, revoke_session, session_revoked
+from app.services.accounts.auth import (
+    Gate,
+    active_actor,
+    check_gates,
+    record_logout,
+    revoke_session,
+    session_revoked,
+)
 
 COOKIE = "bihuan_session"
 CSRF_FIELD = "csrf_token"
@@ -75,6 +82,7 @@ def end_session(request: Request, session: Session, web_session: WebSession,
     if web_session.user_id is not None:
         revoke_session(session, sid=web_session.sid, user_id=web_session.user_id,
                        expires_at=web_session.expires_at(), now=now)
+        record_logout(session, web_session.user_id, now)
     request.state.web_session = None
     request.state.clear_session_cookie = True
 
@@ -96,9 +104,8 @@ def apply_cookie(request: Request, response: Response) -> Response:
     return response
 
 
-def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
-              clock: ClockDep) -> Actor:
-    """The signed-in user; without one, a page redirects to the login page."""
+def _web_actor(request: Request, session: Session, web_session: WebSession, clock: ClockDep,
+               waived: frozenset[Gate]) -> Actor:
     actor = active_actor(session, web_session.user_id, web_session.version)
     if actor is None or session_revoked(session, web_session.sid):
         if web_session.user_id is not None:
@@ -108,10 +115,39 @@ def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
             start_session(request, WebSession.anonymous(clock.now()))
         raise LoginRequired("请先登录")
     request.state.actor = actor
+    # The request gate, as for the API's tokens (app/http/deps.py): a page answers it with a
+    # redirect to the page that lifts it (GATE_PAGES).
+    check_gates(actor, waived)
     return actor
 
 
+def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
+              clock: ClockDep) -> Actor:
+    """The signed-in user; without one, a page redirects to the login page, and a user who
+    must change the password or enrol a second factor to the page for that."""
+    return _web_actor(request, session, web_session, clock, frozenset())
+
+
+def account_web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
+                      clock: ClockDep) -> Actor:
+    """For the password page: open under both gates."""
+    return _web_actor(request, session, web_session, clock,
+                      frozenset({Gate.password_change, Gate.otp_enrolment}))
+
+
+def enrolment_web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
+                        clock: ClockDep) -> Actor:
+    """For the second factor's page: open to a user who must enrol."""
+    return _web_actor(request, session, web_session, clock, frozenset({Gate.otp_enrolment}))
+
+
+# Where each gate's redirect leads.
+GATE_PAGES = {Gate.password_change: "/account/password", Gate.otp_enrolment: "/account/otp"}
+
+
 WebActorDep = Annotated[Actor, Depends(web_actor)]
+AccountWebActorDep = Annotated[Actor, Depends(account_web_actor)]
+EnrolmentWebActorDep = Annotated[Actor, Depends(enrolment_web_actor)]
 
 
 def check_csrf(request: Request, web_session: WebSession, form: StagedForm) -> None:

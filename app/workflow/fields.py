@@ -4,6 +4,7 @@ Parsed from the form into a pydantic model per action; problems come back as a l
 shape FastAPI uses for 422 so the machine can refuse in the contract's order.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -329,15 +330,20 @@ def parse_fields(
     try:
         return model.model_validate(cleaned, context={"today": today}), []
     except ValidationError as exc:
-        errors = [
-            {
-                "loc": ["body", *err["loc"]],
-                # A model-level rule (no field in loc) says itself which fields it wants.
-                "msg": (MESSAGES[err["type"]].format(**err.get("ctx", {}))
-                        if err["loc"] and err["type"] in MESSAGES
-                        else err["msg"].removeprefix("Value error, ")),
-                "type": err["type"],
-            }
-            for err in exc.errors(include_url=False)
-        ]
-        return None, errors
+        return None, field_errors(exc.errors(include_url=False), ("body",))
+
+
+def field_errors(raw: Sequence[Any], prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Pydantic's errors as the API answers them: `loc`, a Chinese `msg`, `type`. Never the
+    input itself (it may be a password or a one-time code)."""
+    return [
+        {
+            "loc": [*prefix, *err["loc"]],
+            # A model-level rule (no field in loc) says itself which fields it wants.
+            "msg": (MESSAGES[err["type"]].format(**err.get("ctx", {}))
+                    if err["loc"] and err["type"] in MESSAGES
+                    else str(err["msg"]).removeprefix("Value error, ")),
+            "type": err["type"],
+        }
+        for err in raw
+    ]

@@ -25,6 +25,7 @@ def test_login_and_me(client, users) -> None:
     assert me.json() == {
         "id": users["insp_town"].id, "username": "insp_town", "role": "inspector",
         "unit_id": users["insp_town"].unit_id, "enterprise_id": None, "region_id": None,
+        "password_change_required": False, "otp_enabled": False,
     }
 
 

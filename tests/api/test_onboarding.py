@@ -71,10 +71,20 @@ def where(problems: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def login(client: TestClient, username: str, password: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token",
-                           data={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    """Log in with an initial password, which must be changed first; then with the new one."""
+    def token(password: str) -> dict[str, str]:
+        response = client.post("/api/v1/auth/token",
+                               data={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    first = token(password)
+    assert client.get("/api/v1/me", headers=first).json()["password_change_required"]
+    assert client.get("/api/v1/hazards", headers=first).status_code == 403
+    changed = client.post("/api/v1/me/password", headers=first, data={
+        "current_password": password, "new_password": "Own-Choice-2027"})
+    assert changed.status_code == 204, changed.text
+    return token("Own-Choice-2027")
 
 
 def counts(db: Session) -> tuple[int, ...]:
@@ -217,7 +227,8 @@ def test_a_commit_creates_everything_and_the_users_log_in_with_their_scope(
     as_aw = login(client, "baisha_aw", passwords["baisha_aw"])
     assert client.get("/api/v1/me", headers=as_jc).json() == {
         "id": jc.id, "username": "baisha_jc", "role": "enterprise", "unit_id": None,
-        "enterprise_id": enterprise.id, "region_id": None}
+        "enterprise_id": enterprise.id, "region_id": None,
+        "password_change_required": False, "otp_enabled": False}
     assert client.get("/api/v1/me", headers=as_insp).json()["unit_id"] == office.id
     assert client.get("/api/v1/me", headers=as_aw).json()["region_id"] == township.id
 

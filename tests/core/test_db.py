@@ -23,7 +23,7 @@ from app.core.config import get_settings
 from app.core.db import Base, make_engine, transaction
 from app.core.errors import Conflict
 from app.core.migrations import alembic_config
-from app.models import Assignment, Event, Hazard, User
+from app.models import Assignment, AuditEntry, Event, Hazard, User
 from app.services.hazards import report as report_service
 from app.services.hazards.actions import perform_action
 from app.services.hazards.timeline import verify_chains
@@ -405,3 +405,20 @@ def test_migration_0021_lets_a_message_have_no_hazard_and_its_downgrade_drops_th
     with loaded.begin() as conn:
         conn.execute(insert_checkpoint_message, {"at": START})
         assert conn.scalar(text("SELECT COUNT(*) FROM outbox_message")) == 2
+
+
+def test_otp_reset_from_the_command_line(loaded: Engine, cli_on: CliRunner) -> None:
+    with Session(loaded) as session:
+        user = session.scalars(select(User).where(User.username == "insp_town")).one()
+        user.otp_secret, user.otp_enabled = "JBSWY3DPEHPK3PXP", True
+        version = user.token_version
+        session.commit()
+    done = cli_on.invoke(cli, ["otp-reset", "INSP_TOWN"])
+    assert done.exit_code == 0, done.output
+    assert cli_on.invoke(cli, ["otp-reset", "nobody"]).exit_code == 1
+    with Session(loaded) as session:
+        user = session.scalars(select(User).where(User.username == "insp_town")).one()
+        assert (user.otp_enabled, user.otp_secret, user.token_version) == (
+            False, None, version + 1)
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "otp_reset")).one()
+        assert (entry.username, entry.object) == ("system", f"user:{user.id}")

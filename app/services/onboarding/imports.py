@@ -132,9 +132,11 @@ def _write(check: ImportCheck, clock: Clock) -> tuple[dict[str, int], list[tuple
             scope = {"unit_id": units[draft.scope].id}
         else:
             scope = {"region_id": regions[draft.scope].id}
-        create_user(check.session, username=draft.username, password=password,
-                    password_hash=password_hash, role=draft.role, clock=clock,
-                    display_name=draft.display_name, phone=draft.phone, **scope)
+        user = create_user(check.session, username=draft.username, password=password,
+                           password_hash=password_hash, role=draft.role, clock=clock,
+                           display_name=draft.display_name, phone=draft.phone, **scope)
+        # An initial password travels on a list: its user must replace it at first login.
+        user.password_change_required = True
     counts = {ImportKind.regions.value: len(check.regions),
               ImportKind.units.value: len(check.units),
               ImportKind.enterprises.value: len(check.enterprises),

@@ -33,6 +33,9 @@ UNSAFE = {
     "a checkpoint copy to S3 without S3": (
         {"STORAGE_BACKEND": "local", "APP_HOSTS": "1", "AUDIT_CHECKPOINT_S3": "true"},
         "AUDIT_CHECKPOINT_S3"),
+    "passwords that never expire": ({"PASSWORD_MAX_AGE_DAYS": "0"}, "PASSWORD_MAX_AGE_DAYS"),
+    "staff without a second factor": ({"OTP_REQUIRED_ROLES": "committee,admin"},
+                                      "audit_admin, inspector, security_admin"),
 }
 
 
