@@ -11,6 +11,7 @@ from app.models.audit import AuditChain, AuditEntry
 from app.models.board import RankingMonth
 from app.models.checks import CheckItem, CheckTask, ControlMeasure, RiskPoint, Sweep
 from app.models.criteria import CriteriaDocument, Criterion
+from app.models.crypto import CryptoState
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
 from app.models.integrity import AuditCheckpoint, AuditCheckpointHead
@@ -39,6 +40,7 @@ __all__ = [
     "ControlMeasure",
     "CriteriaDocument",
     "Criterion",
+    "CryptoState",
     "Enterprise",
     "Event",
     "Extension",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
-from app.core.crypto import link_hash
+from app.core.crypto import Profile, link_hash
 from app.models import Tip, TipEvent
 from app.models.hazards import GENESIS_HASH
 from app.services.hazards.timeline import APPEND_ONLY
@@ -30,8 +30,8 @@ def canonical_content(event: TipEvent) -> dict[str, Any]:
     }
 
 
-def compute_hash(prev_hash: str, event: TipEvent) -> str:
-    return link_hash(prev_hash, canonical_content(event))
+def compute_hash(prev_hash: str, event: TipEvent, profile: Profile | None = None) -> str:
+    return link_hash(prev_hash, canonical_content(event), profile)
 
 
 def append_tip_event(session: Session, *, tip: Tip, action: str, actor: Actor | None,
