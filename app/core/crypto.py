@@ -173,7 +173,12 @@ def _key_from_file(path: str, _mtime: int) -> PersonalKey:
 def personal_key() -> PersonalKey | None:
     """The configured key (None without PERSONAL_DATA_KEY_FILE)."""
     path = get_settings().personal_data_key_file
-    return PersonalKey.from_file(path) if path is not None else None
+    if path is None:
+        return None
+    try:
+        return PersonalKey.from_file(path)
+    except KeyFileProblem as problem:
+        raise PersonalDataError(str(problem)) from problem
 
 
 def _required_key() -> PersonalKey:

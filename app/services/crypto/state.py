@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.crypto import Profile, personal_key
+from app.core.crypto import PersonalDataError, Profile, personal_key
 from app.models import AuditEntry, CryptoState, Event, Tip, TipEvent, User
 
 # Every chain table and the column that orders its links (the id an epoch ends at).
@@ -116,3 +117,26 @@ def adopt(session: Session, settings: Settings, now: datetime) -> bool:
     state.updated_at = now
     session.flush()
     return True
+
+
+def database_problems(sessions: sessionmaker[Session], settings: Settings) -> list[str]:
+    """`problems` of the configured database; none when it cannot be read yet (not migrated:
+    `bihuan migrate` comes after `bihuan check-config` in the image's start)."""
+    try:
+        with sessions() as session:
+            return problems(session, settings)
+    except (SQLAlchemyError, CryptoStateProblem):
+        return []
+    except PersonalDataError as error:
+        return [str(error)]
+
+
+def ensure_settings(sessions: sessionmaker[Session], settings: Settings,
+                    now: datetime) -> None:
+    """Before the app or the worker starts: adopt the settings on a database that holds
+    nothing written otherwise, refuse (CryptoStateProblem) when it does."""
+    try:
+        with sessions() as session, session.begin():
+            adopt(session, settings, now)
+    except PersonalDataError as error:
+        raise CryptoStateProblem(str(error)) from error
