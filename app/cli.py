@@ -71,6 +71,7 @@ def demo(
     from app.services.org.demo_story import load_demo_county
     from app.worker import run_once
 
+    _crypto_ready()
     sessions = get_sessionmaker()
     with sessions() as session:
         if if_empty and demo_is_loaded(session):
@@ -143,6 +144,7 @@ def create_user(
     """Create a user with the scope its role needs (enterprise, unit or region id)."""
     from app.services.accounts.users import create_user as create
 
+    _crypto_ready()
     with get_sessionmaker()() as session:
         try:
             with transaction(session) as tx:
