@@ -18,7 +18,7 @@ from app.core.clock import FixedClock
 from app.core.config import get_settings
 from app.core.crypto import PREFIX, link_hash, stored_key_id, write_key_file
 from app.core.db import make_engine, transaction
-from app.models import AuditCheckpoint, AuditEntry, CryptoState, Event, User
+from app.models import AuditCheckpoint, AuditEntry, CryptoState, Event, OutboxMessage, User
 from app.services.audit.log import AuditAction, Who, record
 from app.services.audit.log import compute_hash as audit_hash
 from app.services.hazards.timeline import canonical_content
@@ -117,6 +117,9 @@ def test_gm_chains_and_checkpoints_verify(monkeypatch, fresh_url, keyfiles,
         assert payload["signature_scheme"] == "hmac-sm3" and "heads_sm3" in payload
         assert payload["chains"] == {"profile": "gm", "epochs": []}
         assert len(checkpoint.signature) == 64  # HMAC-SM3, hex
+        told = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == "audit_checkpoint")).one().payload["checkpoint"]
+        assert told["heads_sm3"] == checkpoint.heads_digest and "heads_sha256" not in told
     status, output = verify(runner)
     assert status == 0, output
     assert "all 3 events verified; every chain is intact" in output
