@@ -4,9 +4,11 @@ Revision ID: 0031
 Revises: 0024
 Create Date: 2026-12-04 21:50:00
 
-The chains written so far were hashed with the digest CRYPTO_PROFILE named when they were
-written (the setting was the only switch): the row records that profile. Personal data is in
-plaintext (nothing encrypted it yet): `bihuan crypto rekey` encrypts it under gm.
+A database that holds chain links records the default profile (SHA-256): every release
+before this one chained with SHA-256 unless CRYPTO_PROFILE=gm was set on the foundation of
+revision 0024 alone, which encrypted nothing and was never a gm deployment. An empty one
+records the profile CRYPTO_PROFILE names now (the migration-free switch for a new database).
+Personal data is in plaintext (nothing encrypted it yet): `bihuan crypto rekey` encrypts it.
 """
 
 import hashlib
@@ -34,7 +36,11 @@ def upgrade() -> None:
     sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crypto_state'))
     )
-    profile = os.environ.get('CRYPTO_PROFILE', 'default')
+    conn = op.get_bind()
+    chained = any(conn.execute(sa.select(sa.literal(1)).select_from(sa.table(name))
+                               .limit(1)).first()
+                  for name in ('event', 'tip_event', 'audit_entry'))
+    profile = 'default' if chained else os.environ.get('CRYPTO_PROFILE', 'default')
     op.bulk_insert(state, [{'id': 1, 'chain_profile': 'gm' if profile == 'gm' else 'default',
                             'epochs': [], 'personal_key_id': None,
                             'updated_at': datetime.now(UTC)}])
@@ -44,7 +50,6 @@ def upgrade() -> None:
     # The default profile's blind index (app/core/crypto.blind_index) of the plaintext phones.
     tip = sa.table('tip', sa.column('id', sa.Integer), sa.column('phone', sa.String),
                    sa.column('phone_index', sa.String))
-    conn = op.get_bind()
     rows = conn.execute(sa.select(tip.c.id, tip.c.phone).where(tip.c.phone.is_not(None))).all()
     for row in rows:
         index = hashlib.sha256(f'bihuan blind index|{row.phone}'.encode()).hexdigest()
