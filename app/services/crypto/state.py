@@ -134,7 +134,12 @@ def database_problems(sessions: sessionmaker[Session], settings: Settings) -> li
 def ensure_settings(sessions: sessionmaker[Session], settings: Settings,
                     now: datetime) -> None:
     """Before the app or the worker starts: adopt the settings on a database that holds
-    nothing written otherwise, refuse (CryptoStateProblem) when it does."""
+    nothing written otherwise, refuse (CryptoStateProblem) when it does, or when gm lacks
+    the key personal data must be encrypted with (every write of a phone would fail)."""
+    if settings.crypto_profile == "gm" and settings.personal_data_key_file is None:
+        raise CryptoStateProblem("CRYPTO_PROFILE=gm 但未设置 PERSONAL_DATA_KEY_FILE：手机号等"
+                                 "个人信息须以 SM4 加密存储（`bihuan crypto keygen PATH` 生成"
+                                 "密钥文件）")
     try:
         with sessions() as session, session.begin():
             adopt(session, settings, now)

@@ -211,6 +211,10 @@ def test_check_config_names_gm_without_keys(monkeypatch, fresh_url, restore_sett
     assert result.exit_code == 1
     assert "CRYPTO_PROFILE=gm 但未设置 PERSONAL_DATA_KEY_FILE" in result.output
     assert "CRYPTO_PROFILE=gm 但未设置 AUDIT_HMAC_KEY_FILE" in result.output
+    migrate(fresh_url)
+    result = runner.invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 1
+    assert "CRYPTO_PROFILE=gm 但未设置 PERSONAL_DATA_KEY_FILE" in result.output
 
 
 def test_rekey_there_and_back(monkeypatch, fresh_url, keyfiles, restore_settings) -> None:
