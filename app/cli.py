@@ -34,6 +34,21 @@ ranking = typer.Typer(help="The township ranking's kept months (亮晒排名).",
 cli.add_typer(ranking, name="ranking")
 regions = typer.Typer(help="The administrative regions.", no_args_is_help=True)
 cli.add_typer(regions, name="regions")
+crypto = typer.Typer(help="The crypto profile (国密: SM3, SM4, HMAC-SM3) and its keys.",
+                     no_args_is_help=True)
+cli.add_typer(crypto, name="crypto")
+
+
+def _crypto_ready() -> None:
+    """Refuse to start on a database written under another profile or key (adopting the
+    settings on one that holds nothing they would disagree with)."""
+    from app.services.crypto.state import CryptoStateProblem, ensure_settings
+
+    try:
+        ensure_settings(get_sessionmaker(), get_settings(), get_clock().now())
+    except CryptoStateProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()
@@ -58,6 +73,7 @@ def demo(
     from app.services.org.demo_story import load_demo_county
     from app.worker import run_once
 
+    _crypto_ready()
     sessions = get_sessionmaker()
     with sessions() as session:
         if if_empty and demo_is_loaded(session):
@@ -92,6 +108,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _crypto_ready()
     if settings.secret_key_generated:
         typer.echo("SECRET_KEY not set: generated a random one (dev mode; tokens will not "
                    "survive a restart). Production (BIHUAN_ENV=production) requires one.", err=True)
@@ -103,8 +120,11 @@ def serve(
 
 @cli.command("check-config")
 def check_config() -> None:
-    """Refuse settings unsafe for production (exit 1, saying why each is unsafe)."""
-    problems = production_problems()
+    """Refuse settings unsafe for production (exit 1, saying why each is unsafe), and
+    settings the database disagrees with (chains or personal data of another crypto profile)."""
+    from app.services.crypto.state import database_problems
+
+    problems = production_problems() + database_problems(get_sessionmaker(), get_settings())
     for problem in problems:
         typer.echo(f"✗ {problem}", err=True)
     if problems:
@@ -126,6 +146,7 @@ def create_user(
     """Create a user with the scope its role needs (enterprise, unit or region id)."""
     from app.services.accounts.users import create_user as create
 
+    _crypto_ready()
     with get_sessionmaker()() as session:
         try:
             with transaction(session) as tx:
@@ -165,16 +186,18 @@ def audit_verify(
 ) -> None:
     """Recompute every hazard's hash chain and check it against the hazard's row and the
     latest signed checkpoint; name each problem (hazard code and id). Exit 1 if any."""
-    from app.services.integrity.keys import KeyProblem, load_public_key
+    from app.services.integrity.keys import KeyProblem, load_hmac_checker, load_public_key
     from app.services.integrity.verify import Verifier
 
     try:
         public_key = load_public_key()
+        hmac_key = load_hmac_checker()
     except KeyProblem as problem:
         typer.echo(f"refused: {problem}", err=True)
         raise typer.Exit(2) from problem
     with get_sessionmaker()() as session:
-        verifier = Verifier(session, public_key, batch=batch, checkpoint_file=checkpoint_file)
+        verifier = Verifier(session, public_key, batch=batch, checkpoint_file=checkpoint_file,
+                            hmac_key=hmac_key)
         for finding in verifier.findings():
             typer.echo(finding.line())
     for note in dict.fromkeys(verifier.notes):
@@ -191,15 +214,16 @@ def audit_verify(
 
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Sign the head of every hazard's chain with AUDIT_SIGNING_KEY_FILE and keep the
-    checkpoint (in the database; in AUDIT_CHECKPOINT_DIR when set, and in the S3 bucket when
-    photos are stored there, unless AUDIT_CHECKPOINT_S3=false)."""
+    """Sign the head of every hazard's chain with AUDIT_SIGNING_KEY_FILE (HMAC-SM3 with
+    AUDIT_HMAC_KEY_FILE under CRYPTO_PROFILE=gm) and keep the checkpoint (in the database; in
+    AUDIT_CHECKPOINT_DIR when set, and in the S3 bucket when photos are stored there, unless
+    AUDIT_CHECKPOINT_S3=false)."""
     from app.services.integrity.checkpoints import CopyProblem, checkpoint_bucket, take_checkpoint
-    from app.services.integrity.keys import KeyProblem, load_signing_key
+    from app.services.integrity.keys import KeyProblem, load_signer
 
     settings = get_settings()
     try:
-        key = load_signing_key()
+        key = load_signer()
         bucket = checkpoint_bucket(settings)
     except (KeyProblem, CopyProblem) as problem:
         typer.echo(f"refused: {problem}", err=True)
@@ -412,11 +436,56 @@ def worker(
 
         start_http_server(metrics_port, addr="127.0.0.1")
     pause = interval or get_settings().worker_interval_seconds
+    _crypto_ready()
     while True:
         run_once(get_sessionmaker(), get_clock(), typer.echo, summaries=once)
         if once:
             return
         time.sleep(pause)
+
+
+@crypto.command("keygen")
+def crypto_keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the new key (hex, mode 0600).")],
+) -> None:
+    """Create a 256-bit key for PERSONAL_DATA_KEY_FILE or AUDIT_HMAC_KEY_FILE (one each)."""
+    from app.core.crypto import write_key_file
+
+    try:
+        write_key_file(path)
+    except FileExistsError as error:
+        typer.echo(f"refused: {path} exists (a key is never overwritten)", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"key written to {path}: point PERSONAL_DATA_KEY_FILE or AUDIT_HMAC_KEY_FILE at "
+               "it; keep a copy offline, never in the database or beside its backups")
+
+
+@crypto.command("rekey")
+def crypto_rekey(
+    from_key_file: Annotated[list[Path] | None, typer.Option(
+        "--from-key-file", help="A personal data key the data may still be encrypted with "
+        "(repeatable).", exists=True, dir_okay=False)] = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")] = 500,
+) -> None:
+    """Move the database to CRYPTO_PROFILE and PERSONAL_DATA_KEY_FILE: re-encrypt every phone
+    number and OTP secret (idempotent, in batches), and from now on chain with the profile's
+    digest (earlier links keep theirs). Stop the app and the worker first."""
+    from app.core.crypto import KeyFileProblem, PersonalDataError, PersonalKey
+    from app.services.crypto.rekey import rekey
+
+    try:
+        old = [PersonalKey.from_file(path) for path in from_key_file or []]
+        report = rekey(get_sessionmaker(), get_settings(), old_keys=old, now=get_clock().now(),
+                       batch=batch)
+    except (KeyFileProblem, PersonalDataError) as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from None
+    for column, changed in report.changed.items():
+        typer.echo(f"{column}: {changed} re-encrypted, {report.unchanged[column]} already so")
+    if report.chains_to:
+        typer.echo(f"chains: links so far stay {report.chains_from}, new ones "
+                   f"{report.chains_to}; take a checkpoint now (`bihuan audit checkpoint`)")
+    typer.echo(f"database is on CRYPTO_PROFILE={get_settings().crypto_profile}")
 
 
 @ranking.command("forget")

@@ -121,8 +121,13 @@ class Settings(BaseSettings):
     # false, never; true, always (refused without STORAGE_BACKEND=s3).
     audit_checkpoint_s3: bool | None = Field(None, alias="AUDIT_CHECKPOINT_S3")
     audit_checkpoint_hours: float = Field(24, alias="AUDIT_CHECKPOINT_HOURS", gt=0)
-    # 国密 (密评): "gm" chains with SM3 and encrypts personal data with SM4 (app/core/crypto.py).
+    # 国密 (密评): "gm" chains with SM3, signs checkpoints with HMAC-SM3 and encrypts personal
+    # data with SM4-GCM (app/core/crypto.py, docs/integrity.md). Its keys are files (hex, mode
+    # 0600) kept out of the database: the personal data key (SM4 and the blind index are
+    # derived from it) and the checkpoints' HMAC-SM3 key (`bihuan crypto keygen PATH`).
     crypto_profile: Literal["default", "gm"] = Field("default", alias="CRYPTO_PROFILE")
+    personal_data_key_file: Path | None = Field(None, alias="PERSONAL_DATA_KEY_FILE")
+    audit_hmac_key_file: Path | None = Field(None, alias="AUDIT_HMAC_KEY_FILE")
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", gt=0)
     login_window_minutes: int = Field(15, alias="LOGIN_WINDOW_MINUTES", gt=0)
     login_lock_minutes: int = Field(15, alias="LOGIN_LOCK_MINUTES", gt=0)
@@ -243,6 +248,7 @@ def production_problems() -> list[str]:
                         "互不相通，照片须存于 S3 兼容存储（STORAGE_BACKEND=s3）")
     if settings.storage_backend == "s3" and not settings.s3_bucket:
         problems.append("STORAGE_BACKEND=s3 但未设置 S3_BUCKET")
+    problems += gm_problems(settings)
     if settings.audit_checkpoint_s3 and settings.storage_backend != "s3":
         problems.append("AUDIT_CHECKPOINT_S3=true 但 STORAGE_BACKEND 不是 s3：审计检查点的副本"
                         "无处可存（改用 AUDIT_CHECKPOINT_DIR，或把照片存于 S3）")
@@ -253,4 +259,23 @@ def production_problems() -> list[str]:
     if missing:
         problems.append(f"OTP_REQUIRED_ROLES 未包含 {', '.join(missing)}：这些工作人员角色"
                         "登录时无需第二因素（等保三级要求双因素认证）")
+    return problems
+
+
+def gm_problems(settings: Settings) -> list[str]:
+    """What CRYPTO_PROFILE=gm lacks: its two key files (the database's side, chains written
+    under another profile or data under another key, is services/crypto/state.py's)."""
+    if settings.crypto_profile != "gm":
+        return []
+    problems = []
+    if settings.personal_data_key_file is None:
+        problems.append("CRYPTO_PROFILE=gm 但未设置 PERSONAL_DATA_KEY_FILE：手机号等个人信息须以 "
+                        "SM4 加密存储（`bihuan crypto keygen PATH` 生成密钥文件）")
+    if settings.audit_hmac_key_file is None:
+        problems.append("CRYPTO_PROFILE=gm 但未设置 AUDIT_HMAC_KEY_FILE：审计检查点须以 HMAC-SM3 "
+                        "签名（`bihuan crypto keygen PATH` 生成密钥文件）")
+    for setting, path in (("PERSONAL_DATA_KEY_FILE", settings.personal_data_key_file),
+                          ("AUDIT_HMAC_KEY_FILE", settings.audit_hmac_key_file)):
+        if path is not None and not path.is_file():
+            problems.append(f"{setting}={path} 不是可读的文件")
     return problems

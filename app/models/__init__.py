@@ -19,6 +19,7 @@ from app.models.checks import (
     Sweep,
 )
 from app.models.criteria import CriteriaDocument, Criterion
+from app.models.crypto import CryptoState
 from app.models.hazards import Assignment, Event, Hazard, HazardCounter, Photo
 from app.models.idempotency import IdempotencyKey
 from app.models.integrity import AuditCheckpoint, AuditCheckpointHead
@@ -49,6 +50,7 @@ __all__ = [
     "ControlMeasure",
     "CriteriaDocument",
     "Criterion",
+    "CryptoState",
     "Enterprise",
     "Event",
     "Extension",

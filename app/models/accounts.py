@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import PersonalText
 from app.core.db import Base, UTCDateTime
 from app.models.enums import Role
 
@@ -16,9 +17,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
     # For 督办单 SMS and for colleagues to call; optional (onboarding import fills it).
-    # Personal data: under CRYPTO_PROFILE=gm it is stored SM4-encrypted (app/core/crypto.py),
-    # hence the width.
-    phone: Mapped[str | None] = mapped_column(String(128))
+    # Personal data: under CRYPTO_PROFILE=gm it is stored SM4-encrypted (app/core/crypto.py,
+    # PersonalText: read and written in plaintext here), hence the width.
+    phone: Mapped[str | None] = mapped_column(PersonalText(128))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(16))
     # Scope: exactly one of these applies, by role (enterprise / inspector / committee+admin).
@@ -39,7 +40,7 @@ class User(Base):
                                                            server_default=false())
     # TOTP / 国密 dynamic password: the shared secret (base32; SM4-encrypted under gm), set
     # at enrolment and enabled once a code from it is confirmed.
-    otp_secret: Mapped[str | None] = mapped_column(String(255))
+    otp_secret: Mapped[str | None] = mapped_column(PersonalText(255))
     otp_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The last time step a code was accepted for: a code is accepted once (no replay).
     otp_last_step: Mapped[int | None] = mapped_column(BigInteger)

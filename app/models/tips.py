@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.crypto import PersonalText
 from app.core.db import Base, UTCDateTime
 from app.models.hazards import GENESIS_HASH, PhotoColumns
 
@@ -36,8 +37,10 @@ class Tip(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    # SM4-encrypted under CRYPTO_PROFILE=gm (app/core/crypto.py), hence the width.
-    phone: Mapped[str | None] = mapped_column(String(128))
+    # SM4-encrypted under CRYPTO_PROFILE=gm (app/core/crypto.py, PersonalText), hence the
+    # width; compared (the rate limit per phone) by its blind index only.
+    phone: Mapped[str | None] = mapped_column(PersonalText(128))
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     # The Open311 service (a hazard category) when the tip came that way.
     category: Mapped[str | None] = mapped_column(String(100))
     # Routing: the township the tip lies in, the enterprise matched (named or nearest), and

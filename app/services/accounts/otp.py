@@ -1,8 +1,8 @@
 """The second factor (docs/accounts.md): time-based one-time passwords and recovery codes.
 
 A code is derived from the account's secret and the current 30-second time step by ONE
-function, `otp_at` (RFC 6238 TOTP: HMAC-SHA1, 6 digits). Under CRYPTO_PROFILE=gm it is to
-derive the 国密 dynamic password (GM/T 0021, SM3) instead; everything else here is the same.
+function, `otp_at`: RFC 6238 TOTP (HMAC-SHA1, 6 digits), or under CRYPTO_PROFILE=gm the 国密
+dynamic password (GM/T 0021, SM3); everything else here is the same for both.
 
 A code is accepted for the current step or one step either side (a phone's clock drifts), and
 only for a step later than the last one accepted (`User.otp_last_step`): a code, once used,
@@ -23,12 +23,14 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 import segno
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.hotp import HOTP
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.crypto import current_profile
 from app.core.errors import Conflict, Unprocessable
 from app.models import RecoveryCode, User
 
@@ -42,14 +44,39 @@ RECOVERY_CODES = 10
 RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 4, 4  # 16 base32 characters: 80 bits
 _RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # 32 symbols, no l/1/o/0
 RECOVERY_HASH_PREFIX = "sha256:"
+# GM/T 0021: ID is at least 128 bits, zero-padded when T ‖ C ‖ Q is shorter.
+_GM_ID_BYTES = 16
 
 
 def otp_at(secret: bytes, step: int) -> str:
-    """The one-time password of this secret for this time step (RFC 6238: HOTP of the step,
-    HMAC-SHA1, 6 digits)."""
-    # RFC 6238 names HMAC-SHA1; authenticator apps expect it (HMAC keeps SHA-1 sound here).
-    hotp = HOTP(secret, DIGITS, SHA1(), enforce_key_length=False)  # noqa: S303
-    return hotp.generate(step).decode()
+    """The 6-digit code for time step `step` (unix time // 30) under the crypto profile."""
+    if current_profile() == "gm":
+        return sm3_otp(secret, step)
+    return totp_sha1(secret, step)
+
+
+def totp_sha1(secret: bytes, step: int) -> str:
+    """RFC 6238 TOTP: HOTP (RFC 4226) of the 8-byte step with HMAC-SHA1, dynamically
+    truncated (`cryptography`'s hazmat.primitives.twofactor.hotp). RFC 6238 names HMAC-SHA1
+    and authenticator apps expect it (HMAC keeps SHA-1 sound here)."""
+    return HOTP(secret, DIGITS, SHA1(), enforce_key_length=False).generate(step).decode()  # noqa: S303
+
+
+def sm3_otp(secret: bytes, step: int, *, counter: int | None = None,
+            challenge: bytes = b"") -> str:
+    """The 国密 dynamic password of GM/T 0021-2012 with SM3: the time factor T is the step as
+    8 bytes big-endian; ID = T ‖ C ‖ Q (event factor C and challenge Q absent in a time-based
+    login), zero-padded to the 128 bits the standard asks at least; S = SM3(K ‖ ID); the
+    truncation OD is the sum of S's eight 32-bit big-endian words mod 2^32; P = OD mod 10^6."""
+    factor = step.to_bytes(8, "big")
+    if counter is not None:
+        factor += counter.to_bytes(4, "big")
+    factor = (factor + challenge).ljust(_GM_ID_BYTES, b"\0")
+    sm3 = hashes.Hash(hashes.SM3())
+    sm3.update(secret + factor)
+    digest = sm3.finalize()
+    od = sum(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 32, 4)) % 2**32
+    return f"{od % 10**DIGITS:0{DIGITS}d}"
 
 
 def step_at(now: datetime) -> int:
@@ -65,8 +92,8 @@ def decode_secret(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
-# The stored form of a secret: base32 (under gm the 国密 engineer's SM4 encryption wraps these
-# two functions).
+# The stored form of a secret: base32 (under gm the column itself is SM4-encrypted:
+# models/accounts.py, PersonalText).
 def _stored_secret(user: User) -> bytes | None:
     return decode_secret(user.otp_secret) if user.otp_secret else None
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
-from app.core.crypto import link_hash
+from app.core.crypto import Profile, link_hash
 from app.core.db import keep_write
 from app.core.logs import CLIENT_ADDRESS, REQUEST_ID
 from app.models import AuditChain, AuditEntry, User
@@ -98,8 +98,10 @@ def canonical_content(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def compute_hash(entry: AuditEntry) -> str:
-    return link_hash(entry.prev_hash, canonical_content(entry))
+def compute_hash(entry: AuditEntry, profile: Profile | None = None) -> str:
+    """The entry's link hash; a check passes the profile it was written with
+    (services/crypto/state.chain_profiles: `.of("audit_entry", entry.seq)`)."""
+    return link_hash(entry.prev_hash, canonical_content(entry), profile)
 
 
 def record(session: Session, *, who: Who, action: AuditAction, at: datetime,

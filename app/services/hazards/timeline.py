@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.access.actor import Actor
-from app.core.crypto import link_hash
+from app.core.crypto import Profile, link_hash
 from app.models import Event, Hazard, Photo
 from app.models.hazards import GENESIS_HASH
+from app.services.crypto.state import chain_profiles
 from app.services.outbox import webhooks as outbox
 
 GENESIS = GENESIS_HASH
@@ -44,8 +45,11 @@ def canonical_content(event: Event) -> dict[str, Any]:
     }
 
 
-def compute_hash(prev_hash: str, event: Event) -> str:
-    return link_hash(prev_hash, canonical_content(event))
+def compute_hash(prev_hash: str, event: Event, profile: Profile | None = None) -> str:
+    """The event's link hash, with `profile`'s digest (the setting's when None: what is
+    written now; a check of links written before passes the profile they were written with,
+    services/crypto/state.chain_profiles)."""
+    return link_hash(prev_hash, canonical_content(event), profile)
 
 
 def append_event(
@@ -128,6 +132,7 @@ def verify_chains(session: Session, hazard_id: int | None = None) -> Iterator[Br
     query = select(Event).order_by(Event.hazard_id, Event.seq)
     if hazard_id is not None:
         query = query.where(Event.hazard_id == hazard_id)
+    profiles = chain_profiles(session)
     rows = session.scalars(query.execution_options(yield_per=1000))
     hazard_id, expected_prev, expected_seq = None, GENESIS, 1
     for event in rows:
@@ -139,7 +144,7 @@ def verify_chains(session: Session, hazard_id: int | None = None) -> Iterator[Br
         if event.prev_hash != expected_prev:
             yield BrokenEvent(event.hazard_id, event.id, event.seq,
                               "prev_hash does not match the previous event")
-        if compute_hash(event.prev_hash, event) != event.hash:
+        if compute_hash(event.prev_hash, event, profiles.of("event", event.id)) != event.hash:
             yield BrokenEvent(event.hazard_id, event.id, event.seq,
                               "content does not match its hash (edited)")
         expected_prev, expected_seq = event.hash, event.seq + 1

@@ -15,7 +15,6 @@ checkpoint commits, and removed again if it rolls back.
 """
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -31,8 +30,10 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.crypto import digest_name, new_digest
 from app.core.db import on_rollback
 from app.models import AuditCheckpoint, AuditCheckpointHead, Hazard
+from app.services.crypto.state import ChainProfiles, chain_profiles
 from app.services.integrity import keys
 from app.services.outbox.webhooks import enqueue_checkpoint
 
@@ -86,21 +87,24 @@ def canonical(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
+def take_checkpoint(session: Session, *, key: "Ed25519PrivateKey | keys.Signer", now: datetime,
                     copy_dir: Path | None = None, bucket: "S3Storage | None" = None,
                     batch: int = BATCH) -> AuditCheckpoint:
     """Sign the head of every chain now; the caller commits (heads and row together).
-    Copies go to `copy_dir` and `bucket` when given (see checkpoint_bucket)."""
+    Copies go to `copy_dir` and `bucket` when given (see checkpoint_bucket). The heads'
+    digest is the chains' current profile's (SHA-256 or SM3), the signature the key's
+    (Ed25519, or HMAC-SM3 under gm: keys.load_signer)."""
+    signer = keys.ed25519_signer(key) if isinstance(key, Ed25519PrivateKey) else key
+    profiles = chain_profiles(session)
     previous = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())
                                .limit(1)).first()
-    public = key.public_key()
     checkpoint = AuditCheckpoint(taken_at=now.astimezone(UTC), hazards=0, events=0,
                                  heads_digest="", payload="", signature="",
-                                 key_id=keys.key_id(public),
+                                 key_id=signer.key_id,
                                  previous_digest=previous.heads_digest if previous else None)
     session.add(checkpoint)
     session.flush()
-    digest = hashlib.sha256()
+    digest = new_digest(profiles.current)
     copies = _Copies(session, checkpoint.id, copy_dir, bucket)
     try:
         for heads in current_heads(session, batch):
@@ -115,8 +119,8 @@ def take_checkpoint(session: Session, *, key: Ed25519PrivateKey, now: datetime,
             checkpoint.events += sum(h.seq for h in heads)
         copies.heads_done()
         checkpoint.heads_digest = digest.hexdigest()
-        checkpoint.payload = canonical(payload_of(checkpoint))
-        checkpoint.signature = key.sign(checkpoint.payload.encode()).hex()
+        checkpoint.payload = canonical(payload_of(checkpoint, profiles, signer.scheme))
+        checkpoint.signature = signer.sign(checkpoint.payload)
         copied = copies.signed(checkpoint)
     finally:
         copies.close()
@@ -146,17 +150,28 @@ def checkpoint_bucket(settings: Settings) -> "S3Storage | None":
     return storage
 
 
-def payload_of(checkpoint: AuditCheckpoint) -> dict[str, Any]:
-    return {
+def payload_of(checkpoint: AuditCheckpoint, profiles: ChainProfiles | None = None,
+               scheme: str = keys.ED25519) -> dict[str, Any]:
+    """The signed fields. A database that only ever chained with SHA-256 signs them as
+    before; one that chains (or chained) with SM3 names its digest in the heads' field names
+    (heads_sm3), its signature scheme, and the chains' profiles and epochs, so that an edited
+    crypto_state row is seen by verify."""
+    profiles = profiles or ChainProfiles("default")
+    name = digest_name(profiles.current)
+    payload: dict[str, Any] = {
         "format": FORMAT,
         "checkpoint": checkpoint.id,
         "taken_at": checkpoint.taken_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "hazards": checkpoint.hazards,
         "events": checkpoint.events,
-        "heads_sha256": checkpoint.heads_digest,
-        "previous_heads_sha256": checkpoint.previous_digest,
+        f"heads_{name}": checkpoint.heads_digest,
+        f"previous_heads_{name}": checkpoint.previous_digest,
         "key_id": checkpoint.key_id,
     }
+    if profiles.current != "default" or profiles.epochs or scheme != keys.ED25519:
+        payload["signature_scheme"] = scheme
+        payload["chains"] = profiles.signed()
+    return payload
 
 
 def copy_names(checkpoint_id: int) -> tuple[str, str]:

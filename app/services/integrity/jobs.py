@@ -11,7 +11,7 @@ from app.core.db import transaction
 from app.core.jobs import Job, JobResult
 from app.models import AuditCheckpoint
 from app.services.integrity.checkpoints import CopyProblem, checkpoint_bucket, take_checkpoint
-from app.services.integrity.keys import KeyProblem, load_signing_key
+from app.services.integrity.keys import KeyProblem, load_signer, signer_configured
 
 # Several workers on PostgreSQL: the one holding this lock takes the checkpoint.
 _LOCK = 0x6269_6875_616E  # "bihuan"
@@ -19,8 +19,10 @@ _LOCK = 0x6269_6875_616E  # "bihuan"
 
 def checkpoint_when_due(sessions: sessionmaker[Session], clock: Clock) -> JobResult:
     settings = get_settings()
-    if settings.audit_signing_key_file is None:
-        return JobResult(summary="audit checkpoints: no AUDIT_SIGNING_KEY_FILE, none taken")
+    if not signer_configured():
+        setting = ("AUDIT_HMAC_KEY_FILE" if settings.crypto_profile == "gm"
+                   else "AUDIT_SIGNING_KEY_FILE")
+        return JobResult(summary=f"audit checkpoints: no {setting}, none taken")
     now = clock.now()
     with sessions() as session, transaction(session) as tx:
         if tx.get_bind().dialect.name == "postgresql" and not tx.scalar(
@@ -30,7 +32,7 @@ def checkpoint_when_due(sessions: sessionmaker[Session], clock: Clock) -> JobRes
         if latest is not None and now - latest < timedelta(hours=settings.audit_checkpoint_hours):
             return JobResult(summary=f"audit checkpoint: the latest is of {latest.isoformat()}")
         try:
-            key = load_signing_key()
+            key = load_signer()
             bucket = checkpoint_bucket(settings)
         except (KeyProblem, CopyProblem) as problem:
             return JobResult(lines=[f"audit checkpoint refused: {problem}"])

@@ -22,7 +22,6 @@ For each hazard it checks:
 """
 
 import gzip
-import hashlib
 import json
 import re
 from collections.abc import Generator, Iterator
@@ -34,7 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from app.core.config import get_settings
+from app.core.crypto import Profile, digest_name, new_digest
 from app.models import AuditCheckpoint, AuditCheckpointHead, Event, Hazard, HazardCounter
+from app.services.crypto.state import ChainProfiles, chain_profiles
 from app.services.hazards.timeline import GENESIS, compute_hash
 from app.services.integrity import keys
 from app.services.integrity.checkpoints import FORMAT, Head, head_line, parse_head_line
@@ -77,6 +79,8 @@ class SignedCheckpoint:
     heads_digest: str
     taken_at: str
     signature_checked: bool
+    # The digest its heads were taken with: the chains' profile when it was signed.
+    digest_profile: Profile = "default"
 
 
 class _Heads:
@@ -122,6 +126,8 @@ class Verifier:
     session: Session
     public_key: Ed25519PublicKey | None
     batch: int = BATCH
+    # The HMAC-SM3 key of checkpoints signed under CRYPTO_PROFILE=gm (keys.load_hmac_checker).
+    hmac_key: bytes | None = None
     # An external copy (checkpoint-<id>.json beside its .heads.gz) instead of the database's.
     checkpoint_file: Path | None = None
     hazards: int = 0
@@ -130,6 +136,8 @@ class Verifier:
     checkpoint: SignedCheckpoint | None = None
     notes: list[str] = field(default_factory=list)
     _opened: Any = None
+    # Which digest wrote each link (the database's crypto_state, never the setting alone).
+    profiles: ChainProfiles = field(default_factory=lambda: ChainProfiles("default"))
     # (county code, year) -> a bitmap of the code numbers seen: N/8 bytes for N hazards.
     _codes: dict[tuple[str, int], bytearray] = field(default_factory=dict)
 
@@ -146,11 +154,18 @@ class Verifier:
                 self._opened.close()
 
     def _walk_all(self) -> Iterator[Finding]:
+        self.profiles = chain_profiles(self.session)
+        setting = get_settings().crypto_profile
+        if setting != self.profiles.current:
+            self.notes.append(f"CRYPTO_PROFILE is {setting} but this database's chains are "
+                              f"written with {self.profiles.current}: each link is verified "
+                              "with the digest it was written with")
         if self.checkpoint_file is not None:
             heads = yield from self._external_checkpoint(self.checkpoint_file)
         else:
             heads = yield from self._latest_checkpoint()
-        digest, signed_heads, signed_events = hashlib.sha256(), 0, 0
+        digest_profile = self.checkpoint.digest_profile if self.checkpoint else "default"
+        digest, signed_heads, signed_events = new_digest(digest_profile), 0, 0
         after = 0
         while True:
             hazards = self.session.execute(
@@ -266,22 +281,63 @@ class Verifier:
                       signature: str) -> tuple[SignedCheckpoint | None, str | None]:
         try:
             data = json.loads(payload)
+            chains = data.get("chains") or {"profile": "default", "epochs": []}
+            profile = cast(Profile, chains["profile"] if chains["profile"] == "gm" else "default")
             fields = (data["format"], int(data["checkpoint"]), int(data["hazards"]),
-                      int(data["events"]), str(data["heads_sha256"]), str(data["taken_at"]))
-        except (ValueError, KeyError, TypeError):
+                      int(data["events"]), str(data[f"heads_{digest_name(profile)}"]),
+                      str(data["taken_at"]), str(data.get("signature_scheme", keys.ED25519)))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None, "its payload is not a checkpoint: altered"
-        form, named, hazards, events, digest, taken_at = fields
-        checked = self.public_key is not None
-        if self.public_key is not None and not keys.signature_holds(
-                self.public_key, signature, payload):
-            return None, ("its signature does not verify with the configured key: forged or "
-                          "altered (or signed by another key)")
+        form, named, hazards, events, digest, taken_at, scheme = fields
+        checked, problem = self._signature(scheme, signature, payload)
+        if problem is not None:
+            return None, problem
         if form != FORMAT or named != checkpoint_id:
             return None, f"its signed payload is checkpoint #{named}'s: a copy put in its place"
+        if not self._follows(chains):
+            return None, ("the chains' profiles it signed are not the database's (crypto_state "
+                          "edited: links would be checked with the wrong digest)")
         if not checked:
+            setting = ("AUDIT_HMAC_KEY_FILE" if scheme == keys.HMAC_SM3
+                       else "AUDIT_PUBLIC_KEY_FILE (or AUDIT_SIGNING_KEY_FILE)")
             self.notes.append(f"checkpoint #{checkpoint_id}'s signature was not checked: set "
-                              "AUDIT_PUBLIC_KEY_FILE (or AUDIT_SIGNING_KEY_FILE)")
-        return SignedCheckpoint(checkpoint_id, hazards, events, digest, taken_at, checked), None
+                              f"{setting}")
+        return SignedCheckpoint(checkpoint_id, hazards, events, digest, taken_at, checked,
+                                profile), None
+
+    def _signature(self, scheme: str, signature: str,
+                   payload: str) -> tuple[bool, str | None]:
+        """(checked, problem): a scheme whose key is not configured is not checked, unless
+        the other scheme's key is (then it is one the verifier was not told to expect)."""
+        bad = ("its signature does not verify with the configured key: forged or altered "
+               "(or signed by another key)")
+        if scheme == keys.HMAC_SM3:
+            if self.hmac_key is not None:
+                return True, None if keys.hmac_holds(self.hmac_key, signature, payload) else bad
+            if self.public_key is not None:
+                return False, ("it says it is signed with HMAC-SM3 but only an Ed25519 key is "
+                               "configured: set AUDIT_HMAC_KEY_FILE, or it is forged")
+            return False, None
+        if scheme != keys.ED25519:
+            return False, f"its signature scheme {scheme!r} is unknown: altered"
+        if self.public_key is not None:
+            holds = keys.signature_holds(self.public_key, signature, payload)
+            return True, None if holds else bad
+        if self.hmac_key is not None:
+            return False, ("it says it is signed with Ed25519 but only an HMAC-SM3 key is "
+                           "configured: set AUDIT_PUBLIC_KEY_FILE, or it is forged")
+        return False, None
+
+    def _follows(self, signed: dict[str, Any]) -> bool:
+        """The database's profiles are those signed, or grew from them by rekeys: the signed
+        epochs come first, then (if any more) one that ends the profile signed as current."""
+        now = self.profiles
+        epochs = list(signed.get("epochs") or [])
+        if list(now.epochs[:len(epochs)]) != epochs:
+            return False
+        if len(now.epochs) == len(epochs):
+            return bool(now.current == signed.get("profile"))
+        return bool(now.epochs[len(epochs)]["profile"] == signed.get("profile"))
 
     # One hazard
 
@@ -299,7 +355,8 @@ class Verifier:
                 yield finding(f"sequence gap: expected seq {expected_seq}", event)
             if event.prev_hash != expected_prev:
                 yield finding("prev_hash does not match the previous event", event)
-            if compute_hash(event.prev_hash, cast(Event, event)) != event.hash:
+            profile = self.profiles.of("event", event.id)
+            if compute_hash(event.prev_hash, cast(Event, event), profile) != event.hash:
                 yield finding("content does not match its hash (edited)", event)
             expected_prev, expected_seq = event.hash, event.seq + 1
         last = chain[-1] if chain else None

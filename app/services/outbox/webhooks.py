@@ -76,14 +76,16 @@ CHECKPOINT_TOPIC = "audit_checkpoint"
 def enqueue_checkpoint(session: Session, *, checkpoint: AuditCheckpoint) -> None:
     """Add the signed checkpoint's message to the caller's transaction: what it signed (the
     exact payload string and its Ed25519 signature, so a receiver can verify it with the
-    public key) and its fields for reading; not the heads (one line per hazard)."""
+    public key) and its fields for reading; not the heads (one line per hazard). The heads'
+    digest fields are named as signed: heads_sha256, or heads_sm3 under CRYPTO_PROFILE=gm."""
+    digests = {name: value for name, value in json.loads(checkpoint.payload).items()
+               if name.startswith(("heads_", "previous_heads_"))}
     session.add(OutboxMessage(
         topic=CHECKPOINT_TOPIC, hazard_id=None, event_id=None, created_at=checkpoint.taken_at,
         payload={"checkpoint": {
             "id": checkpoint.id, "taken_at": checkpoint.taken_at.isoformat(),
             "hazards": checkpoint.hazards, "events": checkpoint.events,
-            "heads_sha256": checkpoint.heads_digest,
-            "previous_heads_sha256": checkpoint.previous_digest,
+            **digests,
             "key_id": checkpoint.key_id,
             "payload": checkpoint.payload, "signature": checkpoint.signature}}))
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.core.clock import Clock, local_today
 from app.core.config import get_settings
+from app.core.crypto import blind_index
 from app.core.errors import TooManyRequests, Unprocessable
 from app.models import Tip, TipPhoto, TipSubmission
 from app.services.hazards import photos as photo_service
@@ -72,7 +73,7 @@ def check_phone_rate(session: Session, phone: str | None, clock: Clock) -> None:
     window = timedelta(minutes=settings.tip_rate_window_minutes)
     count, oldest = session.execute(
         select(func.count(), func.min(Tip.received_at))
-        .where(Tip.phone == phone, Tip.received_at > now - window)).one()
+        .where(Tip.phone_index == blind_index(phone), Tip.received_at > now - window)).one()
     _refuse_beyond(count, oldest, now, window, settings.tip_rate_limit, "rate_phone")
 
 
@@ -154,7 +155,8 @@ def accept_tip(session: Session, *, form: dict[str, Any], uploads: list[photo_se
     tip = Tip(
         receipt=new_receipt(), status=TipStatus.received, description=parsed.description,
         location=parsed.location, lat=parsed.lat, lon=parsed.lon,
-        enterprise_name=parsed.enterprise_name, phone=phone, category=parsed.category,
+        enterprise_name=parsed.enterprise_name, phone=phone,
+        phone_index=blind_index(phone) if phone else None, category=parsed.category,
         region_id=route.region_id, enterprise_id=route.enterprise_id, county_id=route.county_id,
         received_at=now, updated_at=now,
         client_key=once.key if once else None,

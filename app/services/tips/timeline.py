@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
-from app.core.crypto import link_hash
+from app.core.crypto import Profile, link_hash
 from app.models import Tip, TipEvent
 from app.models.hazards import GENESIS_HASH
+from app.services.crypto.state import ChainProfiles
 from app.services.hazards.timeline import APPEND_ONLY
 
 PUBLIC = "public"  # the actor_role of the tipster's own events
@@ -30,8 +31,8 @@ def canonical_content(event: TipEvent) -> dict[str, Any]:
     }
 
 
-def compute_hash(prev_hash: str, event: TipEvent) -> str:
-    return link_hash(prev_hash, canonical_content(event))
+def compute_hash(prev_hash: str, event: TipEvent, profile: Profile | None = None) -> str:
+    return link_hash(prev_hash, canonical_content(event), profile)
 
 
 def append_tip_event(session: Session, *, tip: Tip, action: str, actor: Actor | None,
@@ -62,12 +63,14 @@ def tip_events(session: Session, tip_id: int) -> list[TipEvent]:
                                 .order_by(TipEvent.seq)))
 
 
-def broken_links(events: list[TipEvent]) -> list[int]:
-    """The seqs of the events whose chain does not hold (empty: intact)."""
+def broken_links(events: list[TipEvent], profiles: ChainProfiles | None = None) -> list[int]:
+    """The seqs of the events whose chain does not hold (empty: intact); each link checked
+    with the digest it was written with when the database's `profiles` are given."""
     broken, expected = [], GENESIS_HASH
     for number, event in enumerate(events, start=1):
+        profile = profiles.of("tip_event", event.id) if profiles is not None else None
         if (event.seq != number or event.prev_hash != expected
-                or compute_hash(event.prev_hash, event) != event.hash):
+                or compute_hash(event.prev_hash, event, profile) != event.hash):
             broken.append(event.seq)
         expected = event.hash
     return broken
