@@ -59,8 +59,10 @@ PERMISSIONS_DEFAULT = f"camera=(), geolocation=(), {_NONE}"
 PERMISSIONS_PHOTO_FORMS = f"camera=(self), geolocation=(self), {_NONE}"
 
 # The pages whose forms take evidence photos: the report, an action, an evaluation, an
-# extension request (app/web/hazards.py, app/web/supervision.py).
-PHOTO_FORMS = re.compile(r"^/hazards/(new|\d+/actions/[a-z_]+|\d+/evaluation|\d+/extension)$")
+# extension request (app/web/hazards.py, app/web/supervision.py), a check task's items
+# (app/web/checks.py).
+PHOTO_FORMS = re.compile(r"^(/hazards/(new|\d+/actions/[a-z_]+|\d+/evaluation|\d+/extension)"
+                         r"|/checks/\d+)$")
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
