@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from starlette.routing import Route
 
+from app.http.headers import security_headers
 from app.http.render import TEMPLATES
 from tests.api.helpers import PLAN
 from tests.web.pages import User
@@ -113,8 +114,6 @@ def test_the_dossier_style_is_allowed_by_its_hash(app) -> None:
 
 
 def test_a_check_tasks_page_may_use_the_camera_for_its_items() -> None:
-    from app.http.headers import security_headers
-
     policy = dict(security_headers("/checks/12"))[b"permissions-policy"].decode()
     assert "camera=(self)" in policy
     assert "camera=()" in dict(security_headers("/checks"))[b"permissions-policy"].decode()
