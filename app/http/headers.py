@@ -59,10 +59,11 @@ PERMISSIONS_DEFAULT = f"camera=(), geolocation=(), {_NONE}"
 PERMISSIONS_PHOTO_FORMS = f"camera=(self), geolocation=(self), {_NONE}"
 
 # The pages whose forms take evidence photos: the report, an action, an evaluation, an
-# extension request (app/web/hazards.py, app/web/supervision.py), and the public tip form
-# (app/web/tips.py: its "使用我的位置" button asks for the location).
-PHOTO_FORMS = re.compile(
-    r"^/hazards/(new|\d+/actions/[a-z_]+|\d+/evaluation|\d+/extension)$|^/tip$")
+# extension request (app/web/hazards.py, app/web/supervision.py), a check task's items
+# (app/web/checks.py), and the public tip form (app/web/tips.py: its "使用我的位置" button asks
+# for the location).
+PHOTO_FORMS = re.compile(r"^(/hazards/(new|\d+/actions/[a-z_]+|\d+/evaluation|\d+/extension)"
+                         r"|/checks/\d+|/tip)$")
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:

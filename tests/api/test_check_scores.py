@@ -43,7 +43,7 @@ def test_completion_overdue_and_the_index(client, auth, db, clock) -> None:
 
 
 def test_self_check_against_inspection_and_a_major_hazard_zeroes_the_index(client, auth,
-                                                                           db) -> None:
+                                                                           db, clock) -> None:
     a = enterprise_id(client, auth, "ent_a")
     report(client, auth, "ent_a")
     report(client, auth, "insp_dept", enterprise_id=str(a))
@@ -51,10 +51,13 @@ def test_self_check_against_inspection_and_a_major_hazard_zeroes_the_index(clien
     ra = row(scores(client, auth), a)
     assert (ra["hazards_self"], ra["hazards_inspection"]) == (2, 1)
     assert ra["colour"] == "red" and ra["open_major_hazards"] == 1
-    assert ra["index"] == 0.0 + 50.0  # nothing checked (A = 0); no deadline yet (B = 50)
+    assert ra["index"] == 50.0  # nothing checked (A = 0); no deadline yet (B = 50)
     assigned = act(client, auth, "insp_dept", major["id"], "assign",
                    {"deadline": in_days(1)})
     assert assigned.status_code == 200, assigned.text
+    clock.advance(timedelta(days=3))  # the major hazard's deadline has passed, still open
+    late = row(scores(client, auth), a)
+    assert late["overdue_major_hazards"] == 1 and late["index"] == 0.0
 
 
 @pytest.mark.parametrize(("username", "status", "enterprises"), [

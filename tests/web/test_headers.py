@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from starlette.routing import Route
 
+from app.http.headers import security_headers
 from app.http.render import TEMPLATES
 from tests.api.helpers import PLAN
 from tests.web.pages import User
@@ -30,7 +31,7 @@ def page_paths(app, hazard_id: int, notice_id: int) -> list[str]:
     """Every GET route of the pages (not the API), its path parameters filled in."""
     values = {"hazard_id": hazard_id, "photo_id": 1, "notice_id": notice_id, "action": "submit",
               "extension_id": 1, "receipt": "x" * 22, "request_id": "x" * 22,
-              "enterprise_id": 1, "tip_id": 1}
+              "enterprise_id": 1, "tip_id": 1, "task_id": 1}
     paths = []
     for path, methods in routes(app):
         if "GET" not in methods or path.startswith(("/api/", "/docs", "/redoc", "/openapi")):
@@ -81,7 +82,7 @@ def test_the_camera_only_where_evidence_photos_are_taken(app) -> None:
 
     assert camera(ent, "/hazards/new") == "(self)"
     assert camera(ent, f"/hazards/{hid}/actions/submit") == "(self)"
-    for path in ("/", f"/hazards/{hid}", "/hazards", "/notices"):
+    for path in ("/", f"/hazards/{hid}", "/hazards", "/notices", "/checks"):
         assert camera(ent, path) == "()", path
 
 
@@ -124,3 +125,9 @@ def test_the_tip_form_may_ask_for_the_location_and_the_camera(app) -> None:
     assert features("/tip")["geolocation"] == "(self)"
     assert features("/tip")["camera"] == "(self)"
     assert features("/tip/status")["geolocation"] == "()"
+
+
+def test_a_check_tasks_page_may_use_the_camera_for_its_items() -> None:
+    policy = dict(security_headers("/checks/12"))[b"permissions-policy"].decode()
+    assert "camera=(self)" in policy
+    assert "camera=()" in dict(security_headers("/checks"))[b"permissions-policy"].decode()

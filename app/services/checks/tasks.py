@@ -179,9 +179,9 @@ def tasks_out(session: Session, tasks: list[CheckTask], today: date) -> list[Che
         select(ControlMeasure.id, ControlMeasure.risk_point_id)
         .where(ControlMeasure.id.in_(measure_ids))).all()) if measure_ids else {}
     item_ids = [i.id for t in tasks for i in t.items]
-    photos: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
+    photos = {item_id: count for item_id, count in session.execute(
         select(CheckItemPhoto.item_id, func.count()).where(CheckItemPhoto.item_id.in_(item_ids))
-        .group_by(CheckItemPhoto.item_id)).all()) if item_ids else {}
+        .group_by(CheckItemPhoto.item_id))} if item_ids else {}
     return [CheckTaskOut(
         id=t.id, enterprise_id=t.enterprise_id, kind=t.kind, measure_id=t.measure_id,
         risk_point_id=points.get(t.measure_id) if t.measure_id else None,
