@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.http.deps import ClockDep, SessionDep, TipFormDep, client_address
-from app.http.openapi import errors
+from app.http.openapi import ERROR_TEXT, errors, ref
 from app.http.uploads import StagedForm
 from app.services.tips import open311
 
@@ -22,6 +22,14 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 PREFIX = "/open311/v2/"
 XML_TYPE = "application/xml"
 XML_BODY = {"content": {XML_TYPE: {"schema": {"type": "string"}}}}
+
+
+def xml_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error statuses of an `.xml` endpoint: GeoReport's `<errors>` (one `<error>` with
+    `code` and `description` per problem, the `detail` of the JSON error schema)."""
+    return {status: {"description": ERROR_TEXT[status],
+                     "content": {XML_TYPE: {"schema": ref("ErrorOut")}}}
+            for status in sorted(set(statuses))}
 
 
 def wants_xml(request: Request) -> bool:
@@ -97,7 +105,7 @@ def create_request(request: Request, form: TipFormDep, session: SessionDep,
 
 
 @router.post("/requests.xml", response_class=Response, status_code=201,
-             responses={201: XML_BODY, **errors(413, 415, 422, 429)})
+             responses={201: XML_BODY, **xml_errors(413, 415, 422, 429)})
 def create_request_xml(request: Request, form: TipFormDep, session: SessionDep,
                        clock: ClockDep) -> Response:
     """The same, answering `<service_requests><request>…</request></service_requests>`;
@@ -113,7 +121,7 @@ def get_request(request_id: str, session: SessionDep) -> list[open311.ServiceReq
 
 
 @router.get("/requests/{request_id}.xml", response_class=Response,
-            responses={200: XML_BODY, **errors(404, 422)})
+            responses={200: XML_BODY, **xml_errors(404, 422)})
 def get_request_xml(request_id: str, session: SessionDep) -> Response:
     """The same, as `<service_requests><request>…</request></service_requests>`."""
     return _xml("service_requests", "request", [open311.get_request(session, request_id)])
