@@ -6,6 +6,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import (
     accounts,
+    admin,
     board,
     checks,
     criteria,
@@ -45,7 +46,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board, checks, tips):
+                   board, checks, tips, admin):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics

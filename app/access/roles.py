@@ -51,6 +51,14 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     # (visibility: scopes.tip_visibility); the committee alone decides rewards.
     "tip_triage": frozenset({Role.committee, Role.inspector}),
     "tip_reward": frozenset({Role.committee}),
+    # Administration (docs/admin.md). 三员分立: the system admin keeps the organisation
+    # (regions, units, enterprises) and the ordinary accounts; the security admin the
+    # security and audit admins' accounts, and deactivation and unlocking of anyone; the
+    # audit admin none of it. Which accounts each may change: app/access/admin.py.
+    "org_admin": frozenset({Role.admin}),
+    "user_admin": frozenset({Role.admin, Role.security_admin}),
+    "user_deactivate": frozenset({Role.admin, Role.security_admin}),
+    "user_unlock": frozenset({Role.admin, Role.security_admin}),
 }
 
 
@@ -157,4 +165,6 @@ def navigation(actor: Actor) -> dict[str, bool]:
         "may_see_notices": may(actor, "notices"),
         "may_see_board": may(actor, "board"),
         "may_see_ranking": may(actor, "ranking"),
+        "may_admin_org": may(actor, "org_admin"),
+        "may_admin_users": may(actor, "user_admin"),
     }
