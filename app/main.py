@@ -25,6 +25,7 @@ from app.http.headers import SecurityHeaders
 from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
+from app.web import admin as admin_pages
 from app.web import board as board_pages
 from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
     app.include_router(open311.router)  # /open311/v2 (GeoReport v2 over public tips)
     app.include_router(account_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(pages.router)
     app.include_router(supervision_pages.router)
     app.include_router(hazard_pages.router)

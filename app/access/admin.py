@@ -9,7 +9,7 @@
 Everything outside the caller's subtree answers 404; a role that may never do it 403.
 """
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from app.access.actor import Actor
 from app.access.roles import require_role
@@ -26,9 +26,11 @@ MANAGED_ROLES: dict[Role, frozenset[Role]] = {
 STATUS_KEEPERS = frozenset({Role.security_admin})
 
 
-def managed_roles(actor: Actor) -> frozenset[Role]:
-    """The roles whose accounts the actor may create and edit (the create form's choices)."""
-    return MANAGED_ROLES.get(actor.role, frozenset())
+def managed_roles(actor: Actor) -> tuple[Role, ...]:
+    """The roles whose accounts the actor may create and edit, in the roles' order (the
+    create form's choices)."""
+    managed = MANAGED_ROLES.get(actor.role, frozenset())
+    return tuple(role for role in Role if role in managed)
 
 
 def may_manage(actor: Actor, role: Role | str) -> bool:
@@ -41,6 +43,12 @@ def check_manage(actor: Actor, role: Role | str) -> None:
         raise Forbidden("只有安全管理员可以创建或修改安全管理员、审计管理员账号"
                         if Role(role) in MANAGED_ROLES[Role.security_admin]
                         else "您的角色不能创建或修改该角色的账号")
+
+
+def is_role_change(current: Role | str, new: Role | str) -> bool:
+    """Does an edit give the account another role (which ends its tokens, and which the
+    admin may not do to its own account)?"""
+    return Role(current) != Role(new)
 
 
 def may_set_status(actor: Actor, role: Role | str) -> bool:
@@ -92,12 +100,14 @@ def enterprises_in_scope(actor: Actor) -> ColumnElement[bool]:
     return Enterprise.region_id.in_(select(Region.id).where(regions_in_scope(actor)))
 
 
-def users_in_scope(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause on User: accounts bound to a region, unit or enterprise of the subtree."""
+def users_in_scope(actor: Actor, role: Role | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on User: accounts bound to a region, unit or enterprise of the subtree
+    (of one role, when given)."""
     regions = select(Region.id).where(regions_in_scope(actor))
-    return or_(
+    clause = or_(
         User.region_id.in_(regions),
         User.unit_id.in_(select(Unit.id).where(Unit.region_id.in_(regions))),
         User.enterprise_id.in_(select(Enterprise.id).where(Enterprise.region_id.in_(regions))),
     )
+    return and_(clause, User.role == role) if role is not None else clause
 

@@ -14,6 +14,7 @@ from app.access.admin import (
     check_not_self,
     check_set_status,
     enterprises_in_scope,
+    is_role_change,
     regions_in_scope,
     require_user_admin,
     units_in_scope,
@@ -127,9 +128,7 @@ def end_sessions(user: User) -> None:
 def list_users(session: Session, actor: Actor, *, role: Role | None, q: str | None,
                limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     require_user_admin(actor)
-    query = select(User).where(users_in_scope(actor))
-    if role is not None:
-        query = query.where(User.role == role)
+    query = select(User).where(users_in_scope(actor, role))
     if q:
         query = query.where(func.lower(User.username).contains(q.lower(), autoescape=True))
     return page_of(session, query, User.id, limit, cursor)
@@ -192,7 +191,7 @@ def _new_scope(user: User, sent: dict[str, Any]) -> tuple[Role, dict[str, int | 
     if "role" not in sent and not any(name in sent for name in SCOPE_FIELDS):
         return None
     role = Role(sent.get("role") or user.role)
-    if role != user.role:
+    if is_role_change(user.role, role):
         return role, {name: sent.get(name) for name in SCOPE_FIELDS}
     return role, {name: sent[name] if name in sent else getattr(user, name)
                   for name in SCOPE_FIELDS}
@@ -218,11 +217,12 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict[str, An
     change = _new_scope(user, sent)
     if change is not None:
         role, scope = change
-        if role != user.role:
+        new_role = is_role_change(user.role, role)
+        if new_role:
             check_not_self(actor, user.id, "更改角色")
             check_manage(actor, role)
         _check_scope(session, actor, role, scope)
-        if (role, *scope.values()) != (user.role, *(getattr(user, n) for n in SCOPE_FIELDS)):
+        if new_role or any(scope[name] != getattr(user, name) for name in SCOPE_FIELDS):
             user.role = role
             for name, value in scope.items():
                 setattr(user, name, value)

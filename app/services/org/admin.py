@@ -8,6 +8,7 @@ refer to them, and the history must keep saying where things were. A typo is ren
 
 import base64
 import binascii
+import unicodedata
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -37,6 +38,7 @@ from app.services.org.schemas import (
     UnitOut,
     UnitPatch,
 )
+from app.services.org.uscc import uscc_problem
 
 T = TypeVar("T", Region, Unit, Enterprise, User)
 
@@ -263,6 +265,15 @@ def list_enterprises(session: Session, actor: Actor, *, limit: int,
                    Enterprise.id, limit, cursor)
 
 
+def _valid_uscc(typed: str) -> str:
+    """The code as stored (NFKC, no spaces, upper case), or 422 saying what is wrong."""
+    code = unicodedata.normalize("NFKC", typed).replace(" ", "").upper()
+    problem = uscc_problem(code)
+    if problem:
+        raise invalid("uscc", f"统一社会信用代码{problem}")
+    return code
+
+
 def _check_uscc_free(session: Session, uscc: str, enterprise_id: int | None) -> None:
     clash = select(Enterprise.id).where(Enterprise.uscc == uscc)
     if enterprise_id is not None:
@@ -297,8 +308,9 @@ def create_enterprise(session: Session, actor: Actor, data: dict[str, Any],
     township = _township(session, actor, body.region_id)
     industry = _industry(session, body.industry_id)
     _check_coordinates(body.lat, body.lon)
-    _check_uscc_free(session, body.uscc, None)
-    enterprise = Enterprise(name=body.name, uscc=body.uscc, region=township,
+    uscc = _valid_uscc(body.uscc)
+    _check_uscc_free(session, uscc, None)
+    enterprise = Enterprise(name=body.name, uscc=uscc, region=township,
                             industry=industry, address=body.address, lat=body.lat,
                             lon=body.lon)
     session.add(enterprise)
@@ -323,6 +335,7 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int,
         if sent.get(name) is None:
             sent.pop(name, None)  # null for a required field: left as it is
     if "uscc" in sent:
+        sent["uscc"] = _valid_uscc(sent["uscc"])
         _check_uscc_free(session, sent["uscc"], enterprise.id)
     if "region_id" in sent:
         enterprise.region = _township(session, actor, sent.pop("region_id"))
@@ -335,3 +348,45 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int,
     _audit(session, actor, AuditAction.enterprise_update, f"enterprise:{enterprise.id}",
            clock, before, enterprise_facts(enterprise))
     return enterprise
+
+
+# One record, and the options of the forms' selects -----------------------------------------
+
+def get_region(session: Session, actor: Actor, region_id: int) -> Region:
+    require_org_admin(actor)
+    return _one_in_scope(session, Region, region_id, regions_in_scope(actor), "区划不存在")
+
+
+def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
+    require_org_admin(actor)
+    return _one_in_scope(session, Unit, unit_id, units_in_scope(actor), "单位不存在")
+
+
+def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
+    require_org_admin(actor)
+    return _one_in_scope(session, Enterprise, enterprise_id, enterprises_in_scope(actor),
+                         "企业不存在")
+
+
+def region_options(session: Session, actor: Actor, level: str | None,
+                   limit: int) -> list[Region]:
+    """The subtree's regions in tree order (a county before its townships)."""
+    query = select(Region).where(regions_in_scope(actor)).order_by(Region.path).limit(limit)
+    if level is not None:
+        query = query.where(Region.level == level)
+    return list(session.scalars(query))
+
+
+def unit_options(session: Session, actor: Actor, limit: int) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(units_in_scope(actor))
+                                .order_by(Unit.name).limit(limit)))
+
+
+def enterprise_options(session: Session, actor: Actor, limit: int) -> list[Enterprise]:
+    return list(session.scalars(select(Enterprise).where(enterprises_in_scope(actor))
+                                .order_by(Enterprise.name).limit(limit)))
+
+
+def industries(session: Session) -> list[Industry]:
+    """The industries (shared by every region: the criteria catalogue's list)."""
+    return list(session.scalars(select(Industry).order_by(Industry.code)))

@@ -3,11 +3,10 @@ regions, supervising units and enterprises."""
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.schemas import RowId
 from app.models.enums import RegionLevel, UnitKind
-from app.services.org.uscc import uscc_problem
 
 MAX_PAGE = 200
 MAX_INDUSTRIES = 50  # per unit
@@ -30,18 +29,9 @@ Lat = Annotated[float, Field(ge=3.5, le=53.6, title="纬度")]
 Lon = Annotated[float, Field(ge=73.5, le=135.1, title="经度")]
 
 
-def _uscc(value: str | None) -> str | None:
-    """Stripped and upper-cased, checked by GB 32100's check character."""
-    if value is None:
-        return None
-    code = value.strip().upper()
-    problem = uscc_problem(code)
-    if problem:
-        raise ValueError(f"统一社会信用代码{problem}")
-    return code
-
-
-Uscc = Annotated[str, StringConstraints(max_length=40), Field(
+# Checked by the service against GB 32100's check character (services/org/uscc.py), after
+# NFKC, stripping and upper-casing: a code typed in full-width characters is accepted.
+Uscc = Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL), Field(
     title="统一社会信用代码", description="18 位，按 GB 32100 校验")]
 
 
@@ -128,7 +118,6 @@ class EnterpriseIn(BaseModel):
     lat: Lat | None = None
     lon: Lon | None = None
 
-    _check_uscc = field_validator("uscc")(_uscc)
 
 
 class EnterprisePatch(BaseModel):
@@ -145,7 +134,6 @@ class EnterprisePatch(BaseModel):
     lat: Lat | None = None
     lon: Lon | None = None
 
-    _check_uscc = field_validator("uscc")(_uscc)
 
 
 class EnterpriseOut(BaseModel):
