@@ -232,6 +232,19 @@ def test_every_change_is_audited_with_before_and_after(client, as_, db) -> None:
     client.patch(f"{A}/units/{n['office']}", json={"name": "城关镇应急办"}, headers=h)
     client.patch(f"{A}/enterprises/{n['ent_b']}", json={"region_id": n["town1"]}, headers=h)
     client.post(f"{A}/users/{uid}/unlock", headers=as_("secadmin"))
+    town = client.post(f"{A}/regions", json={"parent_id": n["county"], "code": "339901102000",
+                                             "name": "白沙镇"}, headers=h).json()
+    firm = client.post(f"{A}/enterprises", json={
+        "name": "白沙建材有限公司", "uscc": "９１３３９９０１ma2b00003m", "region_id": town["id"],
+        "industry_id": n["jixie"]}, headers=h)
+    assert firm.status_code == 201 and firm.json()["uscc"] == "91339901MA2B00003M"
+    office = client.post(f"{A}/units", json={"name": "白沙镇安全生产办公室", "kind": "township",
+                                             "region_id": town["id"]}, headers=h).json()
+    for action, obj in (("region_create", f"region:{town['id']}"),
+                        ("enterprise_create", f"enterprise:{firm.json()['id']}"),
+                        ("unit_create", f"unit:{office['id']}")):
+        (entry,) = entries(db, action)
+        assert entry.object == obj and entry.detail["before"] is None and entry.detail["after"]
 
     (made,) = entries(db, "user_create")
     assert made.username == "admin" and made.role == "admin" and made.object == f"user:{uid}"
