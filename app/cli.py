@@ -135,7 +135,8 @@ def check_config() -> None:
 @cli.command("create-user")
 def create_user(
     username: str,
-    role: Annotated[Role, typer.Option(help="enterprise | inspector | committee | admin")],
+    role: Annotated[Role, typer.Option(
+        help="enterprise | inspector | committee | admin | security_admin | audit_admin")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                           confirmation_prompt=True)],
     enterprise_id: int | None = None,
@@ -143,16 +144,23 @@ def create_user(
     region_id: int | None = None,
     display_name: str = "",
 ) -> None:
-    """Create a user with the scope its role needs (enterprise, unit or region id)."""
+    """Create a user with the scope its role needs (enterprise, unit or region id): the
+    first security admin of a new installation, who then administers the others."""
     from app.services.accounts.users import create_user as create
+    from app.services.accounts.users import user_facts
+    from app.services.audit.log import AuditAction, Who, record
 
     _crypto_ready()
+    clock = get_clock()
     with get_sessionmaker()() as session:
         try:
             with transaction(session) as tx:
                 user = create(tx, username=username, password=password, role=role,
-                              clock=get_clock(), display_name=display_name,
+                              clock=clock, display_name=display_name,
                               enterprise_id=enterprise_id, unit_id=unit_id, region_id=region_id)
+                record(tx, who=Who.system(), action=AuditAction.user_create, at=clock.now(),
+                       object=f"user:{user.id}",
+                       detail={"before": None, "after": user_facts(user)})
         except DomainError as error:
             typer.echo(f"refused: {error.detail}", err=True)
             raise typer.Exit(1) from None

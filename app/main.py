@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import (
     accounts,
+    admin,
     board,
     checks,
     criteria,
@@ -25,6 +26,7 @@ from app.http.headers import SecurityHeaders
 from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
+from app.web import admin as admin_pages
 from app.web import board as board_pages
 from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
@@ -47,12 +49,13 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board, checks, tips):
+                   board, checks, tips, admin):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
     app.include_router(open311.router)  # /open311/v2 (GeoReport v2 over public tips)
     app.include_router(account_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(pages.router)
     app.include_router(supervision_pages.router)
     app.include_router(hazard_pages.router)

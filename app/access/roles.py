@@ -61,6 +61,14 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "tip_reward": frozenset({Role.committee}),
     # 三员分立: the security admin resets a user's second factor (a lost phone).
     "otp_reset": frozenset({Role.security_admin}),
+    # Administration (docs/admin.md). 三员分立: the system admin keeps the organisation
+    # (regions, units, enterprises) and the ordinary accounts; the security admin the
+    # security and audit admins' accounts, and deactivation and unlocking of anyone; the
+    # audit admin none of it. Which accounts each may change: app/access/admin.py.
+    "org_admin": frozenset({Role.admin}),
+    "user_admin": frozenset({Role.admin, Role.security_admin}),
+    "user_deactivate": frozenset({Role.admin, Role.security_admin}),
+    "user_unlock": frozenset({Role.admin, Role.security_admin}),
 }
 
 
@@ -197,4 +205,6 @@ def navigation(actor: Actor) -> dict[str, bool]:
         "may_see_board": may(actor, "board"),
         "may_see_ranking": may(actor, "ranking"),
         "may_triage_tips": may(actor, "tip_triage"),
+        "may_admin_org": may(actor, "org_admin"),
+        "may_admin_users": may(actor, "user_admin"),
     }

@@ -18,7 +18,9 @@ from app.web.session import WebActorDep
 router = APIRouter(include_in_schema=False)
 
 HOME_TEMPLATES = {Role.enterprise: "home_enterprise.html", Role.inspector: "home_inspector.html",
-                  Role.committee: "home_committee.html", Role.admin: "home_admin.html"}
+                  Role.committee: "home_committee.html", Role.admin: "home_admin.html",
+                  Role.security_admin: "home_security_admin.html",
+                  Role.audit_admin: "home_audit_admin.html"}
 
 
 

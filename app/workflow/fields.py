@@ -23,6 +23,7 @@ from pydantic import field_validator as validator
 from pydantic_core import PydanticCustomError
 
 from app.core.schemas import MAX_ID, RowId
+from app.core.validation import MESSAGES
 from app.models.enums import HazardLevel
 from app.workflow.deadlines import DayUnit
 
@@ -30,24 +31,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=2000)]
 
-MESSAGES = {
-    "missing": "必填项",
-    "string_too_short": "不能为空",
-    "string_too_long": "内容过长（最多 {max_length} 字）",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_from_datetime_inexact": "日期格式应为 YYYY-MM-DD",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "greater_than_equal": "应不小于 {ge}",
-    "less_than_equal": "应不大于 {le}",
-    "greater_than": "应大于 {gt}",
-    "less_than": "应小于 {lt}",
-    "float_parsing": "应为数字",
-    "decimal_parsing": "应为数字",
-    "enum": "取值无效",
-    "literal_error": "取值无效",
-}
+# The Chinese words for pydantic's error types: one catalogue (app/core/validation.py).
 
 
 class ActionFields(BaseModel):

@@ -90,7 +90,7 @@ EDGE_MONTHS = ["0001-01", "9999-12", "2100-01", "2026-00"]
 EDGE_TEXTS = ["\x00", "a\x00b", "%", "_", "\\", "'", "%_\\%"]
 # Who sends the requests (None: no credentials). ent_b and insp_town differ from ent_a and
 # insp_dept only in scope, which the other users' 404s already reach.
-ACTORS = ["ent_a", "insp_dept", "anweiban", "admin", None]
+ACTORS = ["ent_a", "insp_dept", "anweiban", "admin", "secadmin", None]
 # Logins tried besides the generated ones.
 USERS = ["ent_a", "ent_b", "insp_dept", "insp_town", "anweiban", "admin", "nobody", "ent_a\x00"]
 

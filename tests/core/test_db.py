@@ -354,7 +354,7 @@ def test_demo_empty_loads_the_bare_organisation(fresh_url: str, monkeypatch) -> 
         assert loaded.exit_code == 0, loaded.output
         assert "ent_a" in loaded.output and "story" not in loaded.output
         with Session(app_db.get_engine()) as session:
-            assert session.scalar(select(func.count()).select_from(User)) == 6
+            assert session.scalar(select(func.count()).select_from(User)) == 8
             assert session.scalar(select(func.count()).select_from(Hazard)) == 0
         assert runner.invoke(cli, ["demo"]).exit_code == 1
         assert runner.invoke(cli, ["demo", "--if-needed"]).exit_code == 0

@@ -77,6 +77,9 @@ def load_demo(session: Session, *, clock: Clock) -> dict[str, int]:
         ("insp_town", "城关镇监管员", Role.inspector, {"unit_id": township_office.id}),
         ("anweiban", "县安委办", Role.committee, {"region_id": county.id}),
         ("admin", "系统管理员", Role.admin, {"region_id": county.id}),
+        # 三员分立: the security and the audit admin beside the system admin.
+        ("secadmin", "安全管理员", Role.security_admin, {"region_id": county.id}),
+        ("auditor", "审计管理员", Role.audit_admin, {"region_id": county.id}),
     ]
     ids = {}
     for username, display, role, scope in users:
