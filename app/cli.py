@@ -95,7 +95,10 @@ def serve(
                    "survive a restart). Production (BIHUAN_ENV=production) requires one.", err=True)
         # Workers are separate processes: give them one key so tokens work across them.
         os.environ["SECRET_KEY"] = settings.secret_key
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers,
+                # The app believes X-Forwarded-* only from TRUSTED_PROXIES (app/main.py);
+                # uvicorn's own handling would trust 127.0.0.1 whatever the setting says.
+                proxy_headers=False,
                 log_config=logging_config(settings.logs_as), access_log=False)
 
 
@@ -167,7 +170,8 @@ def audit_verify(
                    f"{verifier.hazards} hazards", err=True)
         raise typer.Exit(1)
     typer.echo(f"all {verifier.events} events verified; every chain is intact "
-               f"({verifier.hazards} hazards agree with their timeline{against})")
+               f"({verifier.hazards} hazards agree with their timeline{against}; the audit "
+               f"log's {verifier.audit.entries} entries are intact)")
 
 
 @audit.command("checkpoint")
@@ -195,6 +199,28 @@ def audit_checkpoint() -> None:
     typer.echo(line)
     for where in (copied or "").splitlines():
         typer.echo(f"copy written to {where}")
+
+
+@audit.command("purge")
+def audit_purge(
+    days: Annotated[int | None, typer.Option(
+        help="Keep this many days (at least AUDIT_RETENTION_DAYS, the default).")] = None,
+) -> None:
+    """Delete the security audit log's entries older than AUDIT_RETENTION_DAYS (at least 180)
+    and record that it did; verification then starts after the last one deleted."""
+    from app.services.audit.purge import purge
+
+    settings = get_settings()
+    keep = settings.audit_retention_days if days is None else days
+    if keep < settings.audit_retention_days:
+        typer.echo(f"refused: entries are kept at least AUDIT_RETENTION_DAYS="
+                   f"{settings.audit_retention_days} days", err=True)
+        raise typer.Exit(1)
+    with get_sessionmaker()() as session, transaction(session) as tx:
+        purged = purge(tx, now=get_clock().now(), retention_days=keep)
+    typer.echo(f"purged {purged.deleted} audit log entries older than "
+               f"{purged.cutoff.isoformat(timespec='seconds')}; the log now starts after seq "
+               f"{purged.up_to_seq}")
 
 
 @audit.command("keygen")

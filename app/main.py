@@ -3,9 +3,11 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import (
     accounts,
+    audit,
     board,
     checks,
     criteria,
@@ -18,6 +20,7 @@ from app.api import (
     tips,
     webhooks,
 )
+from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.http import openapi
 from app.http.headers import SecurityHeaders
@@ -45,7 +48,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board, checks, tips):
+                   board, checks, tips, audit):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
@@ -62,6 +65,11 @@ def create_app() -> FastAPI:
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
+    # Outermost: the source address the audit log, the access log and the tips' rate limit
+    # see is the client's only when the connecting peer is a configured proxy.
+    proxies = get_settings().proxy_networks()
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:

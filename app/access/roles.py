@@ -51,6 +51,8 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     # (visibility: scopes.tip_visibility); the committee alone decides rewards.
     "tip_triage": frozenset({Role.committee, Role.inspector}),
     "tip_reward": frozenset({Role.committee}),
+    # 安全审计: the audit admin alone reads and exports the security audit log (三员分立).
+    "audit_log": frozenset({Role.audit_admin}),
 }
 
 

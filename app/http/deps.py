@@ -1,6 +1,6 @@
 """Request dependencies: the session, the clock, the authenticated actor, the form reader."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -11,9 +11,10 @@ from app.access.actor import Actor
 from app.core.clock import Clock, get_clock
 from app.core.config import get_settings
 from app.core.db import get_session
-from app.core.errors import PayloadTooLarge
+from app.core.errors import DomainError, PayloadTooLarge
 from app.http.uploads import Limits, StagedForm, read_streaming_form
 from app.services.accounts.auth import authenticate
+from app.services.audit.log import record_refusal, refused
 from app.services.hazards.filters import HazardFilters
 
 # scope="function": commit before the response is sent, so a 200 means it is stored.
@@ -31,15 +32,34 @@ _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令�
 
 
 def get_actor(
+    request: Request,
     session: SessionDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+) -> Iterator[Actor]:
+    """The token's user. A refusal of the request (any 403, a 404 on a row that exists out
+    of the caller's scope) is thrown back here and kept in the security audit log, written
+    after the request's transaction rolls back."""
     token = credentials.credentials if credentials else None
-    return authenticate(session, token=token, clock=clock)
+    actor = authenticate(session, token=token, clock=clock)
+    yield from refusals_kept(request, session, actor, clock)
 
 
-ActorDep = Annotated[Actor, Depends(get_actor)]
+def refusals_kept(request: Request, session: Session, actor: Actor,
+                  clock: Clock) -> Iterator[Actor]:
+    """Yield the actor; record the refusal an endpoint raises with it (API and pages)."""
+    try:
+        yield actor
+    except DomainError as error:
+        if refused(error):
+            record_refusal(session, actor=actor, error=error, at=clock.now(),
+                           method=request.method, path=request.url.path)
+        raise
+
+
+# scope="function": the session's (its teardown, the rollback and the kept writes, runs after
+# this one's, which registers the refusal's entry).
+ActorDep = Annotated[Actor, Depends(get_actor, scope="function")]
 
 
 def action_form_limits() -> Limits:

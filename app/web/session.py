@@ -9,6 +9,7 @@ a form (field ``csrf_token``) or a script (header ``X-CSRF-Token``) must send it
 POST.
 """
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.core.errors import DomainError, Forbidden
 from app.core.security import WebSession, decode_session, encode_session
-from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.http.deps import ActionFormDep, ClockDep, SessionDep, refusals_kept
 from app.http.uploads import StagedForm
 from app.services.accounts.auth import active_actor, revoke_session, session_revoked
 
@@ -97,7 +98,7 @@ def apply_cookie(request: Request, response: Response) -> Response:
 
 
 def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
-              clock: ClockDep) -> Actor:
+              clock: ClockDep) -> Iterator[Actor]:
     """The signed-in user; without one, a page redirects to the login page."""
     actor = active_actor(session, web_session.user_id, web_session.version)
     if actor is None or session_revoked(session, web_session.sid):
@@ -108,10 +109,11 @@ def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
             start_session(request, WebSession.anonymous(clock.now()))
         raise LoginRequired("请先登录")
     request.state.actor = actor
-    return actor
+    # A page's refusals are kept in the audit log as the API's are.
+    yield from refusals_kept(request, session, actor, clock)
 
 
-WebActorDep = Annotated[Actor, Depends(web_actor)]
+WebActorDep = Annotated[Actor, Depends(web_actor, scope="function")]
 
 
 def check_csrf(request: Request, web_session: WebSession, form: StagedForm) -> None:
