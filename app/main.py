@@ -27,6 +27,7 @@ from app.http.headers import SecurityHeaders
 from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
+from app.web import audit as audit_pages
 from app.web import board as board_pages
 from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
     app.include_router(check_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(pwa.router)
     app.include_router(tip_pages.router)  # /tip: public, no account
     openapi.install(app)

@@ -159,4 +159,5 @@ def navigation(actor: Actor) -> dict[str, bool]:
         "may_see_notices": may(actor, "notices"),
         "may_see_board": may(actor, "board"),
         "may_see_ranking": may(actor, "ranking"),
+        "may_see_audit_log": may(actor, "audit_log"),
     }

@@ -108,6 +108,7 @@ ACTION_LABELS: dict[str, str] = {
     "risk_register_edit": "编辑风险点",
     "check_answer": "记录排查结果",
     "sweep": "举一反三",
+    "audit_log": "查看安全审计日志",
 }
 
 STATE_LABELS: dict[S, str] = {

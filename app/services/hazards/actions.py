@@ -305,7 +305,7 @@ def set_spot_check_rate(
     policy = session.scalars(
         select(SpotCheckPolicy).where(SpotCheckPolicy.region_id == actor.region_id)
     ).first()
-    before = None if policy is None else str(policy.rate)
+    before = None if policy is None else str(Decimal(policy.rate).normalize())
     if policy is None:
         policy = SpotCheckPolicy(region_id=actor.region_id)
         session.add(policy)
@@ -315,5 +315,5 @@ def set_spot_check_rate(
     session.flush()
     record(session, who=Who.of_actor(actor), action=AuditAction.setting_change, at=at,
            object=f"spot_check_policy:{actor.region_id}",
-           detail={"before": {"rate": before}, "after": {"rate": str(rate)}})
+           detail={"before": {"rate": before}, "after": {"rate": str(rate.normalize())}})
     return policy
