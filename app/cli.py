@@ -1,5 +1,5 @@
-"""The `bihuan` command: migrate, demo, serve, create-user, audit (verify, checkpoint, keygen),
-media gc, scale, ranking forget."""
+"""The `bihuan` command: migrate, demo, serve, create-user, audit (verify, checkpoint, keygen,
+purge), backup, restore, media gc, scale, ranking forget."""
 
 import os
 import sys
@@ -137,6 +137,46 @@ def create_user(
             typer.echo(f"refused: {error.detail}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"created user {user.username} (id {user.id}, role {role})")
+
+
+@cli.command()
+def backup(
+    into: Annotated[Path, typer.Argument(help="A new directory for the backup.")],
+) -> None:
+    """Back up the database (pg_dump, or SQLite's online backup) and every photo of the
+    storage backend into a new directory (docs/deploy.md)."""
+    from app.services.media.storage import get_storage
+    from app.services.operations.backup import BackupProblem
+    from app.services.operations.backup import backup as back_up
+
+    try:
+        done = back_up(get_settings().database_url, get_storage(), into,
+                       now=get_clock().now())
+    except BackupProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from problem
+    typer.echo(f"backup written to {done.path}: {done.database}, {done.photos} photos "
+               f"({done.photo_bytes:,} bytes)")
+
+
+@cli.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A directory written by `bihuan backup`.",
+                                           exists=True, file_okay=False)],
+) -> None:
+    """Restore a backup into DATABASE_URL (a new, empty database) and the storage backend;
+    then run `bihuan migrate` (a newer version's revisions) and `bihuan audit verify`."""
+    from app.services.media.storage import get_storage
+    from app.services.operations.backup import BackupProblem
+    from app.services.operations.backup import restore as restore_from
+
+    try:
+        done = restore_from(source, get_settings().database_url, get_storage())
+    except BackupProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from problem
+    typer.echo(f"restored {done.database} and {done.photos} photos from {done.path}; check "
+               "it with `bihuan audit verify`")
 
 
 @audit.command("verify")

@@ -7,7 +7,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.clock import FixedClock
