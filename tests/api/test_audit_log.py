@@ -69,17 +69,19 @@ def test_a_refusal_is_kept_with_who_where_and_what(client, auth, staff, db) -> N
 
 
 def test_a_404_on_a_row_out_of_scope_is_a_refusal_and_on_a_missing_one_is_not(
-        client, auth, staff, db) -> None:
+        client, auth, staff, db, users) -> None:
     hazard = report(client, auth, "ent_a")
     photo_id = hazard["photos"][0]["id"]
+    enterprise_id = users["ent_a"].enterprise_id
     db.commit()
-    assert client.get(f"/api/v1/hazards/{hazard['id']}", headers=auth("ent_b")).status_code == 404
-    assert client.get(f"/api/v1/photos/{photo_id}", headers=auth("ent_b")).status_code == 404
-    assert client.get("/api/v1/hazards/99999999", headers=auth("ent_b")).status_code == 404
-    assert client.get("/api/v1/photos/99999999", headers=auth("ent_b")).status_code == 404
+    for url in (f"/api/v1/hazards/{hazard['id']}", f"/api/v1/photos/{photo_id}",
+                f"/api/v1/enterprises/{enterprise_id}/risk-points",
+                "/api/v1/hazards/99999999", "/api/v1/photos/99999999",
+                "/api/v1/enterprises/99999999/risk-points"):
+        assert client.get(url, headers=auth("ent_b")).status_code == 404, url
     kept = entries(client, staff, action="refused", username="ent_b")
     assert sorted(e["object"] for e in kept) == sorted(
-        [f"hazard:{hazard['id']}", f"photo:{photo_id}"])
+        [f"hazard:{hazard['id']}", f"photo:{photo_id}", f"enterprise:{enterprise_id}"])
     # The caller is told the same thing either way.
     assert client.get(f"/api/v1/hazards/{hazard['id']}", headers=auth("ent_b")).json() == (
         client.get("/api/v1/hazards/99999999", headers=auth("ent_b")).json())
@@ -124,6 +126,12 @@ def test_pages_follow_the_cursor_newest_first(client, staff, db) -> None:
         if cursor is None:
             break
     assert seen == [seeded[4].seq, seeded[1].seq, seeded[0].seq]
+
+
+def test_dates_at_the_calendar_edges_are_answered(client, staff) -> None:
+    response = client.get(URL, params={"from": "0001-01-01", "to": "9999-12-31"},
+                          headers=staff["audit_t"])
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("params", [

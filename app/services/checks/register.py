@@ -16,7 +16,7 @@ from app.access.roles import require_role
 from app.access.scopes import check_enterprises
 from app.core.clock import Clock
 from app.core.db import not_visible, valid_id
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, Unprocessable
 from app.models import CheckTask, ControlMeasure, Enterprise, RiskPoint
 from app.models.checks import RiskLevel
 from app.services.checks.schemas import (
@@ -114,7 +114,7 @@ def of_visible_enterprise(session: Session, actor: Actor, model: type[Owned], ro
             query = query.with_for_update(of=model)
         row = session.scalars(query.options(selectinload(children))).first()
     if row is None:
-        raise NotFound(missing)
+        raise not_visible(session, model, row_id, missing)
     return row
 
 
