@@ -1,5 +1,6 @@
 """The `bihuan` command: migrate, demo, serve, create-user, otp-reset, audit (verify,
-checkpoint, keygen), media gc, scale, ranking forget, regions boundaries."""
+checkpoint, keygen, purge), backup, restore, crypto (keygen, rekey), media gc, scale, ranking
+forget, regions boundaries."""
 
 import os
 import sys
@@ -114,7 +115,10 @@ def serve(
                    "survive a restart). Production (BIHUAN_ENV=production) requires one.", err=True)
         # Workers are separate processes: give them one key so tokens work across them.
         os.environ["SECRET_KEY"] = settings.secret_key
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers,
+                # The app believes X-Forwarded-* only from TRUSTED_PROXIES (app/main.py);
+                # uvicorn's own handling would trust 127.0.0.1 whatever the setting says.
+                proxy_headers=False,
                 log_config=logging_config(settings.logs_as), access_log=False)
 
 
@@ -184,6 +188,46 @@ def otp_reset(username: str) -> None:
     typer.echo(f"second factor of {user.username} reset; it enrols again at the next login")
 
 
+@cli.command()
+def backup(
+    into: Annotated[Path, typer.Argument(help="A new directory for the backup.")],
+) -> None:
+    """Back up the database (pg_dump, or SQLite's online backup) and every photo of the
+    storage backend into a new directory (docs/deploy.md)."""
+    from app.services.media.storage import get_storage
+    from app.services.operations.backup import BackupProblem
+    from app.services.operations.backup import backup as back_up
+
+    try:
+        done = back_up(get_settings().database_url, get_storage(), into,
+                       now=get_clock().now())
+    except BackupProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from problem
+    typer.echo(f"backup written to {done.path}: {done.database}, {done.photos} photos "
+               f"({done.photo_bytes:,} bytes)")
+
+
+@cli.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A directory written by `bihuan backup`.",
+                                           exists=True, file_okay=False)],
+) -> None:
+    """Restore a backup into DATABASE_URL (a new, empty database) and the storage backend;
+    then run `bihuan migrate` (a newer version's revisions) and `bihuan audit verify`."""
+    from app.services.media.storage import get_storage
+    from app.services.operations.backup import BackupProblem
+    from app.services.operations.backup import restore as restore_from
+
+    try:
+        done = restore_from(source, get_settings().database_url, get_storage())
+    except BackupProblem as problem:
+        typer.echo(f"refused: {problem}", err=True)
+        raise typer.Exit(1) from problem
+    typer.echo(f"restored {done.database} and {done.photos} photos from {done.path}; check "
+               "it with `bihuan audit verify`")
+
+
 @audit.command("verify")
 def audit_verify(
     checkpoint_file: Annotated[Path | None, typer.Option(
@@ -217,7 +261,8 @@ def audit_verify(
                    f"{verifier.hazards} hazards", err=True)
         raise typer.Exit(1)
     typer.echo(f"all {verifier.events} events verified; every chain is intact "
-               f"({verifier.hazards} hazards agree with their timeline{against})")
+               f"({verifier.hazards} hazards agree with their timeline{against}; the audit "
+               f"log's {verifier.audit.entries} entries are intact)")
 
 
 @audit.command("checkpoint")
@@ -246,6 +291,28 @@ def audit_checkpoint() -> None:
     typer.echo(line)
     for where in (copied or "").splitlines():
         typer.echo(f"copy written to {where}")
+
+
+@audit.command("purge")
+def audit_purge(
+    days: Annotated[int | None, typer.Option(
+        help="Keep this many days (at least AUDIT_RETENTION_DAYS, the default).")] = None,
+) -> None:
+    """Delete the security audit log's entries older than AUDIT_RETENTION_DAYS (at least 180)
+    and record that it did; verification then starts after the last one deleted."""
+    from app.services.audit.purge import purge
+
+    settings = get_settings()
+    keep = settings.audit_retention_days if days is None else days
+    if keep < settings.audit_retention_days:
+        typer.echo(f"refused: entries are kept at least AUDIT_RETENTION_DAYS="
+                   f"{settings.audit_retention_days} days", err=True)
+        raise typer.Exit(1)
+    with get_sessionmaker()() as session, transaction(session) as tx:
+        purged = purge(tx, now=get_clock().now(), retention_days=keep)
+    typer.echo(f"purged {purged.deleted} audit log entries older than "
+               f"{purged.cutoff.isoformat(timespec='seconds')}; the log now starts after seq "
+               f"{purged.up_to_seq}")
 
 
 @audit.command("keygen")

@@ -4,10 +4,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import (
     accounts,
     admin,
+    audit,
     board,
     checks,
     criteria,
@@ -20,6 +22,7 @@ from app.api import (
     tips,
     webhooks,
 )
+from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.http import openapi
 from app.http.headers import SecurityHeaders
@@ -27,6 +30,7 @@ from app.http.observability import Observability
 from app.http.render import STATIC
 from app.web import accounts as account_pages
 from app.web import admin as admin_pages
+from app.web import audit as audit_pages
 from app.web import board as board_pages
 from app.web import checks as check_pages
 from app.web import hazards as hazard_pages
@@ -49,7 +53,7 @@ def create_app() -> FastAPI:
     )
     # Typed path parameters ({hazard_id:int}): no route depends on the order of these.
     for module in (accounts, hazards, criteria, supervision, webhooks, onboarding, statistics,
-                   board, checks, tips, admin):
+                   board, checks, tips, admin, audit):
         app.include_router(module.router, prefix="/api/v1")
     # The pages, at the site root (server-rendered; app/web).
     app.include_router(operations.router)  # /healthz, /readyz, /metrics
@@ -61,12 +65,18 @@ def create_app() -> FastAPI:
     app.include_router(hazard_pages.router)
     app.include_router(board_pages.router)
     app.include_router(check_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(pwa.router)
     app.include_router(tip_pages.router)  # /tip: public, no account
     openapi.install(app)
     app.add_middleware(Observability)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)
+    # Outermost: the source address the audit log, the access log and the tips' rate limit
+    # see is the client's only when the connecting peer is a configured proxy.
+    proxies = get_settings().proxy_networks()
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -69,6 +69,8 @@ SIDE_ACTION_ROLES: dict[str, frozenset[Role]] = {
     "user_admin": frozenset({Role.admin, Role.security_admin}),
     "user_deactivate": frozenset({Role.admin, Role.security_admin}),
     "user_unlock": frozenset({Role.admin, Role.security_admin}),
+    # 安全审计: the audit admin alone reads and exports the security audit log (三员分立).
+    "audit_log": frozenset({Role.audit_admin}),
 }
 
 
@@ -207,4 +209,5 @@ def navigation(actor: Actor) -> dict[str, bool]:
         "may_triage_tips": may(actor, "tip_triage"),
         "may_admin_org": may(actor, "org_admin"),
         "may_admin_users": may(actor, "user_admin"),
+        "may_see_audit_log": may(actor, "audit_log"),
     }

@@ -18,6 +18,7 @@ from app.core.errors import PayloadTooLarge
 from app.http.deps import ActorDep, ClockDep, SessionDep, action_form_limits
 from app.http.openapi import BINARY, errors, form_body
 from app.http.uploads import read_streaming_form
+from app.services.audit.log import record_export
 from app.services.statistics import filing as quarterly_filing
 from app.services.statistics import quarterly
 from app.services.statistics import report as quarterly_report
@@ -69,6 +70,9 @@ def quarterly_statistics(
             return Response(QuarterlyOut.of(report).model_dump_json(),
                             media_type="application/json")
         content = quarterly_xlsx.write_quarterly_xlsx(report)
+    record_export(session, actor=actor, at=clock.now(), object="statistics",
+                  detail={"format": "xlsx", "year": year, "quarter": quarter, "by": str(by),
+                          "region_id": region_id})
     name, ascii_name = quarterly_xlsx.file_names(report)
     return Response(
         content,

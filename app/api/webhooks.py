@@ -67,9 +67,11 @@ def list_webhooks(actor: ActorDep, session: SessionDep) -> list[WebhookOut]:
 
 @router.delete("/{webhook_id:int}", response_model=WebhookOut,
                responses=errors(401, 403, 404, 422))
-def deactivate_webhook(webhook_id: int, actor: ActorDep, session: SessionDep) -> WebhookOut:
+def deactivate_webhook(webhook_id: int, actor: ActorDep, session: SessionDep,
+                       clock: ClockDep) -> WebhookOut:
     """Deactivate: nothing more is sent; pending deliveries become dead letters."""
-    hook = service.deactivate_webhook(session, actor=actor, webhook_id=webhook_id)
+    hook = service.deactivate_webhook(session, actor=actor, webhook_id=webhook_id,
+                                      now=clock.now())
     return WebhookOut.model_validate(hook)
 
 

@@ -1,5 +1,6 @@
 """Settings read from environment variables (see README for the list)."""
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -121,6 +122,14 @@ class Settings(BaseSettings):
     # false, never; true, always (refused without STORAGE_BACKEND=s3).
     audit_checkpoint_s3: bool | None = Field(None, alias="AUDIT_CHECKPOINT_S3")
     audit_checkpoint_hours: float = Field(24, alias="AUDIT_CHECKPOINT_HOURS", gt=0)
+    # The security audit log (docs/audit.md): entries are kept at least this many days;
+    # `bihuan audit purge` deletes only older ones. 180 is the Cybersecurity Law's minimum
+    # (art. 21: network logs kept no less than six months), so a lower value is refused.
+    audit_retention_days: int = Field(180, alias="AUDIT_RETENTION_DAYS", ge=180, le=36500)
+    # The reverse proxies (IP addresses or CIDR networks, comma-separated) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed (docs/deploy.md). Empty: nobody's,
+    # the source address is the connecting peer's (a client cannot forge its address).
+    trusted_proxies: str = Field("", alias="TRUSTED_PROXIES", max_length=2000)
     # 国密 (密评): "gm" chains with SM3, signs checkpoints with HMAC-SM3 and encrypts personal
     # data with SM4-GCM (app/core/crypto.py, docs/integrity.md). Its keys are files (hex, mode
     # 0600) kept out of the database: the personal data key (SM4 and the blind index are
@@ -185,6 +194,20 @@ class Settings(BaseSettings):
         if sum(self.ranking_weights().values()) <= 0:
             raise ValueError("at least one RANKING_WEIGHT_* must be positive")
         return self
+
+    @model_validator(mode="after")
+    def _trusted_proxies_are_addresses(self) -> "Settings":
+        for entry in self.proxy_networks():
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as error:
+                raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR "
+                                 "network") from error
+        return self
+
+    def proxy_networks(self) -> list[str]:
+        """TRUSTED_PROXIES as a list (for uvicorn's ProxyHeadersMiddleware)."""
+        return [entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()]
 
     def ranking_weights(self) -> dict[str, float]:
         """The township ranking's component weights, by component name."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from app.core.config import get_settings
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound, OutOfScope
 from app.core.schemas import MAX_ID
 
 NAMING_CONVENTION = {
@@ -49,6 +49,14 @@ READ_ONLY = "bihuan_read_only"
 
 def valid_id(value: int | None) -> bool:
     return value is not None and 1 <= value <= MAX_ID
+
+
+def not_visible(session: Session, model: type[Any], row_id: int, detail: str) -> NotFound:
+    """The 404 for a scoped lookup that found nothing: OutOfScope when the row exists (the
+    audit log records the refusal), a plain NotFound when it does not. Both answer alike."""
+    if valid_id(row_id) and session.get(model, row_id) is not None:
+        return OutOfScope(detail, object=f"{model.__tablename__}:{row_id}")
+    return NotFound(detail)
 
 
 class Base(DeclarativeBase):

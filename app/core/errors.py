@@ -38,6 +38,15 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class OutOfScope(NotFound):
+    """A 404 for a row that exists but the caller may not see: answered exactly like one
+    that does not exist, and recorded in the security audit log as a refusal."""
+
+    def __init__(self, detail: Any, *, object: str) -> None:
+        super().__init__(detail)
+        self.object = object
+
+
 class Conflict(DomainError):
     status_code = 409
 

@@ -1,6 +1,6 @@
 """Request dependencies: the session, the clock, the authenticated actor, the form reader."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -15,6 +15,7 @@ from app.core.db import get_session
 from app.core.errors import DomainError, PayloadTooLarge
 from app.http.uploads import Limits, StagedForm, read_streaming_form
 from app.services.accounts.auth import Gate, authenticate, check_gates
+from app.services.audit import log as audit_log
 from app.services.hazards.filters import HazardFilters
 from app.services.tips.abuse import record_refusal
 
@@ -33,21 +34,27 @@ _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令�
 
 
 def _bearer_actor(
+    request: Request,
     session: SessionDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+) -> Iterator[Actor]:
+    """The token's user. A refusal of the request (any 403, a 404 on a row that exists out
+    of the caller's scope) is thrown back here and kept in the security audit log, written
+    after the request's transaction rolls back."""
     token = credentials.credentials if credentials else None
-    return authenticate(session, token=token, clock=clock)
+    actor = authenticate(session, token=token, clock=clock)
+    yield from refusals_kept(request, session, actor, clock)
 
 
-_BearerActor = Annotated[Actor, Depends(_bearer_actor)]
+_BearerActor = Annotated[Actor, Depends(_bearer_actor, scope="function")]
 
 
 # The request gate (docs/accounts.md), here once for every endpoint: a token of a user who
 # must change the password, or must enrol a second factor, opens only the account's own
 # endpoints, which waive that gate. The flags are on the actor already: no query, and
-# async (no I/O): no hand-off to the thread pool either.
+# async (no I/O): no hand-off to the thread pool either. Its 403 is raised after
+# _bearer_actor has yielded, so it is kept in the audit log like any refusal.
 async def get_actor(actor: _BearerActor) -> Actor:
     check_gates(actor)
     return actor
@@ -65,6 +72,20 @@ async def get_enrolment_actor(actor: _BearerActor) -> Actor:
     return actor
 
 
+def refusals_kept(request: Request, session: Session, actor: Actor,
+                  clock: Clock) -> Iterator[Actor]:
+    """Yield the actor; record the refusal an endpoint raises with it (API and pages)."""
+    try:
+        yield actor
+    except DomainError as error:
+        if audit_log.refused(error):
+            audit_log.record_refusal(session, actor=actor, error=error, at=clock.now(),
+                                     method=request.method, path=request.url.path)
+        raise
+
+
+# scope="function" on _bearer_actor: the session's teardown (the rollback and the kept
+# writes) runs after its own, which registers the refusal's entry.
 ActorDep = Annotated[Actor, Depends(get_actor)]
 AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
 EnrolmentActorDep = Annotated[Actor, Depends(get_enrolment_actor)]

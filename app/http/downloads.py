@@ -14,6 +14,9 @@ from app.access.actor import Actor
 from app.core.clock import Clock, local_today
 from app.core.errors import NotFound
 from app.http.render import render
+from app.services.audit import search as audit_search
+from app.services.audit.log import record_export
+from app.services.audit.search import AuditFilters
 from app.services.criteria.schemas import citation
 from app.services.hazards import dossier as dossier_service
 from app.services.hazards import ledger as ledger_service
@@ -107,6 +110,8 @@ def ledger_response(session: Session, actor: Actor, filters: HazardFilters, cloc
     except BaseException:
         spool.close()
         raise
+    record_export(session, actor=actor, at=clock.now(), object="ledger",
+                  detail={"format": str(fmt), "filters": filters.params()})
     return StreamingResponse(
         body, media_type=ledger_service.MEDIA_TYPES[fmt], headers=headers,
         # The generators close the files; this covers a response that never started them.
@@ -135,6 +140,18 @@ def _xlsx_chunks(rows: IO[bytes]) -> Iterator[bytes]:
         workbook.close()
         raise
     yield from _chunks(workbook)
+
+
+def audit_csv_response(session: Session, actor: Actor, filters: AuditFilters,
+                       clock: Clock) -> StreamingResponse:
+    """The audit log's CSV export (recorded in the log), for the API and the page alike."""
+    spool = audit_search.export_csv(session, actor=actor, filters=filters, clock=clock)
+    name = audit_search.export_file_name(clock.now())
+    return StreamingResponse(
+        _chunks(spool), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=\"{name}\"",
+                 "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        background=BackgroundTask(spool.close))
 
 
 def dossier_page(record: dossier_service.Dossier) -> HTMLResponse:

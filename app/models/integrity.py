@@ -32,6 +32,12 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))
     # SHA-256 of the signing public key (raw bytes), to tell keys apart after a rotation.
     key_id: Mapped[str] = mapped_column(String(64))
+    # The security audit log's head and purge base (models/audit.AuditChain) when signed;
+    # None in checkpoints taken before the log was included (migration 0030).
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
+    audit_base_seq: Mapped[int | None] = mapped_column(BigInteger)
+    audit_base_hash: Mapped[str | None] = mapped_column(String(64))
     # Where copies outside the database were written, one a line (a file path, an s3:// URL).
     copied_to: Mapped[str | None] = mapped_column(Text)
 

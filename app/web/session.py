@@ -9,6 +9,7 @@ a form (field ``csrf_token``) or a script (header ``X-CSRF-Token``) must send it
 POST.
 """
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.core.errors import DomainError, Forbidden
 from app.core.security import WebSession, decode_session, encode_session
-from app.http.deps import ActionFormDep, ClockDep, SessionDep
+from app.http.deps import ActionFormDep, ClockDep, SessionDep, refusals_kept
 from app.http.uploads import StagedForm
 from app.services.accounts.auth import (
     Gate,
@@ -105,7 +106,7 @@ def apply_cookie(request: Request, response: Response) -> Response:
 
 
 def _web_actor(request: Request, session: Session, web_session: WebSession, clock: ClockDep,
-               waived: frozenset[Gate]) -> Actor:
+               waived: frozenset[Gate]) -> Iterator[Actor]:
     actor = active_actor(session, web_session.user_id, web_session.version)
     if actor is None or session_revoked(session, web_session.sid):
         if web_session.user_id is not None:
@@ -118,36 +119,38 @@ def _web_actor(request: Request, session: Session, web_session: WebSession, cloc
     # The request gate, as for the API's tokens (app/http/deps.py): a page answers it with a
     # redirect to the page that lifts it (GATE_PAGES).
     check_gates(actor, waived)
-    return actor
+    # A page's refusals are kept in the audit log as the API's are.
+    yield from refusals_kept(request, session, actor, clock)
 
 
 def web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
-              clock: ClockDep) -> Actor:
+              clock: ClockDep) -> Iterator[Actor]:
     """The signed-in user; without one, a page redirects to the login page, and a user who
     must change the password or enrol a second factor to the page for that."""
-    return _web_actor(request, session, web_session, clock, frozenset())
+    yield from _web_actor(request, session, web_session, clock, frozenset())
 
 
 def account_web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
-                      clock: ClockDep) -> Actor:
+                      clock: ClockDep) -> Iterator[Actor]:
     """For the password page: open under both gates."""
-    return _web_actor(request, session, web_session, clock,
-                      frozenset({Gate.password_change, Gate.otp_enrolment}))
+    yield from _web_actor(request, session, web_session, clock,
+                          frozenset({Gate.password_change, Gate.otp_enrolment}))
 
 
 def enrolment_web_actor(request: Request, session: SessionDep, web_session: WebSessionDep,
-                        clock: ClockDep) -> Actor:
+                        clock: ClockDep) -> Iterator[Actor]:
     """For the second factor's page: open to a user who must enrol."""
-    return _web_actor(request, session, web_session, clock, frozenset({Gate.otp_enrolment}))
+    yield from _web_actor(request, session, web_session, clock,
+                          frozenset({Gate.otp_enrolment}))
 
 
 # Where each gate's redirect leads.
 GATE_PAGES = {Gate.password_change: "/account/password", Gate.otp_enrolment: "/account/otp"}
 
-
-WebActorDep = Annotated[Actor, Depends(web_actor)]
-AccountWebActorDep = Annotated[Actor, Depends(account_web_actor)]
-EnrolmentWebActorDep = Annotated[Actor, Depends(enrolment_web_actor)]
+# scope="function": the session's teardown (rollback, kept writes) runs after these.
+WebActorDep = Annotated[Actor, Depends(web_actor, scope="function")]
+AccountWebActorDep = Annotated[Actor, Depends(account_web_actor, scope="function")]
+EnrolmentWebActorDep = Annotated[Actor, Depends(enrolment_web_actor, scope="function")]
 
 
 def check_csrf(request: Request, web_session: WebSession, form: StagedForm) -> None:

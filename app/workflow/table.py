@@ -111,6 +111,7 @@ ACTION_LABELS: dict[str, str] = {
     "check_campaign": "下发专项排查",
     "inspect": "部门检查",
     "exchange_export": "导出省级平台交换数据",
+    "audit_log": "查看安全审计日志",
 }
 
 STATE_LABELS: dict[S, str] = {

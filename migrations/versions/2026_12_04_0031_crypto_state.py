@@ -1,7 +1,7 @@
 """the database's crypto state (chain profile, personal data key) and tips' phone blind index
 
 Revision ID: 0031
-Revises: 0027
+Revises: 0030
 Create Date: 2026-12-04 21:50:00
 
 A database that holds chain links records the default profile (SHA-256): every release
@@ -22,7 +22,7 @@ from alembic import op
 import app.core.db
 
 revision: str = '0031'
-down_revision: str | None = '0027'
+down_revision: str | None = '0030'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.core.crypto import Profile, link_hash
 from app.core.db import keep_write
+from app.core.errors import DomainError, Forbidden, OutOfScope
 from app.core.logs import CLIENT_ADDRESS, REQUEST_ID
 from app.models import AuditChain, AuditEntry, User
 from app.services.hazards.timeline import APPEND_ONLY
@@ -128,6 +129,29 @@ def record(session: Session, *, who: Who, action: AuditAction, at: datetime,
     session.add(entry)
     session.execute(update(AuditChain).where(AuditChain.id == 1).values(hash=entry.hash))
     return entry
+
+
+def record_export(session: Session, *, actor: Actor, at: datetime, object: str,
+                  detail: dict[str, Any] | None = None) -> None:
+    """An export (ledger, statistics, dossier, the audit log): in the export's transaction."""
+    record(session, who=Who.of_actor(actor), action=AuditAction.export, at=at, object=object,
+           detail=detail)
+
+
+def refused(error: DomainError) -> bool:
+    """A refusal the log keeps: every 403, and a 404 on a row that exists out of scope."""
+    return isinstance(error, Forbidden | OutOfScope)
+
+
+def record_refusal(session: Session, *, actor: Actor, error: DomainError, at: datetime,
+                   method: str, path: str) -> None:
+    """Keep the refusal of a signed-in caller's request (its transaction rolls back)."""
+    object = error.object if isinstance(error, OutOfScope) else f"{method} {path}"
+    detail: dict[str, Any] = {"status": error.status_code, "method": method, "path": path[:200]}
+    if isinstance(error.detail, str):
+        detail["reason"] = error.detail[:200]
+    record_kept(session, who=Who.of_actor(actor), action=AuditAction.refused, at=at,
+                object=object, detail=detail)
 
 
 def record_kept(session: Session, *, who: Who, action: AuditAction, at: datetime,

@@ -15,8 +15,8 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import check_enterprises
 from app.core.clock import Clock
-from app.core.db import valid_id
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.db import not_visible, valid_id
+from app.core.errors import Conflict, Unprocessable
 from app.models import CheckTask, ControlMeasure, Enterprise, RiskPoint
 from app.models.checks import RiskLevel
 from app.services.checks.schemas import (
@@ -41,7 +41,7 @@ def visible_enterprise(session: Session, actor: Actor, enterprise_id: int) -> En
         enterprise = session.scalars(select(Enterprise).where(
             Enterprise.id == enterprise_id, Enterprise.id.in_(check_enterprises(actor)))).first()
     if enterprise is None:
-        raise NotFound("企业不存在")
+        raise not_visible(session, Enterprise, enterprise_id, "企业不存在")
     return enterprise
 
 
@@ -114,7 +114,7 @@ def of_visible_enterprise(session: Session, actor: Actor, model: type[Owned], ro
             query = query.with_for_update(of=model)
         row = session.scalars(query.options(selectinload(children))).first()
     if row is None:
-        raise NotFound(missing)
+        raise not_visible(session, model, row_id, missing)
     return row
 
 

@@ -12,7 +12,7 @@ from app.access.roles import require_role
 from app.access.scopes import check_enterprises, hazard_visibility, statistics_region_paths
 from app.core.clock import Clock, local_today
 from app.core.db import UTCDateTime, valid_id
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import NotFound, OutOfScope, Unprocessable
 from app.models import CheckItem, CheckTask, Enterprise, Hazard, Industry, Region, Sweep
 from app.models.checks import TaskKind, TaskState
 from app.services.checks.schemas import SweepIn, SweepOut
@@ -85,6 +85,7 @@ def visible_sweep(session: Session, actor: Actor, sweep_id: int) -> Sweep:
             Hazard.id == sweep.hazard_id, hazard_visibility(actor)))
         if sees_hazard is not None or _own_task(session, actor, sweep.id) is not None:
             return sweep
+        raise OutOfScope("举一反三不存在", object=f"sweep:{sweep.id}")
     raise NotFound("举一反三不存在")
 
 

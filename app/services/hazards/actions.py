@@ -23,6 +23,7 @@ from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden
 from app.models import Assignment, Enterprise, Event, Hazard, Region, SpotCheckPolicy
 from app.models.enums import Duty, HazardLevel, PartyType
+from app.services.audit.log import AuditAction, Who, record
 from app.services.hazards import photos as photo_service
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.routing import supervising_units
@@ -304,6 +305,7 @@ def set_spot_check_rate(
     policy = session.scalars(
         select(SpotCheckPolicy).where(SpotCheckPolicy.region_id == actor.region_id)
     ).first()
+    before = None if policy is None else str(Decimal(policy.rate).normalize())
     if policy is None:
         policy = SpotCheckPolicy(region_id=actor.region_id)
         session.add(policy)
@@ -311,4 +313,7 @@ def set_spot_check_rate(
     policy.updated_by_id = actor.id
     policy.updated_at = at
     session.flush()
+    record(session, who=Who.of_actor(actor), action=AuditAction.setting_change, at=at,
+           object=f"spot_check_policy:{actor.region_id}",
+           detail={"before": {"rate": before}, "after": {"rate": str(rate.normalize())}})
     return policy

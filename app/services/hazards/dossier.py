@@ -13,6 +13,7 @@ from app.core.errors import NotFound
 from app.models import Criterion, Enterprise, Event, Hazard, Industry, Photo, Region
 from app.models.enums import HazardLevel
 from app.models.supervision import Extension, Notice
+from app.services.audit.log import record_export
 from app.services.criteria.catalogue import get_criterion
 from app.services.criteria.schemas import citation
 from app.services.hazards import photos as photo_service
@@ -48,6 +49,9 @@ def build(session: Session, *, actor: Actor, hazard_id: int, now: datetime) -> D
         raise NotFound("仅重大事故隐患建立档案")
     enterprise = session.get_one(Enterprise, hazard.enterprise_id)
     events = events_of(session, hazard.id)
+    # The whole file of a major hazard leaves the system (JSON or the printable page).
+    record_export(session, actor=actor, at=now, object=f"hazard:{hazard.id}",
+                  detail={"export": "dossier", "code": hazard.code})
     return Dossier(
         hazard=hazard,
         enterprise=enterprise,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.access.actor import Actor
 from app.access.scopes import hazard_visibility
 from app.core.config import get_settings
-from app.core.db import on_rollback, valid_id
+from app.core.db import not_visible, on_rollback, valid_id
 from app.core.errors import DomainError, NotFound, Unprocessable
 from app.models import Hazard, Photo
 from app.services.hazards import authenticity
@@ -153,7 +153,7 @@ def visible_photo(session: Session, actor: Actor, photo_id: int) -> Photo:
         .where(Photo.id == photo_id, hazard_visibility(actor))
     ).first()
     if photo is None:
-        raise NotFound("照片不存在")
+        raise not_visible(session, Photo, photo_id, "照片不存在")
     return photo
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.access.actor import Actor
 from app.access.scopes import hazard_visibility
 from app.core.clock import Clock, local_day_end, local_day_start, local_today
-from app.core.db import valid_id
+from app.core.db import not_visible, valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import Assignment, Enterprise, Event, Hazard, Region
 from app.models.enums import PartyType
@@ -35,7 +35,7 @@ def visible_hazard(
     hazard = session.scalars(query.options(selectinload(Hazard.assignments),
                                            selectinload(Hazard.photos))).first()
     if hazard is None:
-        raise NotFound("隐患不存在")
+        raise not_visible(session, Hazard, hazard_id, "隐患不存在")
     return hazard
 
 

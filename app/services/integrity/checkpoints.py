@@ -3,7 +3,8 @@
 A checkpoint reads each hazard row's chain head (id, code, seq, hash) in id order, keyset
 batch by batch, keeps them (models/integrity.AuditCheckpointHead) and signs, with the
 Ed25519 key the database does not hold, a payload naming their count, the number of events
-they cover, their SHA-256 over the sorted head lines and the previous checkpoint's digest.
+they cover, their SHA-256 over the sorted head lines, the previous checkpoint's digest, and
+the security audit log's head and purge base (seq and hash of each: docs/audit.md).
 Someone who can write to the database can then still delete or rewrite a hazard, but no
 longer make it agree with a checkpoint: `bihuan audit verify` names the hazards that differ.
 
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.crypto import digest_name, new_digest
 from app.core.db import on_rollback
-from app.models import AuditCheckpoint, AuditCheckpointHead, Hazard
+from app.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, Hazard
 from app.services.crypto.state import ChainProfiles, chain_profiles
 from app.services.integrity import keys
 from app.services.outbox.webhooks import enqueue_checkpoint
@@ -103,6 +104,7 @@ def take_checkpoint(session: Session, *, key: "Ed25519PrivateKey | keys.Signer",
                                  key_id=signer.key_id,
                                  previous_digest=previous.heads_digest if previous else None)
     session.add(checkpoint)
+    sign_audit_head(session, checkpoint)
     session.flush()
     digest = new_digest(profiles.current)
     copies = _Copies(session, checkpoint.id, copy_dir, bucket)
@@ -130,6 +132,16 @@ def take_checkpoint(session: Session, *, key: "Ed25519PrivateKey | keys.Signer",
     _prune_heads(session)
     session.flush()
     return checkpoint
+
+
+def sign_audit_head(session: Session, checkpoint: AuditCheckpoint) -> None:
+    """Take the audit log's head and purge base into the checkpoint. No lock: a writer
+    changes the head row in its own transaction, so a read sees a committed head whole (and
+    holding the lock for the checkpoint's length would stall every login)."""
+    head = session.execute(select(AuditChain.seq, AuditChain.hash, AuditChain.base_seq,
+                                  AuditChain.base_hash).where(AuditChain.id == 1)).one()
+    checkpoint.audit_seq, checkpoint.audit_hash = head.seq, head.hash
+    checkpoint.audit_base_seq, checkpoint.audit_base_hash = head.base_seq, head.base_hash
 
 
 def checkpoint_bucket(settings: Settings) -> "S3Storage | None":
@@ -167,6 +179,9 @@ def payload_of(checkpoint: AuditCheckpoint, profiles: ChainProfiles | None = Non
         f"heads_{name}": checkpoint.heads_digest,
         f"previous_heads_{name}": checkpoint.previous_digest,
         "key_id": checkpoint.key_id,
+        "audit_log": {"seq": checkpoint.audit_seq, "hash": checkpoint.audit_hash,
+                      "base_seq": checkpoint.audit_base_seq,
+                      "base_hash": checkpoint.audit_base_hash},
     }
     if profiles.current != "default" or profiles.epochs or scheme != keys.ED25519:
         payload["signature_scheme"] = scheme

@@ -15,6 +15,8 @@ For each hazard it checks:
   them in the report's transaction), so a code issued that no hazard has names a hazard
   deleted with everything referring to it, checkpoint or not (but the newest code of a
   county and year, if its counter was turned back too);
+- the security audit log (services/integrity/audit_chain.py): its entries' chain, its head,
+  its purge base, and the head the checkpoint signed;
 - the latest checkpoint whose signature holds: a hazard it signed that is no longer there, a
   chain shorter than its signed head, a chain whose event at that seq is not the one signed
   (rewritten: the head moved without the events that lead to it). The heads it keeps must
@@ -39,6 +41,13 @@ from app.models import AuditCheckpoint, AuditCheckpointHead, Event, Hazard, Haza
 from app.services.crypto.state import ChainProfiles, chain_profiles
 from app.services.hazards.timeline import GENESIS, compute_hash
 from app.services.integrity import keys
+from app.services.integrity.audit_chain import (
+    AuditProblem,
+    AuditWalk,
+    SignedAuditHead,
+    audit_problems,
+    signed_head_of,
+)
 from app.services.integrity.checkpoints import FORMAT, Head, head_line, parse_head_line
 
 BATCH = 2000
@@ -57,8 +66,12 @@ class Finding:
     event_id: int | None = None
     seq: int | None = None
     checkpoint_id: int | None = None
+    # A problem of the security audit log (seq: the entry's), not of a hazard's timeline.
+    audit: bool = False
 
     def line(self) -> str:
+        if self.audit:
+            return AuditProblem(self.problem, self.seq).line()
         if self.hazard_id is None and self.code is not None:
             return f"BROKEN hazard {self.code} (id unknown): {self.problem}"
         if self.hazard_id is None:
@@ -81,6 +94,8 @@ class SignedCheckpoint:
     signature_checked: bool
     # The digest its heads were taken with: the chains' profile when it was signed.
     digest_profile: Profile = "default"
+    # The audit log's head it signed (None: taken before the log was included).
+    audit: SignedAuditHead | None = None
 
 
 class _Heads:
@@ -133,6 +148,7 @@ class Verifier:
     hazards: int = 0
     events: int = 0
     problems: int = 0
+    audit: AuditWalk = field(default_factory=AuditWalk)
     checkpoint: SignedCheckpoint | None = None
     notes: list[str] = field(default_factory=list)
     _opened: Any = None
@@ -203,6 +219,10 @@ class Verifier:
                 break
             after = upto
         yield from self._code_gaps()
+        signed_audit = self.checkpoint.audit if self.checkpoint is not None else None
+        for problem in audit_problems(self.session, signed_audit, self.audit,
+                                      profiles=self.profiles):
+            yield Finding(problem.problem, seq=problem.seq, audit=True)
         if self.checkpoint is not None and heads is not None:
             c = self.checkpoint
             if (digest.hexdigest(), signed_heads, signed_events) != (
@@ -303,7 +323,7 @@ class Verifier:
             self.notes.append(f"checkpoint #{checkpoint_id}'s signature was not checked: set "
                               f"{setting}")
         return SignedCheckpoint(checkpoint_id, hazards, events, digest, taken_at, checked,
-                                profile), None
+                                profile, signed_head_of(checkpoint_id, data)), None
 
     def _signature(self, scheme: str, signature: str,
                    payload: str) -> tuple[bool, str | None]:

@@ -39,7 +39,7 @@ from app.access.roles import require_role
 from app.core.clock import Clock
 from app.core.config import get_settings
 from app.core.db import transaction, valid_id
-from app.core.errors import Forbidden, NotFound, Unprocessable
+from app.core.errors import Forbidden, NotFound, OutOfScope, Unprocessable
 from app.models import (
     AuditCheckpoint,
     Event,
@@ -434,6 +434,15 @@ def create_webhook(session: Session, *, actor: Actor, url: str, topics: list[str
                    region_id=region.id, active=True, created_by_id=actor.id, created_at=now)
     session.add(hook)
     session.flush()
+    # The signing secret never goes into the log. (Imported here: the audit log imports the
+    # timeline, which imports this module.)
+    from app.services.audit import log as audit_log
+
+    audit_log.record(session, who=audit_log.Who.of_actor(actor),
+                     action=audit_log.AuditAction.setting_change, at=now,
+                     object=f"webhook:{hook.id}", detail={"before": None, "after": {
+                         "url": hook.url, "topics": hook.topics,
+                         "region_id": hook.region_id, "active": True}})
     return hook
 
 
@@ -447,14 +456,23 @@ def list_webhooks(session: Session, *, actor: Actor) -> list[Webhook]:
 def _visible_webhook(session: Session, actor: Actor, webhook_id: int) -> Webhook:
     scope = _admin_scope(actor)
     hook = session.get(Webhook, webhook_id) if valid_id(webhook_id) else None
-    if hook is None or not session.get_one(Region, hook.region_id).path.startswith(scope):
+    if hook is None:
         raise NotFound("Webhook 不存在")
+    if not session.get_one(Region, hook.region_id).path.startswith(scope):
+        raise OutOfScope("Webhook 不存在", object=f"webhook:{hook.id}")
     return hook
 
 
-def deactivate_webhook(session: Session, *, actor: Actor, webhook_id: int) -> Webhook:
+def deactivate_webhook(session: Session, *, actor: Actor, webhook_id: int,
+                       now: datetime) -> Webhook:
     """Stop the subscription; its pending deliveries become dead letters."""
+    from app.services.audit import log as audit_log
+
     hook = _visible_webhook(session, actor, webhook_id)
+    audit_log.record(session, who=audit_log.Who.of_actor(actor),
+                     action=audit_log.AuditAction.setting_change, at=now,
+                     object=f"webhook:{hook.id}",
+                     detail={"before": {"active": hook.active}, "after": {"active": False}})
     hook.active = False
     session.execute(update(WebhookDelivery)
                     .where(WebhookDelivery.webhook_id == hook.id,

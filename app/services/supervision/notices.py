@@ -9,7 +9,7 @@ from app.access.actor import Actor
 from app.access.roles import inbox_of, is_region_scoped, party_of
 from app.access.scopes import hazard_visibility
 from app.core.db import valid_id
-from app.core.errors import NotFound
+from app.core.errors import NotFound, OutOfScope
 from app.models import Hazard
 from app.models.supervision import InboxMessage, Notice
 from app.services.hazards.queries import visible_hazard
@@ -33,8 +33,10 @@ def acknowledge(session: Session, *, actor: Actor, notice_id: int, now: datetime
     """签收: only the recipient acknowledges; anyone else learns nothing (404)."""
     party = party_of(actor)
     notice = session.get(Notice, notice_id) if valid_id(notice_id) else None
-    if notice is None or party is None or (notice.recipient_type, notice.recipient_id) != party:
+    if notice is None:
         raise NotFound("督办单不存在")
+    if party is None or (notice.recipient_type, notice.recipient_id) != party:
+        raise OutOfScope("督办单不存在", object=f"notice:{notice.id}")
     if notice.acknowledged_at is not None:
         return notice
     hazard = visible_hazard(session, actor, notice.hazard_id, for_update=True)

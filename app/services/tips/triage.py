@@ -17,7 +17,7 @@ from app.access.roles import check_may_report, require_role
 from app.access.scopes import hazard_visibility, tip_visibility
 from app.core.clock import Clock, local_today
 from app.core.config import get_settings
-from app.core.db import valid_id
+from app.core.db import not_visible, valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.models import Hazard, Photo, Tip, TipPhoto
 from app.services.hazards.queries import visible_hazard
@@ -46,7 +46,7 @@ def visible_tip(session: Session, actor: Actor, tip_id: int, *,
         query = query.with_for_update(of=Tip)
     tip = session.scalars(query).first()
     if tip is None:
-        raise NotFound("举报不存在")
+        raise not_visible(session, Tip, tip_id, "举报不存在")
     return tip
 
 
