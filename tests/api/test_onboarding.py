@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.security import issue_token
-from app.models import Enterprise, Region, Unit, User
+from app.models import AuditEntry, Enterprise, Region, Unit, User
 from app.models.enums import RegionLevel, Role
 from app.services.accounts.users import create_user
 from app.services.org.regions import child_path
@@ -221,6 +221,18 @@ def test_a_commit_creates_everything_and_the_users_log_in_with_their_scope(
     jc = db.scalars(select(User).where(User.username == "baisha_jc")).one()
     assert (jc.display_name, jc.phone, jc.role) == ("白沙建材安全员", "13800000000",
                                                      Role.enterprise)
+
+    # The import is in the security audit log: what it created, and each account (never a
+    # password).
+    entries = list(db.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_(["onboarding_import", "user_create"])).order_by(AuditEntry.seq)))
+    assert [(e.action, e.username) for e in entries] == [("onboarding_import", "admin")] + [
+        ("user_create", "admin")] * 3
+    assert entries[0].detail["after"] == {
+        "regions": [BAISHA], "units": ["演示县住房和城乡建设局", "白沙镇安全生产办公室"],
+        "enterprises": [USCC_3], "users": ["baisha_aw", "baisha_insp", "baisha_jc"]}
+    assert {e.detail["after"]["username"] for e in entries[1:]} == set(passwords)
+    assert not any(p in str(e.detail) for e in entries for p in passwords.values())
 
     as_jc = login(client, "baisha_jc", passwords["baisha_jc"])
     as_insp = login(client, "baisha_insp", passwords["baisha_insp"])

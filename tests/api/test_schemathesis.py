@@ -41,8 +41,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from app.core.cursors import encode_cursor
 from app.main import create_app
-from app.services.hazards.queries import encode_cursor
 from app.services.org.demo import DEMO_PASSWORD
 from app.workflow.table import TRANSITION_ACTIONS
 from tests.api.helpers import act, in_days, ok, report
@@ -90,7 +90,7 @@ EDGE_MONTHS = ["0001-01", "9999-12", "2100-01", "2026-00"]
 EDGE_TEXTS = ["\x00", "a\x00b", "%", "_", "\\", "'", "%_\\%"]
 # Who sends the requests (None: no credentials). ent_b and insp_town differ from ent_a and
 # insp_dept only in scope, which the other users' 404s already reach.
-ACTORS = ["ent_a", "insp_dept", "anweiban", "admin", "secadmin", None]
+ACTORS = ["ent_a", "insp_dept", "anweiban", "admin", "secadmin", "auditor", None]
 # Logins tried besides the generated ones.
 USERS = ["ent_a", "ent_b", "insp_dept", "insp_town", "anweiban", "admin", "nobody", "ent_a\x00"]
 
@@ -134,7 +134,7 @@ def flatmap_query(context: HookContext, query: Any) -> st.SearchStrategy[Any]:
             extra[name] = st.sampled_from(KNOWN[name] + EDGE_IDS)
         # A real next-page cursor, or forged ones for the edge ids.
         extra["cursor"] = st.sampled_from(
-            KNOWN["cursor"] + [encode_cursor(edge) for edge in EDGE_IDS])
+            KNOWN["cursor"] + [encode_cursor(edge, "h") for edge in EDGE_IDS])
     if not extra:
         return st.just(query)
     return _sometimes(query, st.fixed_dictionaries({}, optional=extra).map(
@@ -227,7 +227,7 @@ def _edge_requests() -> dict[str, list[dict[str, Any]]]:
                 elif name == "month":
                     values = EDGE_MONTHS
                 elif types == {"string"} and where == "query":
-                    values = EDGE_TEXTS + ([encode_cursor(edge) for edge in EDGE_IDS]
+                    values = EDGE_TEXTS + ([encode_cursor(edge, "h") for edge in EDGE_IDS]
                                            if name == "cursor" else [])
                 for value in values:
                     if where == "path":

@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     refused = "refused"
     setting_change = "setting_change"
     audit_purge = "audit_purge"
+    onboarding_import = "onboarding_import"
 
 
 class AuditResult(StrEnum):

@@ -6,8 +6,6 @@ request's transaction is open; the export itself is an entry of the log, written
 transaction, so what was read and the record of reading it commit together.
 """
 
-import base64
-import binascii
 import csv
 import io
 import tempfile
@@ -24,6 +22,7 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.core.clock import Clock, local_day_end, local_day_start
 from app.core.config import get_settings
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.errors import Unprocessable
 from app.core.schemas import NO_NUL
 from app.models import AuditEntry
@@ -62,23 +61,6 @@ class AuditFilters(BaseModel):
         return {key: str(value) for key, value in values.items() if value != ""}
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"a:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        seq = int(value)
-        if prefix != "a" or seq < 1:
-            raise ValueError(raw)
-        return seq
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unprocessable([{"loc": ["query", "cursor"], "msg": "无效的分页游标",
-                              "type": "value_error"}]) from None
-
-
 def _query(filters: AuditFilters) -> Select[tuple[AuditEntry]]:
     if filters.from_ and filters.to and filters.from_ > filters.to:
         raise Unprocessable([{"loc": ["query", "from"], "msg": "开始日期不能晚于结束日期",
@@ -103,11 +85,11 @@ def search(session: Session, *, actor: Actor, filters: AuditFilters,
     require_role(actor, "audit_log")
     query = _query(filters)
     if filters.cursor:
-        query = query.where(AuditEntry.seq < decode_cursor(filters.cursor))
+        query = query.where(AuditEntry.seq < decode_cursor(filters.cursor, "a"))
     rows = list(session.scalars(query.limit(filters.limit + 1)))
     more = len(rows) > filters.limit
     rows = rows[:filters.limit]
-    return rows, encode_cursor(rows[-1].seq) if more and rows else None
+    return rows, encode_cursor(rows[-1].seq, "a") if more and rows else None
 
 
 def csv_row(entry: Any) -> list[Any]:

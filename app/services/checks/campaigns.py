@@ -9,14 +9,14 @@ itself on site; each 发现隐患 is reported by the inspector and may be assign
 
 from datetime import date
 
-from sqlalchemy import Date, Select, exists, func, literal, select, true
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import check_enterprises, statistics_region_paths
 from app.core.clock import Clock, local_today
-from app.core.db import UTCDateTime, valid_id
+from app.core.db import valid_id
 from app.core.errors import NotFound, Unprocessable
 from app.models import (
     CheckCampaign,
@@ -31,7 +31,7 @@ from app.models import (
 from app.models.checks import TaskKind, TaskState
 from app.services.checks.register import visible_enterprise
 from app.services.checks.schemas import CampaignIn, CampaignOut, InspectionIn
-from app.services.checks.tasks import MAX_RESULTS, figures
+from app.services.checks.tasks import MAX_RESULTS, figures, issue_tasks
 from app.workflow.fields import date_range
 
 
@@ -82,17 +82,9 @@ def launch_campaign(session: Session, actor: Actor, body: CampaignIn,
                              created_by_id=actor.id, created_at=now)
     session.add(campaign)
     session.flush()
-    session.execute(CheckTask.__table__.insert().from_select(
-        ["enterprise_id", "kind", "campaign_id", "period_start", "due_on", "state",
-         "created_at"],
-        select(targets.c.id, literal(str(TaskKind.campaign)), literal(campaign.id),
-               literal(today, Date()), literal(body.deadline, Date()),
-               literal(str(TaskState.due)), literal(now, UTCDateTime())).where(true())))
-    for position, content in enumerate(body.items):
-        session.execute(CheckItem.__table__.insert().from_select(
-            ["task_id", "position", "content"],
-            select(CheckTask.id, literal(position), literal(content))
-            .where(CheckTask.campaign_id == campaign.id)))
+    issue_tasks(session, targets=targets, kind=TaskKind.campaign, link=CheckTask.campaign_id,
+                link_id=campaign.id, items=list(body.items), due_on=body.deadline, today=today,
+                now=now)
     return campaign
 
 

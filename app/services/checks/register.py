@@ -4,8 +4,6 @@ The enterprise edits its own register; its supervising units and the committee r
 enterprise (or risk point) the caller may not see answers 404, whatever the role.
 """
 
-import base64
-import binascii
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import check_enterprises
 from app.core.clock import Clock
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import not_visible, valid_id
 from app.core.errors import Conflict, Unprocessable
 from app.models import CheckTask, ControlMeasure, Enterprise, RiskPoint
@@ -45,28 +44,10 @@ def visible_enterprise(session: Session, actor: Actor, enterprise_id: int) -> En
     return enterprise
 
 
-def encode_cursor(row_id: int) -> str:
-    return base64.urlsafe_b64encode(str(row_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    """The id a page continues below; 422 for a cursor this server did not hand out."""
-    if cursor is None:
-        return None
-    try:
-        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = 0
-    if not valid_id(value):
-        raise Unprocessable([{"loc": ["query", "cursor"], "msg": "无效的分页游标",
-                              "type": "value_error"}])
-    return value
-
-
 def list_risk_points(session: Session, actor: Actor, enterprise_id: int, *, limit: int,
                      cursor: str | None) -> tuple[list[RiskPoint], str | None]:
     visible_enterprise(session, actor, enterprise_id)
-    before = decode_cursor(cursor)
+    before = decode_cursor(cursor) if cursor is not None else None
     query = (select(RiskPoint).where(RiskPoint.enterprise_id == enterprise_id)
              .options(selectinload(RiskPoint.measures))
              .order_by(RiskPoint.id.desc()).limit(limit + 1))

@@ -4,19 +4,19 @@ deadline, like a check task; the sweep counts who answered, who is overdue, what
 
 from datetime import date
 
-from sqlalchemy import Date, func, literal, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import check_enterprises, hazard_visibility, statistics_region_paths
 from app.core.clock import Clock, local_today
-from app.core.db import UTCDateTime, valid_id
+from app.core.db import valid_id
 from app.core.errors import NotFound, OutOfScope, Unprocessable
-from app.models import CheckItem, CheckTask, Enterprise, Hazard, Industry, Region, Sweep
-from app.models.checks import TaskKind, TaskState
+from app.models import CheckTask, Enterprise, Hazard, Industry, Region, Sweep
+from app.models.checks import TaskKind
 from app.services.checks.schemas import SweepIn, SweepOut
-from app.services.checks.tasks import ResultsForm, figures, record_results
+from app.services.checks.tasks import ResultsForm, figures, issue_tasks, record_results
 from app.services.hazards.queries import visible_hazard
 from app.services.hazards.timeline import append_event
 from app.workflow.fields import date_range
@@ -54,18 +54,9 @@ def launch_sweep(session: Session, actor: Actor, hazard_id: int, body: SweepIn,
                   created_at=now)
     session.add(sweep)
     session.flush()
-    # Set-based: a province-wide sweep reaches thousands of enterprises.
-    target = targets.subquery()
-    session.execute(CheckTask.__table__.insert().from_select(
-        ["enterprise_id", "kind", "sweep_id", "period_start", "due_on", "state", "created_at"],
-        select(target.c.id, literal(str(TaskKind.sweep)), literal(sweep.id),
-               literal(today, Date()), literal(body.deadline, Date()),
-               literal(str(TaskState.due)), literal(now, UTCDateTime())).where(true())))
-    for position, content in enumerate(body.items):
-        session.execute(CheckItem.__table__.insert().from_select(
-            ["task_id", "position", "content"],
-            select(CheckTask.id, literal(position), literal(content))
-            .where(CheckTask.sweep_id == sweep.id)))
+    issue_tasks(session, targets=targets.subquery(), kind=TaskKind.sweep,
+                link=CheckTask.sweep_id, link_id=sweep.id, items=list(body.items),
+                due_on=body.deadline, today=today, now=now)
     enterprises = session.scalar(select(func.count()).where(CheckTask.sweep_id == sweep.id))
     append_event(session, hazard=hazard, action="sweep", from_state=hazard.state,
                  to_state=hazard.state, actor=actor, at=now,

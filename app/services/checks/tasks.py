@@ -15,6 +15,7 @@ from app.access.actor import Actor
 from app.access.roles import may, require_task_answerer
 from app.access.scopes import check_enterprises, hazard_visibility
 from app.core.clock import Clock, local_today
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import UTCDateTime, count_if, valid_id
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.models import (
@@ -29,7 +30,7 @@ from app.models import (
 from app.models.checks import Frequency, Outcome, TaskKind, TaskState
 from app.models.enums import HazardLevel, PartyType
 from app.models.supervision import InboxMessage
-from app.services.checks.register import decode_cursor, encode_cursor, of_visible_enterprise
+from app.services.checks.register import of_visible_enterprise
 from app.services.checks.schemas import CheckItemOut, CheckTaskOut
 from app.services.hazards import photos as photo_service
 from app.services.hazards import report as report_service
@@ -136,7 +137,7 @@ def list_tasks(session: Session, actor: Actor, *, enterprise_id: int | None,
                state: TaskState | None, limit: int, cursor: str | None,
                today: date) -> tuple[list[CheckTask], str | None]:
     """The tasks the actor may see, newest first; a filter outside its reach matches none."""
-    before = decode_cursor(cursor)
+    before = decode_cursor(cursor) if cursor is not None else None
     query = (select(CheckTask).where(CheckTask.enterprise_id.in_(check_enterprises(actor)))
              .options(selectinload(CheckTask.items)).order_by(CheckTask.id.desc())
              .limit(limit + 1))
@@ -201,6 +202,23 @@ class Figures:
     answered: int
     overdue: int
     hazard_ids: list[int]
+
+
+def issue_tasks(session: Session, *, targets: Any, kind: TaskKind, link: Any, link_id: int,
+                items: list[str], due_on: date, today: date, now: datetime) -> None:
+    """One due task per target enterprise (`targets`: a subquery of `id`), each with every
+    item, linked to its campaign or sweep (`link`: CheckTask.campaign_id or .sweep_id).
+    Set-based, two statements per item at most: a province-wide sweep reaches thousands."""
+    session.execute(CheckTask.__table__.insert().from_select(
+        ["enterprise_id", "kind", link.key, "period_start", "due_on", "state", "created_at"],
+        select(targets.c.id, literal(str(kind)), literal(link_id), literal(today, Date()),
+               literal(due_on, Date()), literal(str(TaskState.due)),
+               literal(now, UTCDateTime())).where(true())))
+    for position, content in enumerate(items):
+        session.execute(CheckItem.__table__.insert().from_select(
+            ["task_id", "position", "content"],
+            select(CheckTask.id, literal(position), literal(content))
+            .where(link == link_id)))
 
 
 def figures(session: Session, actor: Actor, tasks_of: Any, today: date) -> Figures:

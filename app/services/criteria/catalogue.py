@@ -11,8 +11,6 @@ GB 35181-2025): its entries stay readable but are no longer offered for new cita
 The file format and the picker's rules are described in docs/domain.md (criteria catalogue).
 """
 
-import base64
-import binascii
 import csv
 import io
 import re
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.access.actor import Actor
 from app.access.roles import require_role
 from app.access.scopes import reportable_enterprises
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import valid_id
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable
 from app.models import CriteriaDocument, Criterion, Enterprise
@@ -251,27 +250,11 @@ def search_text_of(article: str, item: str, text: str) -> str:
     return "\n".join([article.lower(), item.lower(), text.lower(), initials_of(text)])
 
 
-def encode_cursor(criterion_id: int) -> str:
-    return base64.urlsafe_b64encode(f"c:{criterion_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "c" or not valid_id(int(value)):
-            raise ValueError(raw)
-        return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
-                              "type": "value_error"}]) from None
-
-
 def _after(session: Session, cursor: str) -> ColumnElement[bool]:
     """Rows after the cursor's row in catalogue order (document code, position, id)."""
     last = session.execute(
         select(CriteriaDocument.code, Criterion.position, Criterion.id)
-        .join(Criterion.document).where(Criterion.id == _decode_cursor(cursor))
+        .join(Criterion.document).where(Criterion.id == decode_cursor(cursor, "c"))
     ).first()
     if last is None:  # a cursor for a row that does not exist was never handed out
         raise Unprocessable([{"loc": ["query", "cursor"], "msg": MESSAGES["cursor"],
@@ -332,7 +315,7 @@ def search_criteria(
         .order_by(CriteriaDocument.code, Criterion.position, Criterion.id)
         .limit(limit + 1).offset(max(0, offset))
     ))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id, "c") if len(rows) > limit else None
     return CriteriaPage(items=rows[:limit], total=total, next_cursor=next_cursor)
 
 

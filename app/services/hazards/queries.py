@@ -1,7 +1,5 @@
 """Finding hazards: one visible hazard, the filtered and paged list, a hazard's timeline."""
 
-import base64
-import binascii
 from collections.abc import Sequence
 from datetime import date
 
@@ -11,8 +9,9 @@ from sqlalchemy.orm import Session, selectinload
 from app.access.actor import Actor
 from app.access.scopes import hazard_visibility
 from app.core.clock import Clock, local_day_end, local_day_start, local_today
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import not_visible, valid_id
-from app.core.errors import NotFound, Unprocessable
+from app.core.errors import NotFound
 from app.models import Assignment, Enterprise, Event, Hazard, Region
 from app.models.enums import PartyType
 from app.services.hazards.filters import HazardFilters
@@ -41,23 +40,6 @@ def visible_hazard(
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def encode_cursor(hazard_id: int) -> str:
-    return base64.urlsafe_b64encode(f"h:{hazard_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "h" or not valid_id(int(value)):
-            raise ValueError(raw)
-        return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unprocessable(
-            [{"loc": ["query", "cursor"], "msg": "无效的分页游标", "type": "value_error"}]
-        ) from None
 
 
 def region_subtree(region_id: int) -> Select[tuple[int]]:
@@ -169,7 +151,7 @@ def list_hazards(
     page_ids = filtered_query(actor, filters, local_today(clock), region_ids).with_only_columns(
         Hazard.id).order_by(Hazard.id.desc())
     if cursor:
-        page_ids = page_ids.where(Hazard.id < decode_cursor(cursor))
+        page_ids = page_ids.where(Hazard.id < decode_cursor(cursor, "h"))
     # Deferred join: the page's ids first, then their rows. Selecting ids only lets PostgreSQL
     # read them from a keyset index alone (region, state, id), where selecting whole rows made
     # it walk the primary key backwards past every newer hazard: ids follow report time and a
@@ -179,7 +161,7 @@ def list_hazards(
              .order_by(Hazard.id.desc())
              .options(selectinload(Hazard.assignments), selectinload(Hazard.photos)))
     rows = list(session.scalars(query))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor(rows[limit - 1].id, "h") if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 

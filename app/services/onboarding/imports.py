@@ -28,9 +28,10 @@ from app.core.clock import Clock
 from app.core.config import get_settings
 from app.core.errors import Conflict, PayloadTooLarge, Unprocessable
 from app.core.security import hash_password
-from app.models import Enterprise, Region, Unit
+from app.models import Enterprise, Region, Unit, User
 from app.models.enums import RegionLevel
-from app.services.accounts.users import create_user
+from app.services.accounts.users import create_user, user_facts
+from app.services.audit.log import AuditAction, Who, record
 from app.services.media.imaging.staged import StagedFile
 from app.services.onboarding.check import ImportCheck, ImportReport
 from app.services.onboarding.files import Upload, read_upload
@@ -123,6 +124,7 @@ def _write(check: ImportCheck, clock: Clock) -> tuple[dict[str, int], list[tuple
     # argon2 takes ~0.1-0.2 s a hash and releases the GIL: hash on every core.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         hashes = list(pool.map(hash_password, passwords))
+    created_users: list[User] = []
     for draft, password, password_hash in zip(check.users.values(), passwords, hashes,
                                               strict=True):
         assert draft.role is not None and draft.scope is not None
@@ -137,12 +139,30 @@ def _write(check: ImportCheck, clock: Clock) -> tuple[dict[str, int], list[tuple
                            display_name=draft.display_name, phone=draft.phone, **scope)
         # An initial password travels on a list: its user must replace it at first login.
         user.password_change_required = True
+        created_users.append(user)
+    _audit_import(check, clock, created_users)
     counts = {ImportKind.regions.value: len(check.regions),
               ImportKind.units.value: len(check.units),
               ImportKind.enterprises.value: len(check.enterprises),
               ImportKind.users.value: len(check.users)}
     return counts, [(draft.username, p) for draft, p in zip(check.users.values(), passwords,
                                                             strict=True)]
+
+
+def _audit_import(check: ImportCheck, clock: Clock, users: list[User]) -> None:
+    """The import in the security audit log, with the change it made: one entry for the
+    organisation it created (the regions' codes, the units' names, the enterprises' USCCs)
+    and one `user_create` per account, as the administration pages record theirs."""
+    who, at = Who.of_actor(check.actor), clock.now()
+    record(check.session, who=who, action=AuditAction.onboarding_import, at=at,
+           object="onboarding_import",
+           detail={"after": {"regions": sorted(check.regions), "units": sorted(check.units),
+                             "enterprises": sorted(check.enterprises),
+                             "users": sorted(u.username for u in users)}})
+    for user in users:
+        record(check.session, who=who, action=AuditAction.user_create, at=at,
+               object=f"user:{user.id}", detail={"after": user_facts(user),
+                                                 "by": "onboarding_import"})
 
 
 def _write_regions(check: ImportCheck) -> dict[str, Region]:

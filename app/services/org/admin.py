@@ -6,8 +6,6 @@ Regions are never deleted: hazards, enterprises, units, tips, statistics and the
 refer to them, and the history must keep saying where things were. A typo is renamed.
 """
 
-import base64
-import binascii
 import unicodedata
 from typing import Any, TypeVar
 
@@ -22,8 +20,9 @@ from app.access.admin import (
     units_in_scope,
 )
 from app.core.clock import Clock
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import valid_id
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound
 from app.core.validation import invalid, parse_body
 from app.models import Enterprise, Industry, Region, Unit, User
 from app.models.enums import RegionLevel, UnitKind
@@ -43,28 +42,10 @@ from app.services.org.uscc import uscc_problem
 T = TypeVar("T", Region, Unit, Enterprise, User)
 
 
-def encode_cursor(row_id: int) -> str:
-    return base64.urlsafe_b64encode(str(row_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    """The id a page continues after; 422 for a cursor this server did not hand out."""
-    if cursor is None:
-        return None
-    try:
-        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = 0
-    if not valid_id(value):
-        raise Unprocessable([{"loc": ["query", "cursor"], "msg": "无效的分页游标",
-                              "type": "value_error"}])
-    return value
-
-
 def page_of(session: Session, query: Select[tuple[T]], id_column: InstrumentedAttribute[int],
             limit: int, cursor: str | None) -> tuple[list[T], str | None]:
     """One keyset page in id order, and the cursor of the next (None on the last)."""
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor) if cursor is not None else None
     if after is not None:
         query = query.where(id_column > after)
     rows = list(session.scalars(query.order_by(id_column).limit(limit + 1)))
