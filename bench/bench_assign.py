@@ -125,7 +125,13 @@ from bench.lib.database import (
 from bench.lib.load import HttpxClient, RawClient, Request, Result, login, run_async
 from bench.lib.output import log
 from bench.lib.ports import pick_port
-from bench.lib.server import Server, bihuan_command, exit_on_signals, serve_argv
+from bench.lib.server import (
+    WITHOUT_SECOND_FACTOR,
+    Server,
+    bihuan_command,
+    exit_on_signals,
+    serve_argv,
+)
 
 DEMO_PASSWORD = "demo-pass-2026"
 ASSIGN_PATH = "/api/v1/hazards/{}/actions/assign"
@@ -814,7 +820,8 @@ def main() -> None:
     # The assign never touches photos; the setup's go to memory when it can (no fsync cost).
     media = Path(tempfile.mkdtemp(prefix="bihuan-bench-media-", dir=shm if shm.is_dir() else None))
     settings = {"DATABASE_URL": url, "MEDIA_ROOT": str(media),
-                "SECRET_KEY": secrets.token_urlsafe(48), "BIHUAN_ENV": "production"}
+                "SECRET_KEY": secrets.token_urlsafe(48), "BIHUAN_ENV": "production",
+                **WITHOUT_SECOND_FACTOR}
     env = {**os.environ, **settings,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     os.environ.update(settings)  # read by the app modules imported below, in this process

@@ -14,7 +14,7 @@ def code_now(secret: str) -> str:
 
 
 def test_enrol_on_a_phone_and_log_in_with_the_code(phone, artifacts) -> None:
-    page = phone("insp_town")
+    page = phone("auditor")
     page.goto("/account/password")
     assert accessibility_problems(page) == {}
     page.get_by_role("link", name="双因素认证（手机验证器）").click()
@@ -37,7 +37,7 @@ def test_enrol_on_a_phone_and_log_in_with_the_code(phone, artifacts) -> None:
     # A new phone: password, then the code (the next step's: the one above is used).
     login = phone()
     login.goto("/login")
-    login.get_by_label("用户名").fill("insp_town")
+    login.get_by_label("用户名").fill("auditor")
     login.get_by_label("密码").fill("demo-pass-2026")
     login.get_by_role("button", name="登录").click()
     expect(login.get_by_role("heading", name="输入动态口令")).to_be_visible()
@@ -46,4 +46,4 @@ def test_enrol_on_a_phone_and_log_in_with_the_code(phone, artifacts) -> None:
     login.get_by_label("动态口令或恢复码").fill(code_now(secret))
     login.get_by_role("button", name="登录").click()
     login.wait_for_url("**/")
-    expect(login.get_by_text("insp_town")).to_be_visible()
+    expect(login.get_by_text("auditor")).to_be_visible()

@@ -61,9 +61,12 @@ def test_serve_leaves_the_proxy_headers_to_the_app(monkeypatch) -> None:
     import uvicorn
     from typer.testing import CliRunner
 
+    from app import cli as cli_module
     from app.cli import cli
 
     seen: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
+    # The database's crypto check before serving has its own tests (tests/services/crypto).
+    monkeypatch.setattr(cli_module, "_crypto_ready", lambda: None)
     assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
     assert seen["proxy_headers"] is False

@@ -31,7 +31,8 @@ def page_paths(app, hazard_id: int, notice_id: int) -> list[str]:
     """Every GET route of the pages (not the API), its path parameters filled in."""
     values = {"hazard_id": hazard_id, "photo_id": 1, "notice_id": notice_id, "action": "submit",
               "extension_id": 1, "receipt": "x" * 22, "request_id": "x" * 22,
-              "enterprise_id": 1, "tip_id": 1, "task_id": 1}
+              "enterprise_id": 1, "tip_id": 1, "task_id": 1, "user_id": 1, "row_id": 1,
+              "item_id": 1}
     paths = []
     for path, methods in routes(app):
         if "GET" not in methods or path.startswith(("/api/", "/docs", "/redoc", "/openapi")):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,6 +140,9 @@ def ensure_settings(sessions: sessionmaker[Session], settings: Settings,
         raise CryptoStateProblem("CRYPTO_PROFILE=gm 但未设置 PERSONAL_DATA_KEY_FILE：手机号等"
                                  "个人信息须以 SM4 加密存储（`bihuan crypto keygen PATH` 生成"
                                  "密钥文件）")
+    with sessions() as session:
+        if not inspect(session.connection()).has_table(CryptoState.__tablename__):
+            raise CryptoStateProblem("数据库尚未建立或未迁移到当前版本：请先运行 `bihuan migrate`")
     try:
         with sessions() as session, session.begin():
             adopt(session, settings, now)

@@ -204,6 +204,19 @@ def test_a_new_database_adopts_the_profile_it_is_started_with(
     engine.dispose()
 
 
+def test_the_app_refuses_a_database_not_migrated_yet(monkeypatch, fresh_url,
+                                                    restore_settings) -> None:
+    """Not a traceback: the command to run. check-config passes (the image runs it before
+    `bihuan migrate`); the server and the worker refuse until the database is migrated."""
+    runner = use(monkeypatch, fresh_url, CRYPTO_PROFILE="default")
+    for command in (["serve"], ["worker", "--once"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1, result.output
+        assert "请先运行 `bihuan migrate`" in result.output
+    migrate(fresh_url)
+    assert runner.invoke(cli, ["worker", "--once"]).exit_code == 0
+
+
 def test_check_config_names_gm_without_keys(monkeypatch, fresh_url, restore_settings) -> None:
     runner = use(monkeypatch, fresh_url, CRYPTO_PROFILE="gm", PERSONAL_DATA_KEY_FILE=None,
                  AUDIT_HMAC_KEY_FILE=None)
